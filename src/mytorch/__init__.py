@@ -1,0 +1,47 @@
+"""mytorch: a readable deep-learning library on NumPy alone.
+
+>>> import mytorch
+>>> w = mytorch.tensor([1.0, -2.0], requires_grad=True)
+>>> loss = (w * w).sum()
+>>> loss.backward()
+>>> w.grad
+tensor([ 2., -4.])
+"""
+
+from mytorch import autograd, ops
+from mytorch.autograd import dtypes as _dtypes
+from mytorch.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from mytorch.autograd.tensor import Tensor
+from mytorch.creation import (
+    BoolTensor, DoubleTensor, FloatTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
+    from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like, randint, randn,
+    randn_like, randperm, tensor, zeros, zeros_like,
+)
+from mytorch.device import cuda, device
+from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as functions)
+from mytorch.random import get_rng_state, manual_seed, seed, set_rng_state
+from mytorch.scalar import Scalar
+
+__version__ = "0.1.0"
+
+
+def get_default_dtype() -> _dtypes.np.dtype:
+    """The dtype of floating tensors made without an explicit dtype (float32)."""
+    return _dtypes.DEFAULT_FLOAT
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+# dtype names, as PyTorch spells them (NumPy dtypes underneath)
+float16 = half = _dtypes.float16
+float32 = float = _dtypes.float32  # noqa: A001
+float64 = double = _dtypes.float64
+int8 = _dtypes.int8
+uint8 = _dtypes.uint8
+int16 = short = _dtypes.int16
+int32 = int = _dtypes.int32  # noqa: A001
+int64 = long = _dtypes.int64
+bool = _dtypes.bool_  # noqa: A001
+dtype = _dtypes.np.dtype

@@ -1,0 +1,256 @@
+"""The backward engine: one topological walk of the recorded graph, no recursion.
+
+1. From the roots, count for every reachable node how many edges point at it
+   (an explicit stack, so a chain of 100,000 ops is fine).
+2. Run nodes whose count has reached zero (Kahn's algorithm): sum the
+   gradients that arrived for each output, call the op's ``backward``, reduce
+   each input gradient to that input's shape and dtype (the one place where
+   broadcasting is undone), and pass it along its edge.
+3. At a leaf, ``AccumulateGrad`` adds into ``.grad``; ``autograd.grad``
+   captures gradients instead of accumulating them.
+
+Recording is on during step 2 only when ``create_graph=True``; then every
+gradient is itself a graph and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mytorch.autograd import grad_mode
+from mytorch.autograd.function import AccumulateGrad, Node
+
+if TYPE_CHECKING:
+    from mytorch.autograd.tensor import Tensor
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> list[Tensor | None] | None:
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    With ``inputs`` None, gradients accumulate into the ``.grad`` of leaves;
+    otherwise nothing accumulates and the gradients of ``inputs`` are returned.
+    """
+    root_edges = [t._edge() for t in roots]
+    dependencies = _count_dependencies([node for node, _ in root_edges])
+
+    captures: dict[tuple[Node, int], Tensor | None] = {}
+    if inputs is not None:
+        captures = {t._edge(): None for t in inputs}
+
+    buffers: dict[Node, list[Tensor | None]] = {}
+    for (node, nr), grad in zip(root_edges, root_grads):
+        _add_to_buffer(buffers, node, nr, grad)
+    ready = [node for node, _ in root_edges if dependencies.get(node, 0) == 0]
+    ready = list(dict.fromkeys(ready))  # a root given twice runs once
+
+    previous = grad_mode._enabled
+    grad_mode._enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            for nr, grad in enumerate(grads):
+                if (node, nr) in captures:
+                    captures[node, nr] = grad
+            if isinstance(node, AccumulateGrad):
+                if inputs is None:
+                    _accumulate(node.variable, grads[0], create_graph)
+                continue
+            if node.retained and inputs is None:
+                for nr, tensor in node.retained.items():
+                    if grads[nr] is not None:
+                        _accumulate(tensor, grads[nr], create_graph)
+            grad_outputs = tuple(
+                g if g is not None else _zeros(*node.output_meta[nr]) for nr, g in enumerate(grads)
+            )
+            grad_inputs = node.run_backward(grad_outputs)
+            if not retain_graph:
+                node.release()
+            for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
+                if edge is None or grad is None:
+                    continue
+                next_node, nr = edge
+                _add_to_buffer(buffers, next_node, nr, _fit(grad, meta))
+                dependencies[next_node] -= 1
+                if dependencies[next_node] == 0:
+                    ready.append(next_node)
+    finally:
+        grad_mode._enabled = previous
+
+    if inputs is None:
+        return None
+    return [captures[t._edge()] for t in inputs]
+
+
+def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
+    """For each node reachable from ``roots``, the number of edges that point to it."""
+    dependencies: dict[Node, int] = {}
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _add_to_buffer(buffers: dict[Node, list[Tensor | None]], node: Node, nr: int, grad: Tensor) -> None:
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * len(node.output_meta)
+    previous = slots[nr]
+    slots[nr] = grad if previous is None else previous + grad
+
+
+def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:
+    """Undo broadcasting and dtype promotion: give ``grad`` its input's shape and dtype."""
+    from mytorch.autograd.tensor import Tensor
+    from mytorch.ops.shape import sum_to
+
+    if not isinstance(grad, Tensor):
+        grad = Tensor._make(np.asarray(grad))
+    shape, dtype = meta
+    if grad._data.shape != shape:
+        grad = sum_to(grad, shape)
+    if grad._data.dtype != dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool) -> None:
+    """``variable.grad += grad``, out of place so no two ``.grad`` ever share memory."""
+    if not create_graph:
+        grad = _detached(grad)
+    if variable.grad is None:
+        variable.grad = grad if create_graph else grad.clone()
+    else:
+        variable.grad = variable.grad + grad
+
+
+def _detached(grad: Tensor) -> Tensor:
+    return grad.detach() if grad.grad_fn is not None else grad
+
+
+def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+    from mytorch.autograd.tensor import Tensor
+
+    return Tensor._make(np.zeros(shape, dtype=dtype))
+
+
+def backward(
+    tensors: Sequence[Tensor],
+    grad_tensors: Sequence[Any] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves.
+
+    Args:
+        tensors: the roots (usually one scalar loss).
+        grad_tensors: d(something)/d(root) for each root; None for a one-element root.
+        retain_graph: keep the saved tensors so backward can run again (default: create_graph).
+        create_graph: record the backward pass so the gradients can be differentiated.
+        inputs: if given, accumulate only into these leaves.
+    """
+    roots, root_grads = _roots_and_grads("backward", tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is None:
+        run_backward(roots, root_grads, retain_graph, create_graph)
+        return
+    grads = run_backward(roots, root_grads, retain_graph, create_graph, list(inputs))
+    assert grads is not None
+    for tensor, grad in zip(inputs, grads):
+        if grad is not None:
+            _accumulate(tensor, grad, create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return d(outputs)/d(inputs) without touching any ``.grad``.
+
+    With ``create_graph=True`` the returned gradients are part of a graph and
+    can be differentiated again (second derivatives, gradient penalties).
+
+    >>> import mytorch
+    >>> x = mytorch.tensor(2.0, requires_grad=True)
+    >>> (g,) = mytorch.autograd.grad(x ** 3, x, create_graph=True)
+    >>> mytorch.autograd.grad(g, x)[0]      # d2/dx2 x^3 = 6x
+    tensor(12.)
+    """
+    from mytorch.autograd.tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    roots, root_grads = _roots_and_grads("grad", outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = run_backward(roots, root_grads, retain_graph, create_graph, inputs)
+    assert grads is not None
+    for i, g in enumerate(grads):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {inputs[i].shape}) was not used in the graph; "
+                "pass allow_unused=True to get None for it"
+            )
+    return tuple(g if create_graph or g is None else _detached(g) for g in grads)
+
+
+def _roots_and_grads(
+    op: str, tensors: Sequence[Tensor], grad_tensors: Sequence[Any] | None
+) -> tuple[list[Tensor], list[Tensor]]:
+    """Check the roots and give each one its starting gradient (1 for a scalar)."""
+    from mytorch.autograd.tensor import Tensor
+
+    roots, root_grads = [], []
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    for i, (root, g) in enumerate(zip(tensors, grad_tensors)):
+        if not root.requires_grad:
+            raise RuntimeError(
+                f"{op}: element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if root._data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs; "
+                    f"got a tensor of shape {root.shape}: pass `gradient` of that shape"
+                )
+            g = Tensor._make(np.ones(root.shape, dtype=root.dtype))
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=root.dtype))
+        if g.shape != root.shape:
+            raise RuntimeError(
+                f"{op}: mismatch in shape: gradient has shape {g.shape}, "
+                f"the output has shape {root.shape}"
+            )
+        roots.append(root)
+        root_grads.append(g)
+    return roots, root_grads

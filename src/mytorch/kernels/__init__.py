@@ -1,0 +1,1 @@
+"""Pure NumPy kernels: no autograd here, only arrays in and arrays out."""

@@ -1,0 +1,488 @@
+"""Elementwise ops: arithmetic, math functions, clamp, maximum/minimum, where, comparisons.
+
+Binary ops broadcast like NumPy and promote dtypes like PyTorch; their
+backward returns gradients of the broadcast shape, and the engine sums them
+back to each input's shape. Each backward is written with Tensor ops, so it
+is differentiable again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mytorch.autograd import dtypes
+from mytorch.autograd.function import Function, Node
+from mytorch.autograd.tensor import Tensor
+
+__all__ = [
+    "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "log1p", "sqrt", "sin", "cos",
+    "tanh", "sign", "clamp", "clip", "maximum", "minimum", "where", "masked_fill", "cast", "clone",
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
+    "isnan", "isinf", "isfinite",
+]
+
+
+def arrays(*operands: Any) -> list[Any]:
+    """The operands' data, cast to the dtype PyTorch's promotion gives their op."""
+    data = [o._data if isinstance(o, Tensor) else o for o in operands]
+    first = data[0]
+    if all(isinstance(d, np.ndarray) and d.dtype == first.dtype for d in data):
+        return data  # the common case: same-dtype arrays, nothing to do
+    dtype = dtypes.result_type(*data)
+    return [np.asarray(d, dtype=dtype) for d in data]
+
+
+def _broadcast_error(op: str, a: Any, b: Any) -> ValueError:
+    return ValueError(
+        f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together"
+    )
+
+
+def _binary(op: str, ufunc: Any, a: Any, b: Any) -> np.ndarray:
+    x, y = arrays(a, b)
+    try:
+        return ufunc(x, y)
+    except ValueError:
+        raise _broadcast_error(op, x, y) from None
+
+
+# -- arithmetic --------------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
+        return _binary("add", np.add, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, Tensor]:
+        return gy, gy
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
+        return _binary("sub", np.subtract, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, Tensor | None]:
+        return gy, (-gy if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return _binary("mul", np.multiply, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        ga = gy * b if ctx.needs_input_grad[0] else None
+        gb = gy * a if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        x, y = arrays(a, b)
+        if x.dtype.kind in "biu":  # true division of integers gives the default float
+            x, y = x.astype(dtypes.DEFAULT_FLOAT), np.asarray(y, dtype=dtypes.DEFAULT_FLOAT)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _binary("div", np.true_divide, x, y)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        ga = gy / b if ctx.needs_input_grad[0] else None
+        gb = -gy * a / (b * b) if ctx.needs_input_grad[1] else None  # d(a/b)/db = -a/b^2
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
+        x, y = arrays(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = _binary("pow", np.power, x, y)
+        ctx.save_for_backward(a, b, Tensor._make(out))
+        return ctx.saved_tensors[2]
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b, y = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = gy * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
+        if ctx.needs_input_grad[1]:
+            # d(a^b)/db = a^b log(a), taken as 0 where a == 0 (PyTorch's convention)
+            base = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, dtype=y.dtype))
+            safe_log = where(base == 0, 0.0, base).log()
+            gb = gy * y * safe_log
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        return np.negative(x._data)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        return -gy
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """a + b, broadcasting."""
+    return Add.apply(a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """a - b, broadcasting."""
+    return Sub.apply(a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b, broadcasting."""
+    return Mul.apply(a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """a / b (true division: integers give float32), broadcasting."""
+    return Div.apply(a, b)
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """a ** b, broadcasting; differentiable in both the base and the exponent."""
+    return Pow.apply(a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+# -- unary math --------------------------------------------------------------------------
+class Abs(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.abs(x._data)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return gy * sign(x)
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> Tensor:
+        y = Tensor._make(np.exp(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (y,) = ctx.saved_tensors
+        return gy * y
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x._data)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return gy / x
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x._data)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return gy / (x + 1)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> Tensor:
+        with np.errstate(invalid="ignore"):
+            y = Tensor._make(np.sqrt(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (y,) = ctx.saved_tensors
+        return gy / (y * 2)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.sin(x._data)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.cos(x._data)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return -gy * sin(x)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> Tensor:
+        y = Tensor._make(np.tanh(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (y,) = ctx.saved_tensors
+        return gy * (1 - y * y)  # tanh' = 1 - tanh^2
+
+
+def _float_input(op: str, x: Tensor) -> Tensor:
+    """Math functions of integer tensors compute in the default float dtype, as PyTorch."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x if x._data.dtype.kind in "fc" else cast(x, dtypes.DEFAULT_FLOAT)
+
+
+def abs(x: Tensor) -> Tensor:
+    return Abs.apply(x)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(_float_input("exp", x))
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(_float_input("log", x))
+
+
+def log1p(x: Tensor) -> Tensor:
+    return Log1p.apply(_float_input("log1p", x))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(_float_input("sqrt", x))
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(_float_input("sin", x))
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(_float_input("cos", x))
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(_float_input("tanh", x))
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1; its gradient is zero everywhere, so it records nothing."""
+    return Tensor._make(np.sign(x._data))
+
+
+# -- clamp, maximum, minimum, where -------------------------------------------------------
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, lo: Any, hi: Any) -> np.ndarray:
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x._data, lo, hi).astype(x._data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None]:
+        (x,) = ctx.saved_tensors
+        inside = np.ones(x.shape, dtype=bool)  # the gradient passes where lo <= x <= hi
+        if ctx.lo is not None:
+            inside &= x._data >= ctx.lo
+        if ctx.hi is not None:
+            inside &= x._data <= ctx.hi
+        return gy * Tensor._make(inside), None, None
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    lo = min.item() if isinstance(min, Tensor) else min
+    hi = max.item() if isinstance(max, Tensor) else max
+    return Clamp.apply(x, lo, hi)
+
+
+clip = clamp
+
+
+class Maximum(Function):
+    """max(a, b) elementwise; where a == b each side gets half the gradient (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, a: Any, b: Any, take_max: bool) -> np.ndarray:
+        x, y = arrays(a, b)
+        out = _binary("maximum" if take_max else "minimum",
+                      np.maximum if take_max else np.minimum, x, y)
+        ctx.save_for_backward(Tensor._make(x > y if take_max else x < y), Tensor._make(x == y))
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, Tensor, None]:
+        a_wins, tie = ctx.saved_tensors
+        half = gy * tie * 0.5
+        return gy * a_wins + half, gy * ~(a_wins | tie) + half, None
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return Maximum.apply(a, b, True)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return Maximum.apply(a, b, False)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx: Node, condition: np.ndarray, a: Any, b: Any) -> np.ndarray:
+        ctx.condition = Tensor._make(condition)
+        x, y = arrays(a, b)
+        try:
+            return np.where(condition, x, y)
+        except ValueError:
+            raise ValueError(
+                f"where: condition {condition.shape}, input {np.shape(x)} and other "
+                f"{np.shape(y)} cannot be broadcast together"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
+        zero = Tensor._make(np.zeros((), gy.dtype))
+        ga = where(ctx.condition, gy, zero) if ctx.needs_input_grad[1] else None
+        gb = where(ctx.condition, zero, gy) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a if condition else b``, broadcasting all three."""
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    return Where.apply(cond.astype(bool, copy=False), a, b)
+
+
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """``x`` with ``value`` where ``mask`` is True (no gradient flows there)."""
+    value = value.item() if isinstance(value, Tensor) else value
+    return where(mask, Tensor._make(np.asarray(value, dtype=x.dtype)), x)
+
+
+# -- dtype casts and copies ---------------------------------------------------------------
+class Cast(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, dtype: np.dtype) -> np.ndarray:
+        return x._data.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
+        return gy, None  # the engine casts the gradient back to the input's dtype
+
+
+def cast(x: Tensor, dtype: Any) -> Tensor:
+    """A copy of ``x`` in ``dtype``; gradients flow back in the input's dtype."""
+    return Cast.apply(x, dtypes.as_dtype(dtype))
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        return x._data.copy()
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        return gy
+
+
+def clone(x: Tensor) -> Tensor:
+    return Clone.apply(x)
+
+
+# -- comparisons and logic: bool results, no gradient ----------------------------------------
+def _compare(op: str, ufunc: Any, a: Any, b: Any) -> Tensor:
+    return Tensor._make(_binary(op, ufunc, a, b))
+
+
+def eq(a: Any, b: Any) -> Tensor:
+    return _compare("eq", np.equal, a, b)
+
+
+def ne(a: Any, b: Any) -> Tensor:
+    return _compare("ne", np.not_equal, a, b)
+
+
+def lt(a: Any, b: Any) -> Tensor:
+    return _compare("lt", np.less, a, b)
+
+
+def le(a: Any, b: Any) -> Tensor:
+    return _compare("le", np.less_equal, a, b)
+
+
+def gt(a: Any, b: Any) -> Tensor:
+    return _compare("gt", np.greater, a, b)
+
+
+def ge(a: Any, b: Any) -> Tensor:
+    return _compare("ge", np.greater_equal, a, b)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    data = x._data
+    return Tensor._make(np.invert(data) if data.dtype.kind in "biu" else np.logical_not(data))
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    return _compare("logical_and", np.bitwise_and if _all_integral(a, b) else np.logical_and, a, b)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    return _compare("logical_or", np.bitwise_or if _all_integral(a, b) else np.logical_or, a, b)
+
+
+def _all_integral(a: Any, b: Any) -> bool:
+    return all(np.asarray(v).dtype.kind in "biu" for v in (a, b))
+
+
+def isnan(x: Tensor) -> Tensor:
+    return Tensor._make(np.isnan(x._data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    return Tensor._make(np.isinf(x._data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return Tensor._make(np.isfinite(x._data))

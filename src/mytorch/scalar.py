@@ -1,0 +1,5 @@
+"""TODO: the teaching Scalar."""
+
+
+class Scalar:
+    pass

@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+import torch
+from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import mytorch
+
+# shapes for binary ops: equal, scalar, broadcasting in both directions, size-1 and empty dims
+BINARY = [((3, 4), (3, 4)), ((), ()), ((3, 4), ()), ((), (2, 3)), ((2, 1, 4), (3, 1)),
+          ((4,), (2, 3, 4)), ((2, 3, 1), (1, 1, 5)), ((0, 3), (1, 3))]
+UNARY = [((3, 4),), ((),), ((2, 0, 3),), ((1, 5, 1),)]
+POSITIVE = dict(low=0.5, high=3.0)
+
+SPECS = [
+    OpSpec("add", lambda a, b: a + b, lambda a, b: a + b, BINARY),
+    OpSpec("sub", lambda a, b: a - b, lambda a, b: a - b, BINARY),
+    OpSpec("mul", lambda a, b: a * b, lambda a, b: a * b, BINARY),
+    OpSpec("div", lambda a, b: a / b, lambda a, b: a / b, BINARY, **POSITIVE),
+    OpSpec("pow", lambda a, b: a ** b, lambda a, b: a ** b, BINARY, **POSITIVE),
+    OpSpec("pow_scalar", lambda a: a ** 3, lambda a: a ** 3, UNARY),
+    OpSpec("rpow_scalar", lambda a: 2.0 ** a, lambda a: 2.0 ** a, UNARY),
+    OpSpec("rsub_scalar", lambda a: 1.5 - a, lambda a: 1.5 - a, UNARY),
+    OpSpec("rdiv_scalar", lambda a: 1.5 / a, lambda a: 1.5 / a, UNARY, **POSITIVE),
+    OpSpec("neg", lambda a: -a, lambda a: -a, UNARY),
+    OpSpec("abs", mytorch.abs, torch.abs, UNARY, low=0.1),  # away from the kink at 0
+    OpSpec("exp", mytorch.exp, torch.exp, UNARY),
+    OpSpec("log", mytorch.log, torch.log, UNARY, **POSITIVE),
+    OpSpec("log1p", mytorch.log1p, torch.log1p, UNARY, **POSITIVE),
+    OpSpec("sqrt", mytorch.sqrt, torch.sqrt, UNARY, **POSITIVE),
+    OpSpec("sin", mytorch.sin, torch.sin, UNARY),
+    OpSpec("cos", mytorch.cos, torch.cos, UNARY),
+    OpSpec("tanh", mytorch.tanh, torch.tanh, UNARY),
+    OpSpec("clamp", lambda a: mytorch.clamp(a, -0.5, 0.7), lambda a: torch.clamp(a, -0.5, 0.7), UNARY),
+    OpSpec("clamp_min", lambda a: a.clamp(min=0.3), lambda a: a.clamp(min=0.3), UNARY),
+    OpSpec("maximum", mytorch.maximum, torch.maximum, BINARY),
+    OpSpec("minimum", mytorch.minimum, torch.minimum, BINARY),
+    OpSpec("where", lambda a, b: mytorch.where(a > 0, a, b), lambda a, b: torch.where(a > 0, a, b),
+           BINARY),
+    OpSpec("masked_fill", lambda a: a.masked_fill(a > 0.5, 2.0),
+           lambda a: a.masked_fill(a > 0.5, 2.0), UNARY),
+    OpSpec("to_float64", lambda a: a.double() * 2, lambda a: a.double() * 2, UNARY,
+           dtypes=(np.float32,), gradcheck=False),
+]
+
+
+@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
+def test_matches_torch(spec, shapes, dtype):
+    check_against_torch(spec, spec.arrays(shapes, dtype))
+
+
+@pytest.mark.parametrize("spec, shapes", gradcheck_cases(SPECS))
+def test_gradcheck(spec, shapes):
+    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+
+
+@pytest.mark.parametrize("spec, shapes", gradcheck_cases([s for s in SPECS if s.name in
+                         ("mul", "div", "pow", "exp", "log", "tanh", "sin", "sqrt")]))
+def test_gradgradcheck(spec, shapes):
+    check_gradcheck(spec, spec.arrays(shapes, np.float64), second_order=True)
+
+
+BINARY_SPECS = [s for s in SPECS if s.shapes is BINARY]
+
+
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4),
+       index=st.integers(0, len(BINARY_SPECS) - 1), seed=st.integers(0, 2**16))
+def test_binary_hypothesis_shapes(shapes, index, seed):
+    spec = BINARY_SPECS[index]
+    check_against_torch(spec, spec.arrays(shapes.input_shapes, np.float64, seed))
+
+
+@pytest.mark.parametrize("a_dtype, b", [
+    (np.float32, np.zeros(3, np.float64)), (np.float32, np.zeros(3, np.int64)),
+    (np.int64, 2.5), (np.float32, 2.5), (np.int64, 3), (np.float64, np.zeros((), np.float32)),
+    (np.float32, np.zeros((), np.float64)), (np.int32, np.zeros((), np.float64)),
+    (np.bool_, np.zeros(3, np.bool_)), (np.bool_, 2), (np.int32, np.zeros(3, np.int64)),
+])
+def test_type_promotion_matches_torch(a_dtype, b):
+    a = np.ones(3, dtype=a_dtype)
+    tb = torch.tensor(b) if isinstance(b, np.ndarray) else b
+    mb = mytorch.tensor(b) if isinstance(b, np.ndarray) else b
+    expected = (torch.tensor(a) * tb).numpy().dtype
+    assert (mytorch.tensor(a) * mb).dtype == expected
+
+
+def test_float64_stays_float64_end_to_end():
+    x = mytorch.randn(4, dtype=mytorch.float64, requires_grad=True)
+    y = ((x * 0.1 + 1).exp().log() / 3.0) ** 2
+    y.sum().backward()
+    assert y.dtype == np.float64 and x.grad.dtype == np.float64
+    xd = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (xd * 0.1 + 1) / 9 * 0.1, rtol=1e-12)
+
+
+def test_mixed_precision_gradient_has_input_dtype():
+    a = mytorch.ones(3, requires_grad=True)
+    b = mytorch.ones(3, dtype=mytorch.float64, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+def test_broadcast_error_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"add.*\(2, 3\).*\(4,\)"):
+        mytorch.ones(2, 3) + mytorch.ones(4)
+    with pytest.raises(ValueError, match=r"mul.*\(2, 3\).*\(2,\)"):
+        mytorch.ones(2, 3) * mytorch.ones(2)
+
+
+def test_comparisons_return_bool_without_grad():
+    x = mytorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result in (x > 2, x >= 2, x < 2, x <= 2, x == 2, x != 2, x.eq(2), x.gt(1)):
+        assert result.dtype == np.bool_ and not result.requires_grad
+    np.testing.assert_array_equal((x > 1.5).numpy(), [False, True, True])
+
+
+def test_clamp_requires_a_bound():
+    with pytest.raises(ValueError, match="clamp"):
+        mytorch.clamp(mytorch.ones(2))
+
+
+def test_math_on_integers_gives_float32():
+    assert mytorch.exp(mytorch.tensor([1, 2])).dtype == np.float32
+    assert (mytorch.tensor([1, 2]) / 2).dtype == np.float32
