@@ -18,7 +18,10 @@ import torch
 import mytorch
 from mytorch.autograd import gradcheck, gradgradcheck
 
-TOL = {np.dtype(np.float32): dict(rtol=1e-4, atol=1e-5), np.dtype(np.float64): dict(rtol=1e-10, atol=1e-12)}
+TOL = {
+    np.dtype(np.float32): dict(rtol=1e-4, atol=1e-5),
+    np.dtype(np.float64): dict(rtol=1e-10, atol=1e-12),
+}
 
 
 @dataclass
@@ -49,7 +52,9 @@ class OpSpec:
     make: Callable[..., list[np.ndarray]] | None = None
     tol: dict[str, float] = field(default_factory=dict)
 
-    def arrays(self, shapes: tuple[tuple[int, ...], ...], dtype: Any, seed: int = 0) -> list[np.ndarray]:
+    def arrays(
+        self, shapes: tuple[tuple[int, ...], ...], dtype: Any, seed: int = 0
+    ) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)
         if self.make is not None:
             return [np.asarray(a) for a in self.make(rng, shapes, np.dtype(dtype))]
@@ -81,14 +86,17 @@ def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -
     th_in = [torch.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
     mt_out = _flatten(spec.mt(*mt_in))
     th_out = _flatten(spec.th(*th_in))
-    assert len(mt_out) == len(th_out), f"{spec.name}: {len(mt_out)} outputs vs torch's {len(th_out)}"
+    assert len(mt_out) == len(th_out), (
+        f"{spec.name}: {len(mt_out)} outputs vs torch's {len(th_out)}"
+    )
     dtype = max((a.dtype for a in arrays if a.dtype.kind == "f"), default=np.dtype(np.float32),
                 key=lambda d: d.itemsize)
     tol = {**TOL[dtype], **spec.tol}
     for k, (m, t) in enumerate(zip(mt_out, th_out)):
         m_arr, t_arr = _to_numpy(m), _to_numpy(t)
-        assert m_arr.shape == t_arr.shape, f"{spec.name} output {k}: shape {m_arr.shape} vs {t_arr.shape}"
-        assert m_arr.dtype == t_arr.dtype, f"{spec.name} output {k}: dtype {m_arr.dtype} vs {t_arr.dtype}"
+        where = f"{spec.name} output {k}"
+        assert m_arr.shape == t_arr.shape, f"{where}: shape {m_arr.shape} vs {t_arr.shape}"
+        assert m_arr.dtype == t_arr.dtype, f"{where}: dtype {m_arr.dtype} vs {t_arr.dtype}"
         np.testing.assert_allclose(m_arr, t_arr, **tol, err_msg=f"{spec.name} output {k}")
     if not wrt:
         return
@@ -107,12 +115,16 @@ def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -
         t_grad = th_in[i].grad
         m_grad = mt_in[i].grad
         if t_grad is None:
-            assert m_grad is None or not np.any(m_grad.numpy()), f"{spec.name}: grad {i} should be None"
+            assert m_grad is None or not np.any(m_grad.numpy()), (
+                f"{spec.name}: grad {i} should be None"
+            )
             continue
         assert m_grad is not None, f"{spec.name}: no gradient for input {i}"
         assert m_grad.shape == tuple(t_grad.shape), f"{spec.name} grad {i}: shape mismatch"
         assert m_grad.dtype == _to_numpy(t_grad).dtype, f"{spec.name} grad {i}: dtype mismatch"
-        np.testing.assert_allclose(m_grad.numpy(), t_grad.numpy(), **tol, err_msg=f"{spec.name} grad {i}")
+        np.testing.assert_allclose(
+            m_grad.numpy(), t_grad.numpy(), **tol, err_msg=f"{spec.name} grad {i}"
+        )
 
 
 def check_gradcheck(spec: OpSpec, arrays: list[np.ndarray], second_order: bool = False) -> None:
@@ -149,6 +161,8 @@ def gradcheck_cases(specs: Sequence[OpSpec]) -> list[Any]:
     import pytest
 
     return [
-        pytest.param(spec, shapes, id=f"{spec.name}-{'_'.join('x'.join(map(str, s)) for s in shapes)}")
+        pytest.param(
+            spec, shapes, id=f"{spec.name}-{'_'.join('x'.join(map(str, s)) for s in shapes)}"
+        )
         for spec in specs if spec.gradcheck for shapes in spec.shapes[:2]
     ]

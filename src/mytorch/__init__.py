@@ -8,19 +8,44 @@
 tensor([ 2., -4.])
 """
 
+import builtins
+
 from mytorch import autograd, ops
 from mytorch.autograd import dtypes as _dtypes
 from mytorch.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from mytorch.autograd.tensor import Tensor
 from mytorch.creation import (
-    BoolTensor, DoubleTensor, FloatTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
-    from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like, randint, randn,
-    randn_like, randperm, tensor, zeros, zeros_like,
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    LongTensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from mytorch.device import cuda, device
 from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as functions)
 from mytorch.random import get_rng_state, manual_seed, seed, set_rng_state
 from mytorch.scalar import Scalar
+from mytorch.serialization import load, save
+from mytorch import nn, optim, viz  # noqa: E402  (after the core they build on)
 
 __version__ = "0.1.0"
 
@@ -30,7 +55,7 @@ def get_default_dtype() -> _dtypes.np.dtype:
     return _dtypes.DEFAULT_FLOAT
 
 
-def is_tensor(obj: object) -> bool:
+def is_tensor(obj: object) -> builtins.bool:  # `bool` is rebound below, to the dtype
     return isinstance(obj, Tensor)
 
 

@@ -34,8 +34,12 @@ def _finish(array: np.ndarray, dtype: Any, requires_grad: bool, device: Any) -> 
     return t
 
 
-def _infer_array(data: Any) -> np.ndarray:
-    """Data as an array with PyTorch's inferred dtype (floats float32, ints int64)."""
+def _infer_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Data as an array with PyTorch's inferred dtype (floats float32, ints int64).
+
+    With an explicit ``dtype`` numbers are kept exact (float64 here) for the caller to
+    cast, so ``tensor(0.1, dtype=float64)`` is never rounded through float32.
+    """
     if isinstance(data, Tensor):
         return data._data.copy()
     if isinstance(data, np.ndarray):
@@ -43,6 +47,8 @@ def _infer_array(data: Any) -> np.ndarray:
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d._data if isinstance(d, Tensor) else d for d in data]
     array = np.array(data)
+    if dtype is not None and array.dtype.kind in "biufc":
+        return array
     if array.dtype.kind == "f":
         return array.astype(dtypes.DEFAULT_FLOAT)
     if array.dtype.kind in "iu" and not isinstance(data, np.generic):
@@ -58,7 +64,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     >>> tensor([[1, 2], [3, 4]]).dtype
     dtype('int64')
     """
-    return _finish(_infer_array(data), dtype, requires_grad, device)
+    return _finish(_infer_array(data, dtype), dtype, requires_grad, device)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

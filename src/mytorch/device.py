@@ -8,6 +8,9 @@ from typing import Any
 class device:
     """A device name; mytorch computes on the CPU only, so only 'cpu' is accepted."""
 
+    type: str
+    index: int | None
+
     def __init__(self, type: Any = "cpu", index: int | None = None) -> None:
         name = type.type if isinstance(type, device) else str(type)
         check_device(name)

@@ -7,6 +7,7 @@ generator's state can be saved in a checkpoint and restored exactly.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import numpy as np
@@ -28,14 +29,14 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 def seed() -> int:
     """Seed the generator from the operating system's entropy; returns the seed used."""
-    new_seed = int(np.random.SeedSequence().entropy) % (2**63)
+    new_seed = secrets.randbits(63)
     manual_seed(new_seed)
     return new_seed
 
 
 def get_rng_state() -> dict[str, Any]:
     """The generator's full state, a JSON-able dict (for checkpoints)."""
-    return _generator.bit_generator.state
+    return dict(_generator.bit_generator.state)
 
 
 def set_rng_state(state: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ bool_ = np.dtype(np.bool_)
 DEFAULT_FLOAT = float32
 DEFAULT_INT = int64
 
-_NAMES = {
+_NAMES: dict[str, np.dtype] = {
     "float": float32, "float32": float32, "float64": float64, "double": float64,
     "half": float16, "float16": float16, "int": int32, "int32": int32, "long": int64,
     "int64": int64, "int16": int16, "short": int16, "int8": int8, "uint8": uint8,
@@ -64,7 +64,9 @@ def default_dtype_for(value: Any) -> np.dtype:
 
 def result_type(*operands: Any) -> np.dtype:
     """The dtype of an elementwise op on ``operands`` (arrays, 0-d arrays or Python scalars)."""
-    dimensioned, zero_dim, scalars = [], [], []
+    dimensioned: list[np.dtype] = []
+    zero_dim: list[np.dtype] = []
+    scalars: list[np.dtype] = []
     for op in operands:
         if isinstance(op, np.ndarray):
             (dimensioned if op.ndim else zero_dim).append(op.dtype)

@@ -47,8 +47,8 @@ def run_backward(
         captures = {t._edge(): None for t in inputs}
 
     buffers: dict[Node, list[Tensor | None]] = {}
-    for (node, nr), grad in zip(root_edges, root_grads):
-        _add_to_buffer(buffers, node, nr, grad)
+    for (node, nr), root_grad in zip(root_edges, root_grads):
+        _add_to_buffer(buffers, node, nr, root_grad)
     ready = [node for node, _ in root_edges if dependencies.get(node, 0) == 0]
     ready = list(dict.fromkeys(ready))  # a root given twice runs once
 
@@ -62,13 +62,14 @@ def run_backward(
                 if (node, nr) in captures:
                     captures[node, nr] = grad
             if isinstance(node, AccumulateGrad):
-                if inputs is None:
+                if inputs is None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
             if node.retained and inputs is None:
                 for nr, tensor in node.retained.items():
-                    if grads[nr] is not None:
-                        _accumulate(tensor, grads[nr], create_graph)
+                    retained_grad = grads[nr]
+                    if retained_grad is not None:
+                        _accumulate(tensor, retained_grad, create_graph)
             grad_outputs = tuple(
                 g if g is not None else _zeros(*node.output_meta[nr]) for nr, g in enumerate(grads)
             )
@@ -109,7 +110,9 @@ def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
     return dependencies
 
 
-def _add_to_buffer(buffers: dict[Node, list[Tensor | None]], node: Node, nr: int, grad: Tensor) -> None:
+def _add_to_buffer(
+    buffers: dict[Node, list[Tensor | None]], node: Node, nr: int, grad: Tensor
+) -> None:
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * len(node.output_meta)
@@ -117,13 +120,14 @@ def _add_to_buffer(buffers: dict[Node, list[Tensor | None]], node: Node, nr: int
     slots[nr] = grad if previous is None else previous + grad
 
 
-def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:
+def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype] | None) -> Tensor:
     """Undo broadcasting and dtype promotion: give ``grad`` its input's shape and dtype."""
     from mytorch.autograd.tensor import Tensor
     from mytorch.ops.shape import sum_to
 
     if not isinstance(grad, Tensor):
         grad = Tensor._make(np.asarray(grad))
+    assert meta is not None, "an input with an edge is a Tensor and has its meta recorded"
     shape, dtype = meta
     if grad._data.shape != shape:
         grad = sum_to(grad, shape)

@@ -64,6 +64,13 @@ class Node:
         self._released = False
         self._non_differentiable: set[int] = set()
 
+    if TYPE_CHECKING:
+        # ops keep their own state on ctx (``ctx.dims = dims``), as in PyTorch: tell the
+        # type checker that any attribute may be set and read (no effect at run time)
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     # -- the ctx interface, as in PyTorch ------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors (inputs or outputs) for ``backward``; freed after it runs."""
@@ -114,6 +121,10 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+    if TYPE_CHECKING:
+        # ops keep non-tensor state on ctx (ctx.stride = ...): any attribute is allowed
+        def __getattr__(self, name: str) -> Any: ...
 
 
 class AccumulateGrad(Node):

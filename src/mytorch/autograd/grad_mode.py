@@ -21,8 +21,7 @@ def is_grad_enabled() -> bool:
     return _enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    """Turn graph recording on or off for the ops that follow."""
+def _set_enabled(mode: bool) -> None:
     global _enabled
     _enabled = bool(mode)
 
@@ -34,10 +33,10 @@ class _GradMode:
 
     def __enter__(self) -> None:
         self._previous = _enabled
-        set_grad_enabled(self.mode)
+        _set_enabled(self.mode)
 
     def __exit__(self, *exc_info: object) -> None:
-        set_grad_enabled(self._previous)
+        _set_enabled(self._previous)
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
@@ -66,3 +65,32 @@ class enable_grad(_GradMode):
     """Context manager (and decorator) that turns recording back on inside ``no_grad``."""
 
     mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off: at once as a call, or until the end of a ``with`` block.
+
+    >>> import mytorch
+    >>> with mytorch.set_grad_enabled(False):
+    ...     mytorch.is_grad_enabled()
+    False
+    >>> mytorch.is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous = _enabled
+        _set_enabled(self.mode)  # as in PyTorch, calling it already switches
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(self.mode):
+                return func(*args, **kwargs)
+
+        _set_enabled(self._previous)  # as a decorator it only switches inside the call
+        return wrapper  # type: ignore[return-value]

@@ -35,6 +35,7 @@ class Tensor:
     __slots__ = (
         "_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_accumulator", "__weakref__",
     )
+    _data: np.ndarray
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__  # hash by identity, as PyTorch (== is elementwise)
 
@@ -95,7 +96,9 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._requires_grad:
-            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has requires_grad=False")
+            raise RuntimeError(
+                "retain_grad: can't retain_grad on a tensor that has requires_grad=False"
+            )
         if self.grad_fn is None:
             return
         if self.grad_fn.retained is None:
@@ -105,7 +108,7 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         retained = self.grad_fn.retained if self.grad_fn is not None else None
-        return bool(retained) and retained.get(self._output_nr) is self
+        return retained is not None and retained.get(self._output_nr) is self
 
     def _edge(self) -> Edge:
         """Where the gradient of this tensor goes: its op's node, or its accumulator."""
@@ -129,7 +132,8 @@ class Tensor:
         """
         from mytorch.autograd.engine import backward
 
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+        gradients = None if gradient is None else [gradient]
+        backward([self], gradients, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
         """The same data (shared memory) cut from the graph."""
@@ -212,34 +216,25 @@ class Tensor:
     # -- dtype and device conversions -------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(other)`` or ``to(device, dtype)``; CPU only."""
-        from mytorch.device import check_device
         from mytorch.ops.elementwise import cast
 
-        dtype = kwargs.pop("dtype", None)
-        for arg in (*args, kwargs.pop("device", None)):
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (np.dtype, type)) or (isinstance(arg, str) and arg in dtypes._NAMES):
-                dtype = arg
-            elif arg is not None:
-                check_device(arg)
-        if dtype is None or dtypes.as_dtype(dtype) == self._data.dtype:
+        dtype = dtype_of_to_args(args, kwargs)
+        if dtype is None or dtype == self._data.dtype:
             return self
-        return cast(self, dtypes.as_dtype(dtype))
+        return cast(self, dtype)
 
     def cpu(self) -> Tensor:
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        raise RuntimeError("cuda: mytorch runs on the CPU only (mytorch.cuda.is_available() is False)")
+        raise RuntimeError(
+            "cuda: mytorch runs on the CPU only (mytorch.cuda.is_available() is False)"
+        )
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
             return f"mytorch.{self._data.dtype.name}"
         return self.to(dtype)
-
-    def float(self) -> Tensor:
-        return self.to(dtypes.float32)
 
     def double(self) -> Tensor:
         return self.to(dtypes.float64)
@@ -249,12 +244,6 @@ class Tensor:
 
     def long(self) -> Tensor:
         return self.to(dtypes.int64)
-
-    def int(self) -> Tensor:
-        return self.to(dtypes.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(dtypes.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -634,7 +623,7 @@ class Tensor:
     def log_softmax(self, dim: int = -1) -> Tensor:
         return _ops.log_softmax(self, dim)
 
-    def cumsum(self, dim: int = 0, **kwargs: Any) -> Tensor:
+    def cumsum(self, dim: Any = None, **kwargs: Any) -> Tensor:
         return _ops.cumsum(self, dim, **kwargs)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -738,6 +727,36 @@ class Tensor:
 
     def argsort(self, dim: int = -1, descending: bool = False) -> Tensor:
         return _ops.argsort(self, dim, descending)
+
+    # Last in the class: from here on, the names float, int and bool inside the class
+    # body mean these methods, and type checkers would read annotations above as them.
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+
+def dtype_of_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:
+    """The dtype named by ``to(...)``'s arguments (None if only a device is named).
+
+    Accepts a dtype, a tensor (its dtype), a device (checked to be the CPU), or
+    ``device=``/``dtype=`` keywords, in PyTorch's combinations.
+    """
+    from mytorch.device import check_device
+
+    dtype = kwargs.get("dtype")
+    for arg in (*args, kwargs.get("device")):
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (np.dtype, type)) or (isinstance(arg, str) and arg in dtypes._NAMES):
+            dtype = arg
+        elif arg is not None:
+            check_device(arg)
+    return None if dtype is None else dtypes.as_dtype(dtype)
 
 
 from mytorch import ops as _ops  # noqa: E402  (ops import Tensor; bound last to break the cycle)

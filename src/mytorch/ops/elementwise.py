@@ -117,9 +117,10 @@ class Pow(Function):
         if ctx.needs_input_grad[0]:
             ga = gy * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
         if ctx.needs_input_grad[1]:
-            # d(a^b)/db = a^b log(a), taken as 0 where a == 0 (PyTorch's convention)
+            # d(a^b)/db = a^b log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's
+            # convention): there log(a) is replaced by log(1) = 0, which keeps it finite
             base = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, dtype=y.dtype))
-            safe_log = where(base == 0, 0.0, base).log()
+            safe_log = where(logical_and(base == 0, b >= 0), 1.0, base).log()
             gb = gy * y * safe_log
         return ga, gb
 

@@ -1,0 +1,388 @@
+"""Convolution on plain arrays: window views, im2col/col2im and one BLAS product per call.
+
+One N-dimensional implementation serves conv1d, conv2d (any number of spatial
+dims), the transposed convolution and unfold/fold. The letters used throughout:
+
+    x     (N, C, *L)        input: batch, channels, spatial sizes L = (H, W) in 2-D
+    W     (O, C/G, *K)      weight: O output channels, G groups, kernel K = (KH, KW)
+    y     (N, O, *OUT)      output, OUT = (OH, OW)
+    cols  (N, C, *K, *OUT)  the unfolded input (im2col): cols[n, c, k, o] = x_pad[n, c, o*s + k*d]
+
+The three computations of a convolution are three matrix products around the
+same unfolded layout, with ``P = prod(OUT)`` and ``CKg = C/G * prod(K)``:
+
+    forward        y      = W    @ cols     (G, O/G, CKg) @ (N, G, CKg, P)  -> (N, G, O/G, P)
+    input grad     gcols  = W^T  @ gy       (G, CKg, O/G) @ (N, G, O/G, P)  -> (N, G, CKg, P)
+                   gx     = col2im(gcols)   (the adjoint of im2col: a scatter-add)
+    weight grad    gW     = sum_n gy @ cols^T   (N, G, O/G, P) @ (N, G, P, CKg) -> (G, O/G, CKg)
+
+Padding here is always zero padding, given per spatial dim as a ``(before, after)``
+pair so that PyTorch's asymmetric ``padding='same'`` is a plain argument; other
+padding modes are applied to the input before it gets here.
+
+Memory stays bounded: when the unfolded input of the whole batch would exceed
+the budget (``set_conv_memory_budget``, 256 MiB by default), the batch is
+processed in chunks, with identical results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = [
+    "conv_output_size", "conv_transpose_output_size", "conv_output_shape",
+    "set_conv_memory_budget", "get_conv_memory_budget",
+    "im2col", "col2im", "conv_forward", "conv_input_grad", "conv_weight_grad",
+    "im2col_matrix", "conv_matrix",
+]
+
+IntOrSeq = int | Sequence[int]
+PadArg = int | Sequence[int] | Sequence[tuple[int, int]]
+
+_memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
+
+
+def set_conv_memory_budget(nbytes: int) -> int:
+    """Set the most bytes one unfolded chunk may take; returns the previous budget.
+
+    A convolution whose unfolded input (``N * C * prod(K) * prod(OUT)`` elements)
+    would exceed it processes the batch in chunks (at least one sample each).
+    """
+    global _memory_budget
+    if nbytes <= 0:
+        raise ValueError(f"set_conv_memory_budget: the budget must be positive, got {nbytes}")
+    previous, _memory_budget = _memory_budget, int(nbytes)
+    return previous
+
+
+def get_conv_memory_budget() -> int:
+    """The current memory budget of an unfolded chunk, in bytes."""
+    return _memory_budget
+
+
+# -- sizes -------------------------------------------------------------------------------
+def conv_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: int | tuple[int, int] = 0,
+    dilation: int = 1,
+) -> int:
+    """Output length of a convolution along one dim: floor((L + 2p - d(k-1) - 1) / s) + 1.
+
+    ``padding`` may be one int (both sides) or a ``(before, after)`` pair.
+
+    >>> conv_output_size(32, 3, stride=2, padding=1)
+    16
+    """
+    before, after = (padding, padding) if isinstance(padding, int) else padding
+    return (size + before + after - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def conv_transpose_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+    output_padding: int = 0,
+) -> int:
+    """Output length of a transposed convolution: (L-1)s - 2p + d(k-1) + output_padding + 1.
+
+    It is the largest input length whose convolution (same k, s, p, d) has length
+    ``size`` when ``output_padding = s - 1``; smaller ``output_padding`` picks the
+    shorter ones (they all give the same forward output length).
+
+    >>> conv_transpose_output_size(16, 3, stride=2, padding=1, output_padding=1)
+    32
+    """
+    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+def conv_output_shape(
+    spatial: Sequence[int], kernel_size: Sequence[int], stride: Sequence[int],
+    padding: Sequence[tuple[int, int]], dilation: Sequence[int],
+) -> tuple[int, ...]:
+    """``conv_output_size`` along every spatial dim."""
+    return tuple(
+        conv_output_size(L, k, s, p, d)
+        for L, k, s, p, d in zip(spatial, kernel_size, stride, padding, dilation)
+    )
+
+
+def _ntuple(value: IntOrSeq, nd: int) -> tuple[int, ...]:
+    """An int repeated over ``nd`` spatial dims, or a sequence of ``nd`` ints."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * nd
+    return tuple(int(v) for v in value)
+
+
+def _pairs(padding: PadArg, nd: int) -> tuple[tuple[int, int], ...]:
+    """Padding as one ``(before, after)`` pair per spatial dim."""
+    if isinstance(padding, (int, np.integer)):
+        return ((int(padding), int(padding)),) * nd
+    return tuple(
+        (int(p), int(p)) if isinstance(p, (int, np.integer)) else (int(p[0]), int(p[1]))
+        for p in padding
+    )
+
+
+# -- im2col / col2im ---------------------------------------------------------------------
+def _zero_pad(x: np.ndarray, padding: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """x (N, C, *L) -> (N, C, *(L + before + after)), the border filled with zeros."""
+    if not any(before or after for before, after in padding):
+        return x
+    padded = np.zeros(x.shape[:2] + tuple(L + b + a for L, (b, a) in zip(x.shape[2:], padding)),
+                      dtype=x.dtype)
+    interior = tuple(slice(b, b + L) for L, (b, _) in zip(x.shape[2:], padding))
+    padded[(Ellipsis,) + interior] = x
+    return padded
+
+
+def _window_view(
+    x_pad: np.ndarray, kernel_size: tuple[int, ...], out: tuple[int, ...],
+    stride: tuple[int, ...], dilation: tuple[int, ...],
+) -> np.ndarray:
+    """The read-only window view (N, C, *K, *OUT) of x_pad (N, C, *Lp).
+
+    ``view[n, c, k, o] = x_pad[n, c, o*s + k*d]``. No data moves: along a spatial axis a
+    kernel step is ``d`` elements and an output step ``s``.
+    """
+    sN, sC, *sL = x_pad.strides
+    strides = (sN, sC, *(d * st for d, st in zip(dilation, sL)),
+               *(s * st for s, st in zip(stride, sL)))
+    return as_strided(x_pad, x_pad.shape[:2] + kernel_size + out, strides, writeable=False)
+
+
+def im2col(
+    x: np.ndarray, kernel_size: IntOrSeq, stride: IntOrSeq = 1, padding: PadArg = 0,
+    dilation: IntOrSeq = 1,
+) -> np.ndarray:
+    """Unfold every window of x into a column: x (N, C, *L) -> cols (N, C, *K, *OUT).
+
+    The copy goes from the strided window view into a C-contiguous array laid
+    out with the output positions last, so it is one contiguous write (the
+    (N, *OUT, C, *K) layout is several times slower to fill) and
+    ``cols.reshape(N, C * prod(K), prod(OUT))`` is free.
+
+    Args:
+        x: input (N, C, *L).
+        kernel_size, stride, dilation: an int or one int per spatial dim.
+        padding: an int, one int per dim, or one (before, after) pair per dim (zeros).
+
+    Returns:
+        cols (N, C, *K, *OUT), contiguous; ``OUT`` from ``conv_output_size``.
+
+    >>> im2col(np.arange(4.0).reshape(1, 1, 4), 2).tolist()   # windows [0,1], [1,2], [2,3]
+    [[[[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]]]
+    """
+    nd = x.ndim - 2
+    K, s, d, pads = _ntuple(kernel_size, nd), _ntuple(stride, nd), _ntuple(dilation, nd), \
+        _pairs(padding, nd)
+    out = conv_output_shape(x.shape[2:], K, s, pads, d)
+    return _window_view(_zero_pad(x, pads), K, out, s, d).copy()
+
+
+def _col2im_add(cols: np.ndarray, x_pad: np.ndarray, stride: tuple[int, ...],
+                dilation: tuple[int, ...]) -> None:
+    """x_pad (N, C, *Lp) += the scatter of cols (N, C, *K, *OUT): the adjoint of the window view.
+
+    One strided add per kernel offset k: the OUT positions it touches are
+    ``k*d, k*d + s, ...`` along each axis; no transposes, no loop over pixels.
+    """
+    nd = x_pad.ndim - 2
+    kernel_size, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    for k in np.ndindex(*kernel_size):
+        window = tuple(slice(ki * di, ki * di + si * (oi - 1) + 1, si)
+                       for ki, di, si, oi in zip(k, dilation, stride, out))
+        x_pad[(slice(None), slice(None)) + window] += cols[(slice(None), slice(None)) + k]
+
+
+def _crop(x_pad: np.ndarray, padding: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """The inverse of ``_zero_pad``'s placement: drop the border (a view)."""
+    interior = tuple(slice(b, n - a) for n, (b, a) in zip(x_pad.shape[2:], padding))
+    return x_pad[(Ellipsis,) + interior]
+
+
+def col2im(
+    cols: np.ndarray, input_size: Sequence[int], stride: IntOrSeq = 1, padding: PadArg = 0,
+    dilation: IntOrSeq = 1,
+) -> np.ndarray:
+    """Fold columns back, summing overlaps: cols (N, C, *K, *OUT) -> x (N, C, *input_size).
+
+    The adjoint of ``im2col``: ``<im2col(x), c> == <x, col2im(c)>`` for all x, c.
+    Input positions no window covers get 0.
+
+    Args:
+        cols: (N, C, *K, *OUT), with OUT the ``im2col`` output size for ``input_size``.
+        input_size: the spatial size L of the folded result.
+        stride, padding, dilation: as for ``im2col``.
+    """
+    nd = len(input_size)
+    s, d, pads = _ntuple(stride, nd), _ntuple(dilation, nd), _pairs(padding, nd)
+    x_pad = np.zeros(cols.shape[:2] + tuple(L + b + a for L, (b, a) in zip(input_size, pads)),
+                     dtype=cols.dtype)
+    _col2im_add(cols, x_pad, s, d)
+    return _crop(x_pad, pads)
+
+
+# -- the three convolution products ------------------------------------------------------
+def _batch_chunks(n: int, bytes_per_sample: int) -> list[slice]:
+    """Split range(n) into slices of as many samples as fit in the memory budget (>= 1)."""
+    step = max(1, _memory_budget // max(1, bytes_per_sample))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def conv_forward(
+    x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+    dilation: tuple[int, ...], groups: int, out_size: Sequence[int] | None = None,
+) -> np.ndarray:
+    """y = x (*) W, PyTorch's convolution (a cross-correlation): (N, C, *L) -> (N, O, *OUT).
+
+    Args:
+        x: input (N, C, *L); W: weight (O, C/G, *K) of the same dtype.
+        stride, dilation: one int per spatial dim; padding: one (before, after) pair per dim.
+        groups: G; channels c of group g (c // (C/G) == g) only meet output channels of group g.
+        out_size: compute only the first ``out_size`` outputs per dim (default: all of them,
+            ``conv_output_shape``); the adjoint of a transposed convolution whose
+            output_padding reaches past the last window needs this.
+    """
+    N, C, *L = x.shape
+    O, Cg, *K = W.shape
+    G = groups
+    out = tuple(out_size or conv_output_shape(L, K, stride, padding, dilation))
+    P = math.prod(out)
+    CKg = Cg * math.prod(K)
+    W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
+    y = np.empty((N, O, *out), dtype=np.result_type(x, W))
+    y_mat = y.reshape(N, G, O // G, P)          # a view: the product writes y in place
+    x_pad = _zero_pad(x, padding)
+    for chunk in _batch_chunks(N, C * math.prod(K) * P * x.itemsize):
+        cols = _window_view(x_pad[chunk], tuple(K), out, stride, dilation).copy()
+        # (G, O/G, CKg) @ (n, G, CKg, P) -> (n, G, O/G, P), i.e. y[chunk] as (n, O, *OUT)
+        np.matmul(W_mat, cols.reshape(-1, G, CKg, P), out=y_mat[chunk])
+    return y
+
+
+def conv_input_grad(
+    gy: np.ndarray, W: np.ndarray, input_size: Sequence[int], stride: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int,
+) -> np.ndarray:
+    """gx = the adjoint of ``conv_forward`` in x applied to gy: the transposed convolution.
+
+    gy (N, O, *OUT), W (O, C/G, *K) -> gx (N, C, *input_size). ``input_size`` is
+    needed because with stride > 1 several input sizes give the same OUT.
+    """
+    N, O, *out = gy.shape
+    _, Cg, *K = W.shape
+    G, P = groups, math.prod(out)
+    C, CKg = Cg * G, Cg * math.prod(K)
+    W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
+    gy_mat = gy.reshape(N, G, O // G, P)
+    dtype = np.result_type(gy, W)
+    gx_pad = np.zeros((N, C, *(n + b + a for n, (b, a) in zip(input_size, padding))), dtype=dtype)
+    for chunk in _batch_chunks(N, C * math.prod(K) * P * np.dtype(dtype).itemsize):
+        # (G, CKg, O/G) @ (n, G, O/G, P) -> (n, G, CKg, P) = gcols (n, C, *K, *OUT)
+        gcols = np.matmul(W_mat_T, gy_mat[chunk])
+        _col2im_add(gcols.reshape(-1, C, *K, *out), gx_pad[chunk], stride, dilation)
+    return _crop(gx_pad, padding)
+
+
+def conv_weight_grad(
+    x: np.ndarray, gy: np.ndarray, kernel_size: Sequence[int], stride: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int,
+) -> np.ndarray:
+    """gW = the adjoint of ``conv_forward`` in W: x (N, C, *L), gy (N, O, *OUT) -> (O, C/G, *K).
+
+    For each sample, gy[n] @ cols[n]^T; the batch sum follows the product (a
+    single product over (n, p) would need a transposed copy of cols). The
+    per-sample products count against the memory budget with the columns.
+    """
+    N, C, *L = x.shape
+    _, O, *out = gy.shape
+    K, G, P = tuple(kernel_size), groups, math.prod(out)
+    CKg = C // G * math.prod(K)
+    dtype = np.result_type(x, gy)
+    gy_mat = gy.reshape(N, G, O // G, P)
+    gW = np.zeros((G, O // G, CKg), dtype=dtype)
+    x_pad = _zero_pad(x, padding)
+    per_sample = (C * math.prod(K) * P + O * CKg) * np.dtype(dtype).itemsize
+    for chunk in _batch_chunks(N, per_sample):
+        cols = _window_view(x_pad[chunk], K, tuple(out), stride, dilation).copy()
+        # (n, G, O/G, P) @ (n, G, P, CKg) -> (n, G, O/G, CKg), summed over the chunk's samples
+        gW += np.matmul(gy_mat[chunk], cols.reshape(-1, G, CKg, P).transpose(0, 1, 3, 2)).sum(0)
+    return gW.reshape(O, C // G, *K)
+
+
+# -- teaching helpers: convolution as a matrix product -----------------------------------
+def im2col_matrix(
+    input_shape: Sequence[int], kernel_size: IntOrSeq, stride: IntOrSeq = 1,
+    padding: PadArg = 0, dilation: IntOrSeq = 1, sparse: bool = False,
+) -> Any:
+    """The 0/1 selection matrix S of im2col for one sample: ``S @ x.ravel() == im2col(x).ravel()``.
+
+    Built from index arithmetic alone (not from ``im2col``), so the two can be
+    checked against each other. Row ``(c, k, o)`` has a single 1 in column
+    ``(c, o*s + k*d - p)`` when that position lies inside the input, else none
+    (it reads padding).
+
+    Args:
+        input_shape: (C, *L) of one sample.
+        kernel_size, stride, padding, dilation: as for ``im2col``.
+        sparse: return a ``scipy.sparse.csr_matrix`` (requires scipy) instead of a dense array.
+
+    Returns:
+        S of shape (C * prod(K) * prod(OUT), C * prod(L)), float64.
+
+    >>> im2col_matrix((1, 3), 2).tolist()     # windows [x0, x1] and [x1, x2]
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    C, *L = input_shape
+    nd = len(L)
+    K, s, d, pads = _ntuple(kernel_size, nd), _ntuple(stride, nd), _ntuple(dilation, nd), \
+        _pairs(padding, nd)
+    out = conv_output_shape(L, K, s, pads, d)
+    grid = np.indices((C, *K, *out))  # (1 + 2nd, C, *K, *OUT): the row's (c, k, o) indices
+    position = [grid[1 + nd + i] * s[i] + grid[1 + i] * d[i] - pads[i][0] for i in range(nd)]
+    inside = np.logical_and.reduce([(0 <= p) & (p < n) for p, n in zip(position, L)])
+    column = grid[0] * math.prod(L) + np.ravel_multi_index(position, L, mode="clip")
+    rows = np.arange(inside.size).reshape(inside.shape)[inside]
+    shape = (inside.size, C * math.prod(L))
+    if sparse:
+        try:
+            from scipy import sparse as sp
+        except ImportError:
+            raise ImportError("im2col_matrix(sparse=True) needs scipy; install scipy") from None
+        return sp.csr_matrix((np.ones(rows.size), (rows, column[inside])), shape=shape)
+    S = np.zeros(shape)
+    S[rows, column[inside]] = 1.0
+    return S
+
+
+def conv_matrix(
+    W: np.ndarray, input_shape: Sequence[int], stride: IntOrSeq = 1, padding: PadArg = 0,
+    dilation: IntOrSeq = 1, groups: int = 1,
+) -> np.ndarray:
+    """The matrix M of a convolution of one sample: ``x.ravel() @ M == conv(x, W).ravel()``.
+
+    A convolution is linear in x, so it is a (sparse, banded) matrix: M is the
+    im2col selection followed by the weights, ``M[i, (o, p)] = sum_ck W[o, ck] S[(ck, p), i]``.
+    Groups make W block-diagonal over channels.
+
+    Args:
+        W: weight (O, C/G, *K).
+        input_shape: (C, *L) of one sample.
+        stride, padding, dilation: as for ``im2col``; groups: G.
+
+    Returns:
+        M of shape (C * prod(L), O * prod(OUT)), in W's dtype.
+    """
+    C = input_shape[0]
+    O, Cg, *K = W.shape
+    G = groups
+    # the grouped weight as a dense one: zero outside each group's (O/G, C/G) block
+    dense = np.zeros((G, O // G, G, Cg, math.prod(K)), dtype=W.dtype)
+    dense[np.arange(G), :, np.arange(G)] = W.reshape(G, O // G, Cg, -1)
+    S = im2col_matrix(input_shape, K, stride, padding, dilation)
+    CK = C * math.prod(K)
+    # (O, CK) x (CK, P, C*L) -> (C*L, O, P)
+    M = np.einsum("ok,kpi->iop", dense.reshape(O, CK), S.reshape(CK, -1, S.shape[1]))
+    return M.reshape(S.shape[1], -1).astype(W.dtype, copy=False)

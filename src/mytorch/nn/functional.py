@@ -1,0 +1,49 @@
+"""``mytorch.nn.functional`` (``F``): stateless layers, with PyTorch's names and signatures.
+
+Most functions here are the ops themselves (re-exported from ``mytorch.ops``,
+where each op validates its arguments next to its math); the few defined here
+are compositions of ops.
+"""
+
+from __future__ import annotations
+
+from mytorch.autograd.tensor import Tensor
+from mytorch.ops.elementwise import tanh
+from mytorch.ops.linalg import matmul
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``.
+
+    Shape:
+        input ``(*, in_features)``, weight ``(out_features, in_features)``,
+        bias ``(out_features,)``, output ``(*, out_features)``.
+    """
+    if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
+            "(expected input (*, in_features) and weight (out_features, in_features))"
+        )
+    out = matmul(input, weight.T)  # (*, in) @ (in, out) -> (*, out)
+    return out if bias is None else out + bias
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_k = input1^T weight_k input2 + bias_k``.
+
+    Shape:
+        input1 ``(*, in1)``, input2 ``(*, in2)``, weight ``(out, in1, in2)``,
+        output ``(*, out)``.
+    """
+    from mytorch.ops.linalg import einsum
+
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise ValueError(
+            f"bilinear: inputs of shapes {input1.shape} and {input2.shape} do not match weight "
+            f"of shape {weight.shape} (expected (*, in1), (*, in2) and (out, in1, in2))"
+        )
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+__all__ = ["bilinear", "linear", "tanh"]

@@ -1,0 +1,1 @@
+"""Layer classes, one family per module; ``mytorch.nn`` re-exports them."""

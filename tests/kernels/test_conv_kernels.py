@@ -1,0 +1,249 @@
+"""The NumPy convolution kernels, without autograd: sizes, im2col/col2im, the three products,
+chunking under the memory budget, and the teaching matrices, checked against PyTorch."""
+
+import doctest
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mytorch.kernels import conv as K
+
+rng = np.random.default_rng(0)
+TORCH_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+TORCH_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+# (L, k, s, p, d) along one dim
+SIZES = [(7, 3, 1, 0, 1), (7, 3, 2, 1, 1), (8, 2, 3, 2, 2), (5, 5, 1, 0, 1), (1, 1, 1, 0, 1),
+         (10, 3, 4, 3, 3)]
+
+
+@pytest.fixture
+def budget():
+    """Restore the memory budget after a test changes it."""
+    previous = K.get_conv_memory_budget()
+    yield
+    K.set_conv_memory_budget(previous)
+
+
+@pytest.mark.parametrize("L, k, s, p, d", SIZES)
+def test_output_sizes_match_torch(L, k, s, p, d):
+    y = F.conv1d(torch.zeros(1, 1, L), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d)
+    assert K.conv_output_size(L, k, s, p, d) == y.shape[-1]
+    assert K.conv_output_size(L, k, s, (p, p), d) == y.shape[-1]
+    for output_padding in range(max(s, d)):
+        t = F.conv_transpose1d(torch.zeros(1, 1, L), torch.zeros(1, 1, k), stride=s, padding=p,
+                               dilation=d, output_padding=output_padding)
+        assert K.conv_transpose_output_size(L, k, s, p, d, output_padding) == t.shape[-1]
+
+
+def test_output_size_with_asymmetric_padding():
+    assert K.conv_output_size(8, 4, 1, (1, 2), 1) == 8  # 'same' for an even kernel
+    assert K.conv_output_shape((8, 5), (4, 3), (1, 2), ((1, 2), (0, 0)), (1, 1)) == (8, 2)
+
+
+# geometries: (N, C, O, L, K, stride, padding pairs, dilation, groups)
+GEOMETRIES = [
+    (2, 3, 4, (9,), (3,), (1,), ((0, 0),), (1,), 1),
+    (3, 4, 6, (11,), (2,), (3,), ((2, 1),), (2,), 2),
+    (2, 3, 4, (7, 6), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+    (2, 4, 4, (8, 9), (2, 3), (2, 1), ((0, 1), (2, 2)), (2, 1), 4),
+    (1, 6, 9, (5, 7), (3, 2), (2, 3), ((1, 0), (0, 2)), (1, 2), 3),
+    (2, 2, 4, (4, 5, 6), (2, 3, 2), (1, 2, 1), ((1, 1), (0, 0), (1, 1)), (1, 1, 2), 2),
+]
+GEOMETRY_IDS = [f"{len(g[3])}d-{i}" for i, g in enumerate(GEOMETRIES)]
+
+
+def _problem(geometry, dtype=np.float64):
+    N, C, O, L, Ks, s, p, d, G = geometry
+    x = rng.standard_normal((N, C, *L)).astype(dtype)
+    W = rng.standard_normal((O, C // G, *Ks)).astype(dtype)
+    out = K.conv_output_shape(L, Ks, s, p, d)
+    gy = rng.standard_normal((N, O, *out)).astype(dtype)
+    return x, W, gy
+
+
+def _torch_pad(x, padding):
+    """Zero-pad with (before, after) pairs, first spatial dim first."""
+    return F.pad(torch.tensor(x), [n for pair in reversed(padding) for n in pair])
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_three_products_match_torch(geometry):
+    x, W, gy = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, G = geometry
+    xt = _torch_pad(x, p).requires_grad_()
+    Wt = torch.tensor(W, requires_grad=True)
+    yt = TORCH_CONV[len(L)](xt, Wt, stride=s, dilation=d, groups=G)
+    yt.backward(torch.tensor(gy))
+    crop = (..., *(slice(b, b + n) for n, (b, _) in zip(L, p)))
+    np.testing.assert_allclose(K.conv_forward(x, W, s, p, d, G), yt.detach().numpy(), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(K.conv_input_grad(gy, W, L, s, p, d, G), xt.grad.numpy()[crop],
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(K.conv_weight_grad(x, gy, Ks, s, p, d, G), Wt.grad.numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_input_grad_is_torch_transposed_conv(geometry):
+    _, W, gy = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, G = geometry
+    if any(b != a for b, a in p):
+        pytest.skip("conv_transpose takes symmetric padding only")
+    out_padding = [n + 2 * b - (d_ * (k - 1) + 1) - (o - 1) * s_
+                   for n, (b, _), k, s_, d_, o in zip(L, p, Ks, s, d, gy.shape[2:])]
+    expected = TORCH_CONV_T[len(L)](torch.tensor(gy), torch.tensor(W), stride=s,
+                                    padding=[b for b, _ in p], output_padding=out_padding,
+                                    groups=G, dilation=d)
+    np.testing.assert_allclose(K.conv_input_grad(gy, W, L, s, p, d, G), expected.numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_im2col_matches_torch_unfold():
+    x = rng.standard_normal((2, 3, 7, 8))
+    cols = K.im2col(x, (2, 3), stride=(2, 1), padding=1, dilation=(1, 2))
+    expected = F.unfold(torch.tensor(x), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
+    assert cols.flags.c_contiguous and cols.shape[:4] == (2, 3, 2, 3)
+    np.testing.assert_array_equal(cols.reshape(2, 18, -1), expected.numpy())
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_col2im_is_the_adjoint_of_im2col(geometry):
+    """<im2col(x), c> == <x, col2im(c)> for random x and c."""
+    x, W, _ = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, _ = geometry
+    cols = K.im2col(x, Ks, s, p, d)
+    c = rng.standard_normal(cols.shape)
+    back = K.col2im(c, L, s, p, d)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)
+
+
+def test_col2im_sums_overlaps_and_leaves_uncovered_zero():
+    ones = np.ones((1, 1, 3, 2))  # kernel 3, two windows, stride 2 over a length-6 input
+    np.testing.assert_array_equal(K.col2im(ones, (6,), stride=2)[0, 0], [1, 1, 2, 1, 1, 0])
+
+
+def test_int_arguments_mean_every_dim():
+    x = rng.standard_normal((1, 2, 6, 5))
+    np.testing.assert_array_equal(K.im2col(x, 2, 2, 1, 1),
+                                  K.im2col(x, (2, 2), (2, 2), ((1, 1), (1, 1)), (1, 1)))
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_chunked_equals_unchunked(geometry, budget):
+    x, W, gy = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, G = geometry
+    whole = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+             K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    K.set_conv_memory_budget(1)  # one sample per chunk
+    chunked = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+               K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    np.testing.assert_array_equal(chunked[0], whole[0])
+    np.testing.assert_array_equal(chunked[1], whole[1])
+    # the weight gradient sums over the batch; chunks only change the order of that sum
+    np.testing.assert_allclose(chunked[2], whole[2], rtol=1e-13, atol=1e-13)
+
+
+def test_memory_budget_bounds_the_unfolded_copy(budget):
+    x = rng.standard_normal((16, 8, 20, 20)).astype(np.float32)
+    W = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    unfolded = x.size * 9 * 4  # bytes of the whole batch's columns
+
+    def peak(fn):
+        tracemalloc.start()
+        try:
+            fn()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    assert peak(lambda: K.conv_forward(x, W, *args)) > unfolded
+    assert K.set_conv_memory_budget(unfolded // 8) == 256 * 2**20
+    assert K.get_conv_memory_budget() == unfolded // 8
+    assert peak(lambda: K.conv_forward(x, W, *args)) < unfolded // 2
+
+
+def test_memory_budget_must_be_positive():
+    with pytest.raises(ValueError, match="set_conv_memory_budget.*0"):
+        K.set_conv_memory_budget(0)
+
+
+def test_float32_stays_float32():
+    x, W, gy = (a.astype(np.float32) for a in _problem(GEOMETRIES[2]))
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    assert K.conv_forward(x, W, *args).dtype == np.float32
+    assert K.conv_input_grad(gy, W, (7, 6), *args).dtype == np.float32
+    assert K.conv_weight_grad(x, gy, (3, 3), *args).dtype == np.float32
+
+
+def test_empty_batch():
+    x, gy = np.zeros((0, 3, 7, 6)), np.zeros((0, 4, 7, 6))
+    W = rng.standard_normal((4, 3, 3, 3))
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    assert K.conv_forward(x, W, *args).shape == (0, 4, 7, 6)
+    assert K.conv_input_grad(gy, W, (7, 6), *args).shape == (0, 3, 7, 6)
+    np.testing.assert_array_equal(K.conv_weight_grad(x, gy, (3, 3), *args), np.zeros_like(W))
+
+
+# -- teaching matrices -------------------------------------------------------------------
+TEACHING = [  # (input_shape (C, *L), O, K, stride, padding, dilation, groups)
+    ((2, 7), 3, (3,), 1, 0, 1, 1),
+    ((2, 9), 4, (2,), 2, 1, 2, 2),
+    ((3, 5, 6), 2, (3, 3), 1, 1, 1, 1),
+    ((4, 6, 5), 4, (2, 3), (2, 1), (0, 2), (2, 1), 4),
+]
+
+
+@pytest.mark.parametrize("shape, O, Ks, s, p, d, G", TEACHING)
+def test_im2col_matrix_selects_the_columns(shape, O, Ks, s, p, d, G):
+    x = rng.standard_normal(shape)
+    S = K.im2col_matrix(shape, Ks, s, p, d)
+    np.testing.assert_array_equal(S @ x.ravel(), K.im2col(x[None], Ks, s, p, d).ravel())
+    assert set(np.unique(S)) <= {0.0, 1.0} and (S.sum(axis=1) <= 1).all()
+
+
+@pytest.mark.parametrize("shape, O, Ks, s, p, d, G", TEACHING)
+def test_conv_matrix_is_the_convolution(shape, O, Ks, s, p, d, G):
+    x = rng.standard_normal(shape)
+    W = rng.standard_normal((O, shape[0] // G, *Ks))
+    M = K.conv_matrix(W, shape, s, p, d, G)
+    expected = TORCH_CONV[len(Ks)](torch.tensor(x[None]), torch.tensor(W), stride=s, padding=p,
+                                   dilation=d, groups=G)
+    np.testing.assert_allclose(x.ravel() @ M, expected.numpy().ravel(), rtol=1e-12, atol=1e-12)
+    # its transpose is the transposed convolution (the input gradient)
+    gy = rng.standard_normal(expected.shape[1:])
+    nd = len(Ks)
+    gx = K.conv_input_grad(gy[None], W, shape[1:], K._ntuple(s, nd), K._pairs(p, nd),
+                           K._ntuple(d, nd), G)
+    np.testing.assert_allclose(M @ gy.ravel(), gx.ravel(), rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_im2col_matrix_equals_dense():
+    pytest.importorskip("scipy")
+    dense = K.im2col_matrix((2, 5, 6), (2, 3), 2, 1, 1)
+    sparse = K.im2col_matrix((2, 5, 6), (2, 3), 2, 1, 1, sparse=True)
+    np.testing.assert_array_equal(sparse.toarray(), dense)
+
+
+def test_sparse_im2col_matrix_without_scipy_says_so(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    with pytest.raises(ImportError, match="im2col_matrix.*scipy"):
+        K.im2col_matrix((1, 4), 2, sparse=True)
+
+
+def test_docstring_examples():
+    assert doctest.testmod(K).failed == 0
