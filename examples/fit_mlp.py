@@ -1,6 +1,6 @@
 """Fit a small MLP with mytorch's autograd alone: tensors, backward, a hand-written SGD step.
 
-    python examples/fit_mlp.py [--steps 1500] [--lr 0.1] [--seed 0]
+    python examples/fit_mlp.py [--steps 1000] [--lr 0.1] [--seed 0]
 
 The network (2 -> 16 -> 16 -> 1, tanh) learns the surface z = sin(2x) cos(2y)
 on 256 random points of the square [-1.5, 1.5]^2. There is no nn.Module and no
@@ -43,7 +43,7 @@ def mlp(points: mytorch.Tensor, params: list[mytorch.Tensor]) -> mytorch.Tensor:
     return h @ W3 + b3  # (N, 16) @ (16, 1) -> (N, 1)
 
 
-def fit(steps: int = 1500, lr: float = 0.1, seed: int = 0, log_every: int = 150) -> list[float]:
+def fit(steps: int = 1000, lr: float = 0.1, seed: int = 0, log_every: int = 100) -> list[float]:
     """Train the MLP with full-batch gradient descent; returns the loss at every step."""
     mytorch.manual_seed(seed)
     points = mytorch.rand(256, 2) * 3 - 1.5  # (256, 2) uniform on [-1.5, 1.5]^2
@@ -67,7 +67,7 @@ def fit(steps: int = 1500, lr: float = 0.1, seed: int = 0, log_every: int = 150)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

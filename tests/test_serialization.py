@@ -13,7 +13,9 @@ from mytorch import serialization
 
 def nested():
     return {
-        "model": {"fc.weight": mytorch.randn(3, 2), "fc.bias": mytorch.zeros(3, dtype=mytorch.float64)},
+        "model": {
+            "fc.weight": mytorch.randn(3, 2), "fc.bias": mytorch.zeros(3, dtype=mytorch.float64),
+        },
         "optimizer": {"state": {0: {"step": 4, "exp_avg": np.ones(2, np.float32)}},
                       "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1]}]},
         "epoch": 7, "name": "run", "best": None, "flag": True, "indices": mytorch.arange(5),
@@ -89,7 +91,8 @@ def test_truncated_file_gives_clear_error(tmp_path, suffix):
     path = tmp_path / f"ckpt{suffix}"
     mytorch.save(nested(), path)
     path.write_bytes(path.read_bytes()[: os.path.getsize(path) // 2])
-    with pytest.raises(ValueError, match=f"corrupt or truncated.*ckpt{suffix}|ckpt{suffix}.*corrupt"):
+    corrupt = f"corrupt or truncated.*ckpt{suffix}|ckpt{suffix}.*corrupt"
+    with pytest.raises(ValueError, match=corrupt):
         mytorch.load(path)
 
 
@@ -133,7 +136,8 @@ def test_malicious_pickle_is_refused_and_nothing_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.pt"
     _malicious_pt(path)
-    with pytest.raises(pickle.UnpicklingError, match="refusing 'posix.system'|refusing 'os.system'|refusing"):
+    refusing = "refusing 'posix.system'|refusing 'os.system'|refusing"
+    with pytest.raises(pickle.UnpicklingError, match=refusing):
         mytorch.load(path)
     assert not (tmp_path / "PWNED").exists()
 

@@ -45,6 +45,8 @@ from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as function
 from mytorch.random import get_rng_state, manual_seed, seed, set_rng_state
 from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
+
+# isort: split
 from mytorch import nn, optim, viz  # noqa: E402  (after the core they build on)
 
 __version__ = "0.1.0"

@@ -28,7 +28,7 @@ import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 
@@ -119,7 +119,9 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     if str(path).endswith(".safetensors"):
         atomic_write(path, lambda f: _write_safetensors(f, arrays, manifest))
     else:
-        entries = {**arrays, _MANIFEST: np.frombuffer(manifest.encode(), dtype=np.uint8)}
+        entries: dict[str, Any] = {
+            **arrays, _MANIFEST: np.frombuffer(manifest.encode(), dtype=np.uint8)
+        }
         atomic_write(path, lambda f: np.savez(f, **entries))
 
 
@@ -146,11 +148,13 @@ def load(path: str | os.PathLike[str], map_location: Any = None, weights_only: b
         else:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
-            manifest = arrays.pop(_MANIFEST, None)
-            manifest = None if manifest is None else manifest.tobytes().decode()
+            raw_manifest = arrays.pop(_MANIFEST, None)
+            manifest = None if raw_manifest is None else raw_manifest.tobytes().decode()
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, struct.error, UnicodeDecodeError,
             json.JSONDecodeError) as exc:
-        raise ValueError(f"load: '{path}' is corrupt or truncated ({type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            f"load: '{path}' is corrupt or truncated ({type(exc).__name__}: {exc})"
+        ) from None
     if manifest is None:  # a plain file of named arrays written by another program
         return OrderedDict((k, Tensor._make(v)) for k, v in arrays.items())
     return _join(json.loads(manifest), arrays, as_tensors=True)
@@ -167,7 +171,8 @@ def _write_safetensors(f: IO[bytes], arrays: dict[str, np.ndarray], manifest: st
     offset = 0
     blobs = []
     for name, array in arrays.items():
-        blob = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        little_endian = array.dtype.newbyteorder("<")
+        blob = np.ascontiguousarray(array).astype(little_endian, copy=False).tobytes()
         header[name] = {"dtype": _ST_NAMES[array.dtype], "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
@@ -213,15 +218,17 @@ class _StorageType:
         self.dtype = np.dtype(_TORCH_STORAGES[name])
         self.bfloat16 = name == "BFloat16Storage"
 
-    def decode(self, raw: bytes, endian: str) -> np.ndarray:
+    def decode(self, raw: bytes, endian: Literal["<", ">"]) -> np.ndarray:
         values = np.frombuffer(raw, dtype=self.dtype.newbyteorder(endian))
         if self.bfloat16:  # bfloat16 is the top half of a float32
             return (values.astype(np.uint32) << 16).view(np.float32)
         return values
 
 
-def _rebuild_tensor(storage: np.ndarray, offset: int, size: tuple[int, ...], stride: tuple[int, ...],
-                    *_ignored: Any) -> np.ndarray:
+def _rebuild_tensor(
+    storage: np.ndarray, offset: int, size: tuple[int, ...], stride: tuple[int, ...],
+    *_ignored: Any,
+) -> np.ndarray:
     """An array viewing ``storage`` with PyTorch's offset/size/stride (in elements), copied."""
     item = storage.itemsize
     needed = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
@@ -246,7 +253,9 @@ class _TensorOnlyUnpickler(pickle.Unpickler):
         **{("torch", name): _StorageType(name) for name in _TORCH_STORAGES},
     }
 
-    def __init__(self, file: IO[bytes], read_storage: Callable[[str, _StorageType], np.ndarray]) -> None:
+    def __init__(
+        self, file: IO[bytes], read_storage: Callable[[str, _StorageType], np.ndarray]
+    ) -> None:
         super().__init__(file)
         self._read_storage = read_storage
 
@@ -278,8 +287,10 @@ def _load_torch(path: Path) -> Any:
         if not pickles:
             raise ValueError(f"load: '{path}' has no data.pkl: not a PyTorch checkpoint")
         root = pickles[0][: -len("data.pkl")]
-        order = archive.read(root + "byteorder").decode().strip() if root + "byteorder" in names else "little"
-        endian = "<" if order == "little" else ">"
+        order = "little"
+        if root + "byteorder" in names:
+            order = archive.read(root + "byteorder").decode().strip()
+        endian: Literal["<", ">"] = "<" if order == "little" else ">"
 
         def read_storage(key: str, storage: _StorageType) -> np.ndarray:
             return storage.decode(archive.read(f"{root}data/{key}"), endian)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -310,7 +312,7 @@ def test_create_graph_backward_leaves_differentiable_grad() -> None:
     np.testing.assert_allclose(g2.numpy(), 6 * x.detach().numpy())
 
 
-def _hvp_check(make: object, arrays: list[np.ndarray], seed: int = 0) -> None:
+def _hvp_check(make: Callable[..., Any], arrays: list[np.ndarray], seed: int = 0) -> None:
     """Hessian-vector products of a scalar function, mytorch vs torch, in float64.
 
     ``make(lib, *tensors)`` builds the scalar with either library's ops.

@@ -267,3 +267,32 @@ def test_custom_function_composes_with_builtin_ops_in_second_order() -> None:
     (g,) = mytorch.autograd.grad((Exp.apply(x) * x).sum(), x, create_graph=True)
     (h,) = mytorch.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), (x_np + 2) * np.exp(x_np), rtol=1e-12)
+
+
+def test_function_without_backward_raises_not_implemented() -> None:
+    class ForwardOnly(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+    y = ForwardOnly.apply(mytorch.ones(2, requires_grad=True))
+    with pytest.raises(NotImplementedError):
+        y.sum().backward()
+    with pytest.raises(NotImplementedError):
+        Function.apply(mytorch.ones(1))
+
+
+def test_backward_may_return_ndarrays() -> None:
+    class Double(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.numpy() * 2  # a plain array: the engine wraps it
+
+    x = mytorch.ones(3, requires_grad=True)
+    Double.apply(x).backward(np.array([1.0, 2.0, 3.0]))  # a non-Tensor gradient too
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+    assert x.grad.dtype == np.float32

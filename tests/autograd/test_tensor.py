@@ -460,3 +460,157 @@ def test_equal_and_allclose() -> None:
     a = mytorch.tensor([1.0, 2.0])
     assert a.equal(mytorch.tensor([1.0, 2.0])) and not a.equal(mytorch.tensor([1.0]))
     assert a.allclose(mytorch.tensor([1.0, 2.0 + 1e-7]))
+
+
+# -- methods: every op bound on Tensor, with PyTorch's argument order ---------------------------
+_RNG = np.random.default_rng(7)
+_X = _RNG.uniform(0.1, 1.0, (3, 4)).astype(np.float32)  # positive: log, sqrt, div are defined
+_Y = _RNG.uniform(0.1, 1.0, (3, 4)).astype(np.float32)
+_W = _RNG.uniform(-1.0, 1.0, (4, 2)).astype(np.float32)
+_V = _RNG.uniform(-1.0, 1.0, 4).astype(np.float32)
+_B = _RNG.uniform(-1.0, 1.0, (2, 3, 4)).astype(np.float32)
+_C = _RNG.uniform(-1.0, 1.0, (2, 4, 5)).astype(np.float32)
+_MASK = _X > 0.5
+_INDEX = _RNG.integers(0, 4, (3, 2))
+
+# (method, input, positional args); arrays among the args become tensors of the same library
+_METHODS = [
+    ("add", _X, (_Y,)), ("sub", _X, (_Y,)), ("mul", _X, (_Y,)), ("div", _X, (_Y,)),
+    ("pow", _X, (2,)), ("neg", _X, ()), ("abs", _B, ()), ("exp", _X, ()), ("log", _X, ()),
+    ("log1p", _X, ()), ("sqrt", _X, ()), ("sin", _X, ()), ("cos", _X, ()), ("tanh", _B, ()),
+    ("sigmoid", _B, ()), ("relu", _B, ()), ("sign", _B, ()), ("square", _B, ()),
+    ("clamp", _X, (0.3, 0.7)), ("clip", _X, (0.3, 0.7)), ("maximum", _X, (_Y,)),
+    ("minimum", _X, (_Y,)), ("where", _X, (_MASK, _Y)), ("masked_fill", _X, (_MASK, 0.0)),
+    ("eq", _X, (_Y,)), ("ne", _X, (_Y,)), ("lt", _X, (_Y,)), ("le", _X, (_Y,)),
+    ("gt", _X, (_Y,)), ("ge", _X, (_Y,)),
+    ("sum", _B, (1,)), ("mean", _B, (2,)), ("var", _B, (1,)), ("std", _B, (2,)),
+    ("prod", _B, (1,)), ("max", _B, (1,)), ("min", _B, (2,)), ("amax", _B, (1,)),
+    ("amin", _B, (2,)), ("argmax", _B, (1,)), ("argmin", _B, (2,)), ("logsumexp", _B, (1,)),
+    ("softmax", _B, (1,)), ("log_softmax", _B, (2,)), ("cumsum", _B, (1,)), ("norm", _B, ()),
+    ("all", _MASK, ()), ("any", _MASK, ()), ("sum", _B, ()), ("max", _B, ()), ("argmax", _B, ()),
+    ("matmul", _X, (_W,)), ("mm", _X, (_W,)), ("bmm", _B, (_C,)), ("dot", _V, (_V,)),
+    ("outer", _V, (_V,)), ("reshape", _B, (4, 6)), ("view", _B, (-1, 4)), ("flatten", _B, ()),
+    ("flatten", _B, (1,)), ("squeeze", _X[:, None], ()), ("squeeze", _X[:, None], (1,)),
+    ("unsqueeze", _X, (0,)), ("transpose", _B, (0, 2)), ("permute", _B, (2, 0, 1)), ("t", _X, ()),
+    ("expand", _V, (3, 4)), ("repeat", _X, (2, 1)), ("tile", _X, ((1, 2),)),
+    ("split", _B, (2, 2)), ("chunk", _B, (2, 1)), ("flip", _B, ((0, 2),)), ("roll", _B, (1, 2)),
+    ("gather", _X, (1, _INDEX)), ("topk", _X, (2,)), ("sort", _X, ()), ("sort", _X, (0, True)),
+    ("argsort", _X, (1,)),
+]
+
+
+_SPEC_FUNCTIONS = set("""
+    abs exp log log1p sqrt sin cos tanh sigmoid relu clamp clip maximum minimum where sum mean
+    var std max min amax amin argmax argmin logsumexp softmax log_softmax cumsum prod matmul
+    dot outer reshape flatten squeeze unsqueeze transpose permute repeat tile split chunk flip
+    roll eq ne gt lt ge le mm bmm topk sort argsort
+""".split())
+
+
+def _as(lib: object, value: object) -> object:
+    return lib.tensor(value) if isinstance(value, np.ndarray) else value  # type: ignore[attr-defined]
+
+
+def _arrays(out: object) -> list[np.ndarray]:
+    if isinstance(out, (tuple, list)):  # tuples and torch's named tuples (values, indices)
+        return [a for o in out for a in _arrays(o)]
+    return [np.asarray(out.detach().numpy() if hasattr(out, "detach") else out)]
+
+
+@pytest.mark.parametrize(("name", "data", "args"), _METHODS,
+                         ids=[f"{m[0]}{len(m[2])}-{i}" for i, m in enumerate(_METHODS)])
+def test_method_matches_torch(name: str, data: np.ndarray, args: tuple) -> None:
+    mine = getattr(_as(mytorch, data), name)(*(_as(mytorch, a) for a in args))
+    theirs = getattr(_as(torch, data), name)(*(_as(torch, a) for a in args))
+    mine_arrays, their_arrays = _arrays(mine), _arrays(theirs)
+    assert len(mine_arrays) == len(their_arrays)
+    for m, t in zip(mine_arrays, their_arrays):
+        assert m.dtype == t.dtype and m.shape == t.shape
+        np.testing.assert_allclose(m, t, rtol=1e-5, atol=1e-6)
+    if name in _SPEC_FUNCTIONS:  # SPEC section 1 promises the function form as well
+        assert callable(getattr(mytorch, name))
+
+
+def test_attribute_transposes() -> None:
+    b = mytorch.tensor(_B)
+    np.testing.assert_array_equal(b.T.numpy(), torch.tensor(_B).permute(2, 1, 0).numpy())
+    np.testing.assert_array_equal(b.mT.numpy(), np.swapaxes(_B, -1, -2))
+    x = mytorch.tensor(_X)
+    assert x.view_as(mytorch.zeros(4, 3)).shape == (4, 3)
+    assert x.reshape_as(mytorch.zeros(12)).shape == (12,)
+    assert mytorch.tensor(_V).expand_as(x).shape == (3, 4)
+    with pytest.raises(ValueError, match=r"t: .*\(2, 3, 4\)"):
+        b.t()
+
+
+def test_misc_methods() -> None:
+    x = mytorch.tensor(_X)
+    assert x.is_floating_point() and not mytorch.tensor([1]).is_floating_point()
+    assert x.contiguous() is x and x.is_contiguous()
+    assert x.nelement() == 12 and x.element_size() == 4
+    c = x.clone()
+    assert c.tolist() == x.tolist() and not np.shares_memory(c.numpy(), x.numpy())
+    assert x.sub(mytorch.tensor(_Y), alpha=2).allclose(mytorch.tensor(_X - 2 * _Y))
+    assert x.add(mytorch.tensor(_Y), alpha=-1).allclose(mytorch.tensor(_X - _Y))
+    assert (-x).neg().equal(x) and +x is x and abs(-x).equal(x)
+    assert (~mytorch.tensor([True, False])).tolist() == [False, True]
+    m = mytorch.tensor([True, False])
+    assert (m & mytorch.tensor([True, True])).tolist() == [True, False]
+    assert (m | mytorch.tensor([False, False])).tolist() == [True, False]
+    t = mytorch.tensor([2.0, 8.0])
+    assert (2 ** mytorch.tensor([1.0, 3.0])).tolist() == [2.0, 8.0]
+    assert (1 - t).tolist() == [-1.0, -7.0] and (8 / t).tolist() == [4.0, 1.0]
+    assert t.div_(2).tolist() == [1.0, 4.0] and t.clamp_(2, 3).tolist() == [2.0, 3.0]
+    mytorch.manual_seed(0)
+    u = mytorch.zeros(1000).uniform_(-2, 2)
+    assert -2 <= u.numpy().min() and u.numpy().max() < 2
+    n = mytorch.zeros(1000, dtype=mytorch.float64).normal_(3.0, 0.5)
+    assert n.dtype == F64 and abs(n.numpy().mean() - 3) < 0.1
+
+
+def test_as_tensor_avoids_copies() -> None:
+    a = np.arange(3.0)
+    assert np.shares_memory(mytorch.as_tensor(a).numpy(), a)
+    t = mytorch.tensor([1.0])
+    assert mytorch.as_tensor(t) is t
+    assert mytorch.as_tensor(t, dtype=mytorch.float64).dtype == F64
+    assert mytorch.as_tensor([1, 2]).dtype == I64
+    assert mytorch.BoolTensor([1, 0]).tolist() == [True, False]
+
+
+def test_python_types_as_dtypes() -> None:
+    assert mytorch.tensor([1, 2], dtype=float).dtype == F32
+    assert mytorch.tensor([1.5], dtype=int).dtype == I64
+    assert mytorch.tensor([1.5]).to(float).dtype == F32
+
+
+def test_seed_from_entropy_is_returned() -> None:
+    s = mytorch.seed()
+    a = mytorch.rand(3).tolist()
+    mytorch.manual_seed(s)
+    assert mytorch.rand(3).tolist() == a
+
+
+def test_devices_hash_and_compare() -> None:
+    assert {mytorch.device("cpu"): 1}[mytorch.device("cpu")] == 1
+    assert mytorch.device(mytorch.device("cpu")) == mytorch.device("cpu")
+    assert mytorch.device("cpu") != 3
+
+
+def test_comparison_operators_match_torch() -> None:
+    for op in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge):
+        mine = op(mytorch.tensor(_X), mytorch.tensor(_Y))
+        assert mine.dtype == np.bool_ and not mine.requires_grad
+        np.testing.assert_array_equal(mine.numpy(), op(torch.tensor(_X), torch.tensor(_Y)).numpy())
+        np.testing.assert_array_equal(op(mytorch.tensor(_X), 0.5).numpy(), op(_X, 0.5))
+
+
+def test_more_protocol_corners() -> None:
+    assert mytorch.Tensor(mytorch.tensor([1, 2])).tolist() == [1.0, 2.0]
+    assert mytorch.tensor([1.0]).type(mytorch.float64).dtype == F64
+    with pytest.raises(TypeError):
+        format(mytorch.ones(2), ".2f")
+    with pytest.raises(RuntimeError, match="leaf"):
+        pickle.dumps(mytorch.ones(2, requires_grad=True) * 2)
+    y = np.ones((2, 3), dtype=np.float32) @ mytorch.tensor(_X)  # reflected matmul
+    assert isinstance(y, mytorch.Tensor) and y.shape == (2, 4)

@@ -75,6 +75,16 @@ def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation,
     np.testing.assert_array_equal(K.winner_index(arg, win), index_ref)
 
 
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
+def test_max_pool_without_winners_gives_the_same_maximum(size, kernel, stride, padding, dilation):
+    win = K.Windows(size, kernel, stride, padding, dilation, True)
+    x = np.random.default_rng(10).standard_normal((2,) + size)
+    x[(0,) + (0,) * len(size)] = np.nan
+    y, arg = K.max_pool(x, win, winners=False)
+    assert arg is None
+    np.testing.assert_array_equal(y, K.max_pool(x, win)[0])  # NaN where the other has NaN
+
+
 def test_max_pool_nan_wins_and_all_minus_inf_window_points_inside():
     win = K.Windows((2, 2), (2, 2), (2, 2), (0, 0), (1, 1))
     y, arg = K.max_pool(np.array([[np.nan, 1.0], [np.nan, 2.0]]), win)
@@ -157,6 +167,16 @@ def test_adaptive_max_pool_matches_torch(size, out):
     y, index = K.adaptive_max_pool(x, out)
     pool = F.adaptive_max_pool1d if len(size) == 1 else F.adaptive_max_pool2d
     y_ref, index_ref = pool(torch.tensor(x), out, return_indices=True)
+    np.testing.assert_array_equal(y, y_ref.numpy())
+    np.testing.assert_array_equal(index, index_ref.numpy())
+
+
+def test_adaptive_max_pool_nan_and_minus_inf_windows_match_torch():
+    x = np.random.default_rng(11).permutation(2 * 7 * 5).reshape(2, 7, 5).astype(np.float64)
+    x[0, 1, 1] = x[0, 2, 0] = x[1, 5, 4] = np.nan        # several NaNs in a window: the last wins
+    x[1, :3, :3] = -np.inf                                # a window of nothing but -inf
+    y, index = K.adaptive_max_pool(x, (3, 2))
+    y_ref, index_ref = F.adaptive_max_pool2d(torch.tensor(x), (3, 2), return_indices=True)
     np.testing.assert_array_equal(y, y_ref.numpy())
     np.testing.assert_array_equal(index, index_ref.numpy())
 

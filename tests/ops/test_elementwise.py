@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 import torch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mytorch
+from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
 
 # shapes for binary ops: equal, scalar, broadcasting in both directions, size-1 and empty dims
 BINARY = [((3, 4), (3, 4)), ((), ()), ((3, 4), ()), ((), (2, 3)), ((2, 1, 4), (3, 1)),
@@ -33,7 +33,8 @@ SPECS = [
     OpSpec("sin", mytorch.sin, torch.sin, UNARY),
     OpSpec("cos", mytorch.cos, torch.cos, UNARY),
     OpSpec("tanh", mytorch.tanh, torch.tanh, UNARY),
-    OpSpec("clamp", lambda a: mytorch.clamp(a, -0.5, 0.7), lambda a: torch.clamp(a, -0.5, 0.7), UNARY),
+    OpSpec("clamp", lambda a: mytorch.clamp(a, -0.5, 0.7), lambda a: torch.clamp(a, -0.5, 0.7),
+           UNARY),
     OpSpec("clamp_min", lambda a: a.clamp(min=0.3), lambda a: a.clamp(min=0.3), UNARY),
     OpSpec("maximum", mytorch.maximum, torch.maximum, BINARY),
     OpSpec("minimum", mytorch.minimum, torch.minimum, BINARY),

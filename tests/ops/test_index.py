@@ -149,11 +149,13 @@ def shapes_and_indices(draw):
         at = draw(st.integers(0, len(parts))) if covered == len(shape) else len(parts)
         parts.insert(at, Ellipsis)
     # several index arrays must broadcast together: one mask at most, equal lengths
-    arrays = [p for p in parts if isinstance(p, list)]
-    if len(arrays) > 1:
-        length = min(len(p) for p in arrays if not isinstance(p[0], bool))
-        parts = [(slice(None) if isinstance(p[0], bool) else p[:length])
-                 if isinstance(p, list) else p for p in parts]
+    masks = [i for i, p in enumerate(parts) if isinstance(p, list) and isinstance(p[0], bool)]
+    arrays = [i for i, p in enumerate(parts) if isinstance(p, list) and i not in masks]
+    for i in masks[1:] if not arrays else masks:
+        parts[i] = slice(None)
+    length = min((len(parts[i]) for i in arrays), default=0)
+    for i in arrays:
+        parts[i] = parts[i][:length]
     return shape, parts
 
 
@@ -233,6 +235,10 @@ def test_setitem_writes_in_place_with_broadcasting_and_casting():
     expected[1:, ::2] = torch.tensor([2.0, 3.0])
     expected[torch.tensor([2]), torch.tensor(3)] = 4.5
     np.testing.assert_array_equal(x.numpy(), expected.numpy())
+    cube, expected_cube = mytorch.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    cube[0, :, [0, 3]] = mytorch.arange(6.0).reshape(3, 2)  # ints first, as torch
+    expected_cube[0, :, [0, 3]] = torch.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(cube.numpy(), expected_cube.numpy())
     ints = mytorch.zeros(3, dtype=mytorch.int64)
     ints[1] = 2.7  # cast to the tensor's dtype, as torch
     assert ints.tolist() == [0, 2, 0] and ints.dtype == np.int64

@@ -28,7 +28,7 @@ processed in chunks, with identical results.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,9 @@ IntOrSeq = int | Sequence[int]
 PadArg = int | Sequence[int] | Sequence[tuple[int, int]]
 
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
+# bytes of columns per chunk that stay in cache between the copy and the product; measured
+# (32, 64, 32x32, k3): 2 MiB chunks take 15-25% less time than the whole batch at once
+_WORKING_SET = 2 * 2**20
 
 
 def set_conv_memory_budget(nbytes: int) -> int:
@@ -126,14 +129,24 @@ def _pairs(padding: PadArg, nd: int) -> tuple[tuple[int, int], ...]:
 
 
 # -- im2col / col2im ---------------------------------------------------------------------
+def _padded_shape(shape: tuple[int, ...], padding: tuple[tuple[int, int], ...]
+                  ) -> tuple[int, ...]:
+    """(N, C, *L) -> (N, C, *(L + before + after))."""
+    return shape[:2] + tuple(L + b + a for L, (b, a) in zip(shape[2:], padding))
+
+
+def _interior(shape: tuple[int, ...], padding: tuple[tuple[int, int], ...]) -> tuple[slice, ...]:
+    """The index of an unpadded (N, C, *L) array's place inside its padded version."""
+    return (slice(None), slice(None)) + tuple(slice(b, b + L) for L, (b, _) in
+                                              zip(shape[2:], padding))
+
+
 def _zero_pad(x: np.ndarray, padding: tuple[tuple[int, int], ...]) -> np.ndarray:
     """x (N, C, *L) -> (N, C, *(L + before + after)), the border filled with zeros."""
     if not any(before or after for before, after in padding):
         return x
-    padded = np.zeros(x.shape[:2] + tuple(L + b + a for L, (b, a) in zip(x.shape[2:], padding)),
-                      dtype=x.dtype)
-    interior = tuple(slice(b, b + L) for L, (b, _) in zip(x.shape[2:], padding))
-    padded[(Ellipsis,) + interior] = x
+    padded = np.zeros(_padded_shape(x.shape, padding), dtype=x.dtype)
+    padded[_interior(x.shape, padding)] = x
     return padded
 
 
@@ -196,12 +209,6 @@ def _col2im_add(cols: np.ndarray, x_pad: np.ndarray, stride: tuple[int, ...],
         x_pad[(slice(None), slice(None)) + window] += cols[(slice(None), slice(None)) + k]
 
 
-def _crop(x_pad: np.ndarray, padding: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """The inverse of ``_zero_pad``'s placement: drop the border (a view)."""
-    interior = tuple(slice(b, n - a) for n, (b, a) in zip(x_pad.shape[2:], padding))
-    return x_pad[(Ellipsis,) + interior]
-
-
 def col2im(
     cols: np.ndarray, input_size: Sequence[int], stride: IntOrSeq = 1, padding: PadArg = 0,
     dilation: IntOrSeq = 1,
@@ -218,17 +225,41 @@ def col2im(
     """
     nd = len(input_size)
     s, d, pads = _ntuple(stride, nd), _ntuple(dilation, nd), _pairs(padding, nd)
-    x_pad = np.zeros(cols.shape[:2] + tuple(L + b + a for L, (b, a) in zip(input_size, pads)),
-                     dtype=cols.dtype)
+    shape = cols.shape[:2] + tuple(input_size)
+    x_pad = np.zeros(_padded_shape(shape, pads), dtype=cols.dtype)
     _col2im_add(cols, x_pad, s, d)
-    return _crop(x_pad, pads)
+    return x_pad[_interior(shape, pads)]
 
 
 # -- the three convolution products ------------------------------------------------------
-def _batch_chunks(n: int, bytes_per_sample: int) -> list[slice]:
-    """Split range(n) into slices of as many samples as fit in the memory budget (>= 1)."""
-    step = max(1, _memory_budget // max(1, bytes_per_sample))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+def _chunk_size(bytes_per_sample: int) -> int:
+    """Samples per chunk: as many as fit in the working set and the memory budget, at least 1.
+
+    Small chunks are also fast ones: a chunk's columns are still in cache when
+    the product reads them (or, for col2im, when the scatter-adds read them).
+    """
+    return max(1, min(_memory_budget, _WORKING_SET) // max(1, bytes_per_sample))
+
+
+def _chunks(n: int, step: int) -> Iterator[slice]:
+    return (slice(i, min(i + step, n)) for i in range(0, n, step))
+
+
+def _padded_chunks(x: np.ndarray, padding: tuple[tuple[int, int], ...], step: int
+                   ) -> Iterator[tuple[slice, np.ndarray]]:
+    """(chunk, x[chunk] zero-padded) for consecutive chunks of ``step`` samples.
+
+    One buffer serves every chunk: its border is zeroed once and only the interior is rewritten.
+    """
+    if not any(b or a for b, a in padding):
+        yield from ((chunk, x[chunk]) for chunk in _chunks(len(x), step))
+        return
+    buffer = np.zeros((min(step, len(x)),) + _padded_shape(x.shape, padding)[1:], dtype=x.dtype)
+    interior = _interior(x.shape, padding)
+    for chunk in _chunks(len(x), step):
+        x_pad = buffer[: chunk.stop - chunk.start]
+        x_pad[interior] = x[chunk]
+        yield chunk, x_pad
 
 
 def conv_forward(
@@ -236,6 +267,9 @@ def conv_forward(
     dilation: tuple[int, ...], groups: int, out_size: Sequence[int] | None = None,
 ) -> np.ndarray:
     """y = x (*) W, PyTorch's convolution (a cross-correlation): (N, C, *L) -> (N, O, *OUT).
+
+    Per chunk of the batch: copy the window view into the columns buffer (the
+    im2col), then one product writes the chunk's outputs in place.
 
     Args:
         x: input (N, C, *L); W: weight (O, C/G, *K) of the same dtype.
@@ -246,19 +280,20 @@ def conv_forward(
             output_padding reaches past the last window needs this.
     """
     N, C, *L = x.shape
-    O, Cg, *K = W.shape
-    G = groups
+    O, Cg, *ks = W.shape
+    K, G = tuple(ks), groups
     out = tuple(out_size or conv_output_shape(L, K, stride, padding, dilation))
-    P = math.prod(out)
-    CKg = Cg * math.prod(K)
+    P, CKg = math.prod(out), Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
     y_mat = y.reshape(N, G, O // G, P)          # a view: the product writes y in place
-    x_pad = _zero_pad(x, padding)
-    for chunk in _batch_chunks(N, C * math.prod(K) * P * x.itemsize):
-        cols = _window_view(x_pad[chunk], tuple(K), out, stride, dilation).copy()
+    step = _chunk_size(C * math.prod(K) * P * x.itemsize)
+    cols = np.empty((min(step, N), C, *K, *out), dtype=x.dtype)
+    for chunk, x_pad in _padded_chunks(x, padding, step):
+        block = cols[: len(x_pad)]
+        np.copyto(block, _window_view(x_pad, K, out, stride, dilation))  # the im2col copy
         # (G, O/G, CKg) @ (n, G, CKg, P) -> (n, G, O/G, P), i.e. y[chunk] as (n, O, *OUT)
-        np.matmul(W_mat, cols.reshape(-1, G, CKg, P), out=y_mat[chunk])
+        np.matmul(W_mat, block.reshape(-1, G, CKg, P), out=y_mat[chunk])
     return y
 
 
@@ -269,21 +304,33 @@ def conv_input_grad(
     """gx = the adjoint of ``conv_forward`` in x applied to gy: the transposed convolution.
 
     gy (N, O, *OUT), W (O, C/G, *K) -> gx (N, C, *input_size). ``input_size`` is
-    needed because with stride > 1 several input sizes give the same OUT.
+    needed because with stride > 1 several input sizes give the same OUT. Per
+    chunk of the batch: one product makes the columns' gradient, col2im adds
+    them up in a zeroed (padded) buffer, and its interior is the chunk of gx.
     """
     N, O, *out = gy.shape
-    _, Cg, *K = W.shape
-    G, P = groups, math.prod(out)
+    _, Cg, *ks = W.shape
+    K, G, P = tuple(ks), groups, math.prod(out)
     C, CKg = Cg * G, Cg * math.prod(K)
     W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
     gy_mat = gy.reshape(N, G, O // G, P)
     dtype = np.result_type(gy, W)
-    gx_pad = np.zeros((N, C, *(n + b + a for n, (b, a) in zip(input_size, padding))), dtype=dtype)
-    for chunk in _batch_chunks(N, C * math.prod(K) * P * np.dtype(dtype).itemsize):
+    gx = np.empty((N, C, *input_size), dtype=dtype)
+    step = _chunk_size(C * math.prod(K) * P * dtype.itemsize)
+    gcols = np.empty((min(step, N), G, CKg, P), dtype=dtype)
+    padded = any(b or a for b, a in padding)
+    if padded:
+        gx_pad = np.empty((min(step, N),) + _padded_shape(gx.shape, padding)[1:], dtype=dtype)
+    for chunk in _chunks(N, step):
+        n = chunk.stop - chunk.start
         # (G, CKg, O/G) @ (n, G, O/G, P) -> (n, G, CKg, P) = gcols (n, C, *K, *OUT)
-        gcols = np.matmul(W_mat_T, gy_mat[chunk])
-        _col2im_add(gcols.reshape(-1, C, *K, *out), gx_pad[chunk], stride, dilation)
-    return _crop(gx_pad, padding)
+        np.matmul(W_mat_T, gy_mat[chunk], out=gcols[:n])
+        target = gx_pad[:n] if padded else gx[chunk]
+        target.fill(0)
+        _col2im_add(gcols[:n].reshape(n, C, *K, *out), target, stride, dilation)
+        if padded:
+            gx[chunk] = target[_interior(gx.shape, padding)]
+    return gx
 
 
 def conv_weight_grad(
@@ -297,18 +344,22 @@ def conv_weight_grad(
     per-sample products count against the memory budget with the columns.
     """
     N, C, *L = x.shape
-    _, O, *out = gy.shape
-    K, G, P = tuple(kernel_size), groups, math.prod(out)
-    CKg = C // G * math.prod(K)
+    _, O, *out_ = gy.shape
+    K, G, out = tuple(kernel_size), groups, tuple(out_)
+    P, CKg = math.prod(out), C // G * math.prod(K)
     dtype = np.result_type(x, gy)
     gy_mat = gy.reshape(N, G, O // G, P)
     gW = np.zeros((G, O // G, CKg), dtype=dtype)
-    x_pad = _zero_pad(x, padding)
-    per_sample = (C * math.prod(K) * P + O * CKg) * np.dtype(dtype).itemsize
-    for chunk in _batch_chunks(N, per_sample):
-        cols = _window_view(x_pad[chunk], K, tuple(out), stride, dilation).copy()
+    step = _chunk_size((C * math.prod(K) * P + O * CKg) * dtype.itemsize)
+    cols = np.empty((min(step, N), C, *K, *out), dtype=x.dtype)
+    products = np.empty((min(step, N), G, O // G, CKg), dtype=dtype)
+    for chunk, x_pad in _padded_chunks(x, padding, step):
+        n = len(x_pad)
+        np.copyto(cols[:n], _window_view(x_pad, K, out, stride, dilation))  # the im2col copy
         # (n, G, O/G, P) @ (n, G, P, CKg) -> (n, G, O/G, CKg), summed over the chunk's samples
-        gW += np.matmul(gy_mat[chunk], cols.reshape(-1, G, CKg, P).transpose(0, 1, 3, 2)).sum(0)
+        np.matmul(gy_mat[chunk], cols[:n].reshape(n, G, CKg, P).transpose(0, 1, 3, 2),
+                  out=products[:n])
+        gW += products[:n].sum(axis=0)
     return gW.reshape(O, C // G, *K)
 
 

@@ -23,6 +23,7 @@ than the cropped size, ``replicate`` n > 0); these kernels assume valid argument
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -108,7 +109,7 @@ def _take_adjoint(g: np.ndarray, index: np.ndarray, before: int, after: int,
     """Adjoint of ``np.take(x, index, axis)`` for a padding index along ``axis``."""
     n = g.shape[axis] - before - after
     out = np.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
-    lead = (slice(None),) * axis
+    lead: tuple[Any, ...] = (slice(None),) * axis
     out_span, in_span = _interior(n, before, after)
     out[lead + (in_span,)] = g[lead + (out_span,)]
     border = np.r_[0:out_span.start, out_span.stop:g.shape[axis]]  # output positions outside

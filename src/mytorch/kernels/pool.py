@@ -102,7 +102,9 @@ class Windows:
     def index(self, k: tuple[int, ...]) -> tuple[Any, ...]:
         """The index of what offset ``k`` reads in a padded (*lead, *Lp) array.
 
-        ``k*d, k*d + s, ...`` along each spatial axis: a strided view of shape (*lead, *OUT).
+        ``k*d, k*d + s, ...`` along each spatial axis: a strided view of shape
+        (*lead, *OUT), the window view's offset k as plain slices, which unlike
+        that read-only view can be written (the adjoints scatter through it).
         """
         return (Ellipsis,) + tuple(slice(ki * d, ki * d + s * (o - 1) + 1, s)
                                    for ki, d, s, o in zip(k, self.dilation, self.stride, self.out))
@@ -142,59 +144,53 @@ def _offset_views(x: np.ndarray, win: Windows, value: float) -> Callable[[int], 
 
 
 # -- max pooling -------------------------------------------------------------------------
-def _running_max(
-    count: int, value: Callable[[int], np.ndarray], label: Callable[[int], np.ndarray | int],
-    start: Callable[[int], np.ndarray | None], label_dtype: np.dtype,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The maximum over ``count`` candidates and the label of the one PyTorch picks.
-
-    PyTorch starts a window's scan at its first position past the left padding
-    and keeps ``val > max or isnan(val)``: the first maximum wins ties, the last
-    NaN wins over everything, and a window of nothing but -inf points at its
-    first position (even one past the input's end, for a window of padding only).
-
-    Args:
-        count: the number of candidates (kernel offsets).
-        value: k -> the candidate values, all of one shape.
-        label: k -> its label (an int, or an int array broadcasting to that shape).
-            Labels must not decrease with k at any position: then "label of the
-            newest winner" is a running maximum of ``better * label``.
-        start: k -> where candidate k lies past the left padding (None: everywhere).
-        label_dtype: the dtype of the returned labels.
-    """
-    y = value(0).copy()
-    arg = np.zeros(y.shape, dtype=label_dtype)
-    arg[...] = label(0)
-    better = np.empty(y.shape, dtype=bool)
-    for k in range(1, count):
-        v = value(k)
-        np.greater(v, y, out=better)
-        np.maximum(y, v, out=y)
-        np.maximum(arg, better * label(k), out=arg)
-    special = ~(y > -np.inf)  # NaN or -inf: rare, redone with PyTorch's rule below
-    if special.any():
-        seen = np.zeros(y.shape, dtype=bool)  # whether the scan has started yet
-        for k in range(count):
-            valid = start(k)
-            first = special & ~seen if valid is None else special & ~seen & valid
-            pick = first | (special & np.isnan(value(k)))
-            arg[pick] = np.broadcast_to(label(k), y.shape)[pick]
-            seen |= first
-    return y, arg
-
-
-def max_pool(x: np.ndarray, win: Windows) -> tuple[np.ndarray, np.ndarray]:
+def max_pool(x: np.ndarray, win: Windows,
+             winners: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Max pooling over -inf padding: x (*lead, *L) -> y, arg (*lead, *OUT).
 
     A running maximum over the kernel offsets; ``arg`` holds the row-major
     number of the winning offset (uint8 for kernels of up to 256 elements), which
-    is all the backward needs (``window_scatter(gy, win, arg)``).
+    is all the backward needs (``window_scatter(gy, win, arg)``). Without
+    ``winners`` (inference) ``arg`` is None and each offset costs one pass.
+
+    The winner is PyTorch's: its scan of a window starts at the first position
+    past the left padding and keeps ``val > max or isnan(val)``, so the first
+    maximum wins ties and the last NaN wins over everything.
     """
     views = _offset_views(x, win, -np.inf)
-    offsets = win.offsets
-    dtype = np.min_scalar_type(len(offsets) - 1)
-    return _running_max(len(offsets), views, lambda k: dtype.type(k),
-                        lambda k: win.past_left_padding(offsets[k]), dtype)
+    count = len(win.offsets)
+    y = views(0).copy()
+    if not winners:
+        for k in range(1, count):
+            np.maximum(y, views(k), out=y)  # propagates NaN, as PyTorch
+        return y, None
+    arg = np.zeros(y.shape, dtype=np.min_scalar_type(count - 1))
+    better = np.empty(y.shape, dtype=bool)
+    for k in range(1, count):
+        v = views(k)
+        np.greater(v, y, out=better)
+        np.maximum(y, v, out=y)
+        # k only grows, so "k where better, else arg" is a running maximum
+        np.maximum(arg, better * arg.dtype.type(k), out=arg)
+    special = ~(y > -np.inf)
+    if special.any():
+        _pick_like_torch(views, win, special, arg)
+    return y, arg
+
+
+def _pick_like_torch(views: Callable[[int], np.ndarray], win: Windows, special: np.ndarray,
+                     arg: np.ndarray) -> None:
+    """Redo ``arg`` where a window's maximum is NaN or -inf (rare), PyTorch's way, in place.
+
+    A NaN window points at its last NaN; a window of nothing but -inf at the
+    first offset past the left padding (the start of PyTorch's scan, even
+    when that lies past the input's end, for a window of padding only).
+    """
+    started = np.zeros(special.shape, dtype=bool)
+    for k, offset in enumerate(win.offsets):
+        first = special & ~started & win.past_left_padding(offset)
+        arg[first | (special & np.isnan(views(k)))] = k
+        started |= first
 
 
 def winner_index(arg: np.ndarray, win: Windows) -> np.ndarray:
@@ -302,33 +298,36 @@ def adaptive_avg_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
 def adaptive_max_pool(x: np.ndarray, out: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Adaptive max pooling: x (*lead, *L) -> y, index (*lead, *OUT), index as ``winner_index``.
 
-    The windows have different lengths; offset ``k`` of window ``i`` reads
-    position ``start_i + min(k, len_i - 1)``, so a short window repeats its last
-    element, which never strictly beats itself: no masking is needed, and the
-    loop runs over the longest window's offsets, never over output positions.
+    Every window is read as if it had the longest window's length, a shorter
+    one repeating its last position (a repeat changes neither the maximum nor
+    where it first occurs). So one gather makes all candidates,
+    (*lead, prod(OUT), prod(Kmax)), and one argmax finds each window's first
+    maximum, PyTorch's winner; a window holding NaN takes its last NaN instead.
     """
     nd = len(out)
-    size = x.shape[-nd:]
-    bounds = [adaptive_bounds(L, o) for L, o in zip(size, out)]
+    size, lead = x.shape[-nd:], x.shape[:-nd]
     if 0 in out:
-        empty = np.zeros(x.shape[:-nd] + tuple(out))
+        empty = np.zeros(lead + tuple(out))
         return empty.astype(x.dtype), empty.astype(np.int64)
-    longest = [int((end - start).max()) for start, end in bounds]
-    offsets = list(np.ndindex(*longest))
-
-    def positions(i: int) -> tuple[np.ndarray, ...]:
-        # one index array per axis, shaped to broadcast over OUT (np.ix_)
-        return np.ix_(*(np.minimum(start + k, end - 1)
-                        for k, (start, end) in zip(offsets[i], bounds)))
-
-    def flat(i: int) -> np.ndarray:
-        index = np.zeros((1,) * nd, dtype=np.int64)
-        for L, position in zip(size, positions(i)):
-            index = index * L + position
-        return index
-
-    return _running_max(len(offsets), lambda i: x[(Ellipsis,) + positions(i)], flat,
-                        lambda i: None, np.dtype(np.int64))
+    # flat positions (*OUT, *Kmax) of the candidates, one axis at a time (row-major Horner)
+    flat = np.zeros((1,) * (2 * nd), dtype=np.int64)
+    for axis, (L, o) in enumerate(zip(size, out)):
+        start, end = adaptive_bounds(L, o)
+        position = np.minimum(start[:, None] + np.arange((end - start).max()), end[:, None] - 1)
+        shape = [1] * (2 * nd)
+        shape[axis], shape[nd + axis] = position.shape  # (OUT_i, Kmax_i) on axes i and nd + i
+        flat = flat * L + position.reshape(shape)
+    P = math.prod(out)
+    flat = flat.reshape(P, -1)                                              # (P, prod(Kmax))
+    # (*lead, prod(L)) gathered at (P, prod(Kmax)) -> (*lead, P, prod(Kmax))
+    candidates = np.take(x.reshape(*lead, math.prod(size)), flat, axis=-1)
+    k = candidates.argmax(axis=-1)                                          # (*lead, P)
+    y = np.take_along_axis(candidates, k[..., None], axis=-1)[..., 0]
+    nan = np.isnan(y)
+    if nan.any():  # argmax took the first NaN; PyTorch keeps the last
+        k[nan] = flat.shape[1] - 1 - np.isnan(candidates[nan][:, ::-1]).argmax(axis=-1)
+    index = flat[np.arange(P), k]                                           # (*lead, P)
+    return y.reshape(*lead, *out), index.reshape(*lead, *out)
 
 
 # -- gather and scatter by flat index (adaptive max backward, max unpooling) -------------

@@ -38,8 +38,8 @@ def logsumexp(a: np.ndarray, axis: Axes = None, keepdims: bool = False) -> np.nd
 
 def softmax(a: np.ndarray, axis: int | None) -> np.ndarray:
     """``exp(a) / sum(exp(a))`` along ``axis``, the maximum subtracted first."""
-    e = np.asarray(a - _max(a, axis))  # a fresh array (0-d too) to work in place
     with np.errstate(invalid="ignore"):  # a slice of -inf: -inf - (-inf) = nan, as PyTorch
+        e = np.asarray(a - _max(a, axis))  # a fresh array (0-d too) to work in place
         np.exp(e, out=e)
         e /= np.sum(e, axis=axis, keepdims=True)
     return e
@@ -47,7 +47,7 @@ def softmax(a: np.ndarray, axis: int | None) -> np.ndarray:
 
 def log_softmax(a: np.ndarray, axis: int | None) -> np.ndarray:
     """``a - logsumexp(a)`` along ``axis``, computed as ``(a - m) - log(sum(exp(a - m)))``."""
-    shifted = np.asarray(a - _max(a, axis))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # a slice of -inf: nan, as PyTorch
+        shifted = np.asarray(a - _max(a, axis))
         shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     return shifted

@@ -67,27 +67,29 @@ def _erfc_fraction(z: np.ndarray) -> np.ndarray:
     return _exp_minus_square(z) / math.sqrt(math.pi) * 2 * z / f
 
 
-def _erf_and_erfc(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(erf(|a|), erfc(|a|), small)``, each computed where it is accurate, in float64."""
-    z = np.abs(np.asarray(a, dtype=np.float64))
-    small = z < _SPLIT  # NaN compares False and goes through the fraction, staying NaN
-    erf, erfc = np.empty_like(z), np.empty_like(z)
-    erf[small] = _erf_series(z[small])
-    erfc[~small] = _erfc_fraction(z[~small])
-    erfc[small] = 1 - erf[small]
-    erf[~small] = 1 - erfc[~small]
-    return erf, erfc, small
+def _erf_and_erfc(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(erf(|a|), erfc(|a|))``, each computed where it is accurate, in float64."""
+    shape = np.shape(a)
+    z = np.abs(np.asarray(a, dtype=np.float64).reshape(-1))  # 1-d: 0-d math gives scalars
+    # the series everywhere (clipped, so the tail stays finite): no gather for the common case
+    erf = _erf_series(np.minimum(z, _SPLIT))
+    erfc = 1 - erf
+    tail = ~(z < _SPLIT)  # NaN goes through the fraction too, and stays NaN
+    if tail.any():
+        erfc[tail] = _erfc_fraction(z[tail])
+        erf[tail] = 1 - erfc[tail]
+    return erf.reshape(shape), erfc.reshape(shape)
 
 
 def erf(a: np.ndarray) -> np.ndarray:
     """The error function ``2/sqrt(pi) * integral_0^a exp(-t^2) dt``, elementwise, in a's dtype."""
-    e, _, _ = _erf_and_erfc(a)
+    e, _ = _erf_and_erfc(a)
     return np.copysign(e, a).astype(np.result_type(a, np.float32), copy=False)
 
 
 def erfc(a: np.ndarray) -> np.ndarray:
     """``1 - erf(a)``, accurate also where it is tiny (large positive a)."""
-    e, c, _ = _erf_and_erfc(a)
+    e, c = _erf_and_erfc(a)
     out = np.where(np.signbit(a), 1 + e, c)  # erfc(-z) = 1 + erf(z)
     return out.astype(np.result_type(a, np.float32), copy=False)
 

@@ -5,12 +5,23 @@ from mytorch.nn.module import Module, ModuleDict, ModuleList, Sequential
 from mytorch.nn.modules.activation import (
     ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh,
 )
+from mytorch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from mytorch.nn.modules.flatten import Flatten, Unflatten
+from mytorch.nn.modules.fold import Fold, Unfold
 from mytorch.nn.modules.linear import Bilinear, Identity, Linear
+from mytorch.nn.modules.pooling import (
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+    MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d,
+)
+from mytorch.nn.modules.resample import Downsample1d, Downsample2d, Upsample, Upsample1d, Upsample2d
 from mytorch.nn.parameter import Parameter
 
 __all__ = [
-    "ELU", "GELU", "Bilinear", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax",
-    "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid",
-    "Softmax", "Softplus", "Tanh", "Unflatten", "functional", "init",
+    "ELU", "GELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "Bilinear", "Conv1d", "Conv2d",
+    "ConvTranspose1d", "ConvTranspose2d", "Downsample1d", "Downsample2d", "Flatten", "Fold",
+    "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "MaxUnpool1d",
+    "MaxUnpool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "SiLU",
+    "Sigmoid", "Softmax", "Softplus", "Tanh", "Unflatten", "Unfold", "Upsample", "Upsample1d",
+    "Upsample2d", "functional", "init",
 ]

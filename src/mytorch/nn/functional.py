@@ -8,8 +8,19 @@ are compositions of ops.
 from __future__ import annotations
 
 from mytorch.autograd.tensor import Tensor
+from mytorch.ops.activation import (
+    elu, gelu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus,
+)
+from mytorch.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from mytorch.ops.elementwise import tanh
-from mytorch.ops.linalg import matmul
+from mytorch.ops.index import one_hot
+from mytorch.ops.linalg import einsum, matmul
+from mytorch.ops.pool import (
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
+    avg_pool2d, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d,
+)
+from mytorch.ops.resample import downsample1d, downsample2d, interpolate, upsample1d, upsample2d
+from mytorch.ops.shape import pad
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -37,7 +48,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     """
     from mytorch.ops.linalg import einsum
 
-    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+    if (weight.ndim != 3 or input1.shape[-1] != weight.shape[1]
+            or input2.shape[-1] != weight.shape[2]):
         raise ValueError(
             f"bilinear: inputs of shapes {input1.shape} and {input2.shape} do not match weight "
             f"of shape {weight.shape} (expected (*, in1), (*, in2) and (out, in1, in2))"
@@ -46,4 +58,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     return out if bias is None else out + bias
 
 
-__all__ = ["bilinear", "linear", "tanh"]
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "avg_pool1d", "avg_pool2d", "bilinear", "conv1d", "conv2d", "conv_transpose1d",
+    "conv_transpose2d", "downsample1d", "downsample2d", "elu", "fold", "gelu", "hardtanh",
+    "interpolate", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d",
+    "max_unpool1d", "max_unpool2d", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax",
+    "softplus", "tanh", "unfold", "upsample1d", "upsample2d",
+]

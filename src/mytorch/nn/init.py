@@ -19,7 +19,9 @@ _GAINS = {
     "linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0),
     "selu": 3.0 / 4,
 }
-_CONV_NAMES = {"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
+_CONV_NAMES = {
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+}
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -93,7 +95,7 @@ def ones_(tensor: Tensor) -> Tensor:
 def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
-    return _fill(tensor, np.eye(*tensor.shape))
+    return _fill(tensor, np.eye(tensor.shape[0], tensor.shape[1]))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
@@ -142,5 +144,5 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def default_bound(fan_in: int) -> float:
-    """1/sqrt(fan_in): the bound of PyTorch's default U(-b, b) for Linear/Conv weights and biases."""
+    """1/sqrt(fan_in): the bound of PyTorch's default U(-b, b) for Linear/Conv weights, biases."""
     return 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0

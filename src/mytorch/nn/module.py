@@ -68,6 +68,7 @@ class Module:
     """
 
     training: bool
+    _protocol_io: tuple[Tensor, Tensor] | None  # (A, Z) of the last forward on an array
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -85,7 +86,9 @@ class Module:
         object.__setattr__(self, "_protocol_io", None)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the "forward" function')
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the "forward" function'
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         for hook in self._forward_pre_hooks:
@@ -150,8 +153,9 @@ class Module:
             # an array or Tensor given for a parameter replaces its values, keeping its dtype
             params[name] = None if value is None else Parameter(value)
         elif params is not None and name in self._buffers:
-            self._buffers[name] = value if value is None or isinstance(value, Tensor) else Tensor._make(
-                np.asarray(value))
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor._make(np.asarray(value))
+            self._buffers[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}'")
@@ -203,7 +207,9 @@ class Module:
     register_module = add_module
 
     # -- traversal ------------------------------------------------------------------------
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = ""
+    ) -> Iterator[tuple[str, Module]]:
         """This module and all below it, each once, depth first in registration order."""
         memo = set() if memo is None else memo
         stack: list[tuple[str, Module]] = [(prefix, self)]
@@ -232,7 +238,9 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
+    def _named_members(
+        self, registry: str, prefix: str, recurse: bool
+    ) -> Iterator[tuple[str, Any]]:
         seen = set()
         modules = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
         for module_name, module in modules:
@@ -242,7 +250,9 @@ class Module:
                 seen.add(id(value))
                 yield (f"{module_name}.{name}" if module_name else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
@@ -260,7 +270,9 @@ class Module:
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules:
-                raise AttributeError(f"{type(module).__name__} has no submodule '{part}' (in '{target}')")
+                raise AttributeError(
+                    f"{type(module).__name__} has no submodule '{part}' (in '{target}')"
+                )
             module = module._modules[part]
         return module
 
@@ -333,7 +345,9 @@ class Module:
         return self
 
     def cuda(self, device: Any = None) -> Module:
-        raise RuntimeError("cuda: mytorch runs on the CPU only (mytorch.cuda.is_available() is False)")
+        raise RuntimeError(
+            "cuda: mytorch runs on the CPU only (mytorch.cuda.is_available() is False)"
+        )
 
     # -- state_dict -------------------------------------------------------------------------------
     def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
@@ -341,7 +355,9 @@ class Module:
         """Every parameter and persistent buffer by dotted name (detached, sharing memory)."""
         out: OrderedDict[str, Tensor] = OrderedDict() if destination is None else destination  # type: ignore[assignment]
         for module_name, module in self.named_modules(prefix=prefix.rstrip(".")):
-            for registry, skip in ((module._parameters, set()), (module._buffers, module._non_persistent)):
+            no_skip: set[str] = set()
+            registries = ((module._parameters, no_skip), (module._buffers, module._non_persistent))
+            for registry, skip in registries:
                 for name, value in registry.items():
                     if value is None or name in skip:
                         continue
@@ -350,7 +366,7 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy values (Tensors or NumPy arrays, e.g. a converted torch state_dict) into this module.
+        """Copy values (Tensors or NumPy arrays, e.g. a converted torch state_dict) into the module.
 
         Raises:
             RuntimeError: naming every missing key, unexpected key and shape mismatch
@@ -371,12 +387,15 @@ class Module:
                 )
         errors = list(mismatched)
         if strict and unexpected:
-            errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            keys = ", ".join(f'"{k}"' for k in unexpected)
+            errors.insert(0, f"Unexpected key(s) in state_dict: {keys}.")
         if strict and missing:
-            errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+            keys = ", ".join(f'"{k}"' for k in missing)
+            errors.insert(0, f"Missing key(s) in state_dict: {keys}.")
         if errors:
             raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         for key, target in own.items():
             if key in state_dict:
@@ -384,7 +403,7 @@ class Module:
                 target._data = np.array(np.asarray(state_dict[key]), dtype=target._data.dtype)
         return IncompatibleKeys(missing, unexpected)
 
-    # -- repr ---------------------------------------------------------------------------------------
+    # -- repr ----------------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in ``repr`` (override in layers)."""
         return ""

@@ -22,7 +22,9 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
-        array = np.asarray(data._data if isinstance(data, Tensor) else (() if data is None else data))
+        if isinstance(data, Tensor):
+            data = data._data
+        array = np.asarray(() if data is None else data)
         if array.dtype.kind != "f":
             array = array.astype(dtypes.DEFAULT_FLOAT)
         super().__init__(requires_grad=False)

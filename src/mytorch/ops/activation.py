@@ -30,18 +30,6 @@ __all__ = [
 ]
 
 
-def _floating(op: str, x: Tensor) -> Tensor:
-    """The ops PyTorch defines for floating point only refuse other dtypes with a clear error."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
-    if x.dtype.kind not in "fc":
-        raise RuntimeError(
-            f"{op}: expected a floating point tensor, got dtype {x.dtype} (shape {x.shape}); "
-            "convert it with .float()"
-        )
-    return x
-
-
 def _mask(condition: np.ndarray, dtype: np.dtype) -> Tensor:
     """A 0/1 constant (no gradient) in the gradient's dtype."""
     return Tensor._make(condition.astype(dtype))
@@ -92,7 +80,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     >>> mytorch.leaky_relu(mytorch.tensor([-1.0, 2.0]), 0.1)
     tensor([-0.1000,  2.0000])
     """
-    return LeakyReLU.apply(_floating("leaky_relu", x), negative_slope)
+    return LeakyReLU.apply(reduce.require_float("leaky_relu", x), negative_slope)
 
 
 class Hardtanh(Function):
@@ -145,7 +133,7 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     >>> mytorch.elu(mytorch.tensor([-1.0, 2.0]))
     tensor([-0.6321,  2.0000])
     """
-    return ELU.apply(_floating("elu", x), alpha)
+    return ELU.apply(reduce.require_float("elu", x), alpha)
 
 
 # -- smooth: sigmoid, silu, gelu, softplus ----------------------------------------------------
@@ -181,7 +169,7 @@ def silu(x: Tensor) -> Tensor:
     >>> mytorch.silu(mytorch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7311])
     """
-    return x * sigmoid(_floating("silu", x))
+    return x * sigmoid(reduce.require_float("silu", x))
 
 
 class NormalCdf(Function):
@@ -212,7 +200,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     >>> mytorch.gelu(mytorch.tensor([-1.0, 1.0]))
     tensor([-0.1587,  0.8413])
     """
-    _floating("gelu", x)
+    reduce.require_float("gelu", x)
     if approximate == "none":
         return x * NormalCdf.apply(x)
     if approximate == "tanh":
@@ -244,7 +232,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     >>> mytorch.softplus(mytorch.tensor([0.0, 100.0]))
     tensor([  0.6931, 100.0000])
     """
-    return Softplus.apply(_floating("softplus", x), beta, threshold)
+    return Softplus.apply(reduce.require_float("softplus", x), beta, threshold)
 
 
 # -- softmax, log_softmax -----------------------------------------------------------------------
@@ -285,12 +273,12 @@ def _softmax_input(op: str, x: Tensor, dim: Any, dtype: Any) -> tuple[Tensor, in
     """
     if dtype is not None:
         x = x.to(dtype)
-    _floating(op, x)
+    reduce.require_float(op, x)
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1
         warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim (using {dim})",
                       UserWarning, stacklevel=3)
-    dims = reduce._single_dim(op, x, dim)
+    dims = reduce.single_dim(op, x, dim)
     return x, dims[0] if dims else None
 
 

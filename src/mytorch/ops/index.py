@@ -55,9 +55,12 @@ def _index_part(op: str, item: Any) -> Any:
     )
 
 
+_PLAIN = (int, slice, type(None), type(Ellipsis))  # index parts NumPy takes as they are
+
+
 def _normalize_index(op: str, index: Any) -> Index:
     parts = index if isinstance(index, tuple) else (index,)
-    return tuple(_index_part(op, p) for p in parts)
+    return tuple(p if type(p) in _PLAIN else _index_part(op, p) for p in parts)
 
 
 def _is_int(p: Any) -> bool:
@@ -73,7 +76,7 @@ def _steps(index: Index) -> Steps:
     PyTorch, which selects with the ints first. So with both, the ints go first
     (a basic index: a view), then the rest.
     """
-    if not (any(map(_is_int, index)) and any(isinstance(p, np.ndarray) for p in index)):
+    if not (any(isinstance(p, np.ndarray) for p in index) and any(map(_is_int, index))):
         return (index,)
     ints_only: list[Any] = []  # the ints in place, a full slice for every other dim used
     for p in index:
@@ -284,7 +287,7 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
             )
     _check_bounds("gather", idx, x.shape[axis], axis, x.shape)
     # an advanced index: open ranges (broadcastable aranges) in every dim but `axis`
-    grid = list(np.indices(idx.shape, sparse=True))
+    grid: list[Any] = list(np.indices(idx.shape, sparse=True))
     grid[axis] = idx
     return Getitem.apply(x, (tuple(grid),))
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import pool as kernels
@@ -47,12 +48,12 @@ def _check_input(op: str, x: Any, nd: int) -> None:
         raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
     unbatched, batched = _LAYOUTS[nd]
     if x.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(
+        raise ValueError(
             f"{op}: expected a {nd + 1}-D {unbatched} or {nd + 2}-D {batched} input, "
             f"got shape {x.shape}"
         )
     if 0 in x.shape[-nd - 1:]:
-        raise RuntimeError(
+        raise ValueError(
             f"{op}: expected non-zero channel and spatial sizes (only the batch may be empty), "
             f"got shape {x.shape}"
         )
@@ -64,7 +65,7 @@ def _ntuple(op: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
     if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
         raise TypeError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
     if len(items) not in (1, nd):
-        raise RuntimeError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
     return tuple(int(v) for v in items) * (nd // len(items))
 
 
@@ -78,17 +79,17 @@ def _windows(op: str, x: Tensor, nd: int, kernel_size: Any, stride: Any, padding
     p, d = _ntuple(op, "padding", padding, nd), _ntuple(op, "dilation", dilation, nd)
     for name, values in (("kernel_size", K), ("stride", s), ("dilation", d)):
         if min(values) <= 0:
-            raise RuntimeError(f"{op}: {name} must be greater than zero, got {values}")
+            raise ValueError(f"{op}: {name} must be greater than zero, got {values}")
     if min(p) < 0:
-        raise RuntimeError(f"{op}: padding must be non-negative, got {p}")
+        raise ValueError(f"{op}: padding must be non-negative, got {p}")
     if any(pi > ki // 2 for pi, ki in zip(p, K)):
-        raise RuntimeError(
+        raise ValueError(
             f"{op}: padding should be at most half of kernel_size, got padding={p} and "
             f"kernel_size={K}"
         )
     win = kernels.Windows(x.shape[-nd:], K, s, p, d, ceil_mode)
     if min(win.out) < 1:
-        raise RuntimeError(
+        raise ValueError(
             f"{op}: input of shape {x.shape} is too small for kernel_size={K}, stride={s}, "
             f"padding={p}, dilation={d}: the output size would be {win.out}"
         )
@@ -99,16 +100,16 @@ def _adaptive_size(op: str, x: Any, nd: int, output_size: Any) -> tuple[int, ...
     """output_size as nd ints; None entries keep the input's size."""
     _check_input(op, x, nd)
     items = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * nd
-    if len(items) != nd or not all(
-            v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
-            for v in items):
-        raise RuntimeError(
-            f"{op}: output_size must be an int or a tuple of {nd} ints (or None), "
-            f"got {output_size!r}"
+    if not all(v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
+               for v in items):
+        raise TypeError(
+            f"{op}: output_size must be an int or a tuple of ints (or None), got {output_size!r}"
         )
+    if len(items) != nd:
+        raise ValueError(f"{op}: output_size must have {nd} elements, got {output_size!r}")
     out = tuple(L if v is None else int(v) for v, L in zip(items, x.shape[-nd:]))
     if min(out) < 0:
-        raise RuntimeError(f"{op}: output_size must be non-negative, got {out}")
+        raise ValueError(f"{op}: output_size must be non-negative, got {out}")
     return out
 
 
@@ -166,6 +167,7 @@ class MaxPool(Function):
     def forward(ctx: Node, x: Tensor, win: kernels.Windows,
                 return_indices: bool) -> np.ndarray | tuple[np.ndarray, Tensor]:
         y, arg = kernels.max_pool(x._data, win)
+        assert arg is not None
         ctx.win, ctx.arg = win, arg
         if not return_indices:
             return y
@@ -181,6 +183,9 @@ class MaxPool(Function):
 def _max_pool(op: str, nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
               dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
     win = _windows(op, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices and not (grad_mode.is_grad_enabled() and input.requires_grad):
+        # nothing will ask for the winners (inference): the maximum alone is cheaper
+        return Tensor._make(kernels.max_pool(input._data, win, winners=False)[0])
     return MaxPool.apply(input, win, bool(return_indices))
 
 
@@ -242,7 +247,7 @@ def _avg_pool(op: str, nd: int, input: Tensor, kernel_size: Any, stride: Any, pa
               ceil_mode: bool, count_include_pad: bool, divisor_override: Any) -> Tensor:
     win = _windows(op, input, nd, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError(f"{op}: divisor_override must not be zero")
+        raise ValueError(f"{op}: divisor_override must not be zero")
     divisor = kernels.avg_divisor(win, count_include_pad, divisor_override)
     return WindowSum.apply(input, win, None, divisor.astype(input.dtype))
 
@@ -474,7 +479,7 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Any, kernel_size: Any,
         kind = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
         raise TypeError(f"{op}: indices must be an integer Tensor (int64), got {kind}")
     if indices.shape != input.shape:
-        raise RuntimeError(
+        raise ValueError(
             f"{op}: indices of shape {indices.shape} must have the input's shape {input.shape}"
         )
     K = _ntuple(op, "kernel_size", kernel_size, nd)
@@ -506,7 +511,7 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Any, kernel_size: Any,
     plane = math.prod(size)
     if index.size and (index.min() < 0 or index.max() >= plane):
         bad = index.min() if index.min() < 0 else index.max()
-        raise RuntimeError(
+        raise ValueError(
             f"{op}: found an invalid max index {bad} (the output plane is "
             f"{'x'.join(map(str, size))})"
         )

@@ -61,7 +61,7 @@ def normalize_dims(op: str, x: Tensor, dim: Any, axis: Any = None) -> Dims:
     return tuple(sorted(normalized)) if x.ndim else ()
 
 
-def _single_dim(op: str, x: Tensor, dim: Any) -> Dims:
+def single_dim(op: str, x: Tensor, dim: Any) -> Dims:
     """``normalize_dims`` for the ops whose ``dim`` is one int (or None), as in PyTorch."""
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim}")
@@ -106,13 +106,6 @@ def _check_nonempty(op: str, x: Tensor, dims: Dims, unspecified: type[Exception]
             )
 
 
-def _reduced_shape(shape: tuple[int, ...], dims: Dims, keepdim: bool) -> tuple[int, ...]:
-    axes = range(len(shape)) if dims is None else dims
-    if keepdim:
-        return tuple(1 if i in axes else n for i, n in enumerate(shape))
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
 def _count(shape: tuple[int, ...], dims: Dims) -> int:
     """How many elements each output element of a reduction over ``dims`` combines."""
     return math.prod(shape if dims is None else [shape[d] for d in dims])
@@ -122,15 +115,20 @@ def _restore_dims(g: Tensor, input_shape: tuple[int, ...], dims: Dims, keepdim: 
     """Reshape a reduced gradient so it broadcasts against the input (reduced axes as 1)."""
     if keepdim or not input_shape:
         return g
-    return reshape(g, _reduced_shape(input_shape, dims, keepdim=True))
+    axes = range(len(input_shape)) if dims is None else dims
+    return reshape(g, tuple(1 if i in axes else n for i, n in enumerate(input_shape)))
 
 
-def _require_float(op: str, x: Tensor) -> None:
+def require_float(op: str, x: Tensor) -> Tensor:
+    """The ops PyTorch defines for floating point only refuse other dtypes with a clear error."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
     if x.dtype.kind not in "fc":
         raise RuntimeError(
             f"{op}: expected a floating point tensor, got dtype {x.dtype} (shape {x.shape}); "
-            "convert it with .float() or pass dtype="
+            "convert it with .float()"
         )
+    return x
 
 
 def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
@@ -207,7 +205,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Te
     """
     x = _with_dtype(x, kwargs.pop("dtype", None))
     dim, keepdim = _dim_and_keepdim("mean", dim, keepdim, kwargs)
-    _require_float("mean", x)
+    require_float("mean", x)
     return Mean.apply(x, normalize_dims("mean", x, dim), keepdim)
 
 
@@ -219,7 +217,7 @@ def _degrees_of_freedom(op: str, shape: tuple[int, ...], dims: Dims, correction:
         warnings.warn(
             f"{op}: degrees of freedom is <= 0 (correction {correction} for {_count(shape, dims)} "
             f"elements per result, tensor of shape {shape}); the result is inf or nan",
-            stacklevel=4,
+            stacklevel=6,  # the caller of var/std
         )
     return dof if dof > 0 else 0
 
@@ -288,7 +286,7 @@ def _var_or_std(op: str, function: type[Function], x: Tensor, dim: Any, args: tu
     if correction is None:
         correction = 0 if unbiased is False else 1
     dim, keepdim = _dim_and_keepdim(op, dim, kwargs.pop("keepdim", False), kwargs)
-    _require_float(op, x)
+    require_float(op, x)
     return function.apply(x, normalize_dims(op, x, dim), correction, keepdim)
 
 
@@ -377,7 +375,7 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Te
     """
     x = _with_dtype(x, kwargs.pop("dtype", None))
     dim, keepdim = _dim_and_keepdim("prod", dim, keepdim, kwargs)
-    return Prod.apply(x, _single_dim("prod", x, dim), keepdim)
+    return Prod.apply(x, single_dim("prod", x, dim), keepdim)
 
 
 # -- max, min, amax, amin, argmax, argmin --------------------------------------------------------
@@ -441,7 +439,7 @@ def _max_or_min(op: str, x: Tensor, dim: Any, keepdim: bool, kwargs: dict[str, A
     if dim is None:
         _check_nonempty(op, x, None)
         return Amax.apply(x, None, keepdim, take_max)
-    dims = _single_dim(op, x, dim)
+    dims = single_dim(op, x, dim)
     _check_nonempty(op, x, dims)
     if not dims:  # a 0-d tensor (dims ()) is reduced as a vector of one element
         values, indices = MaxDim.apply(reshape(x, (1,)), 0, False, take_max)
@@ -504,7 +502,7 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Te
 def _argmax_or_argmin(op: str, x: Tensor, dim: Any, keepdim: bool, kwargs: dict[str, Any],
                       arg: Any) -> Tensor:
     dim, keepdim = _dim_and_keepdim(op, dim, keepdim, kwargs)
-    dims = _single_dim(op, x, dim)
+    dims = single_dim(op, x, dim)
     _check_nonempty(op, x, dims, unspecified=IndexError)
     axis = dims[0] if dims else None  # None: the index into the flattened tensor
     return Tensor._make(np.asarray(arg(x._data, axis=axis, keepdims=keepdim), dtype=np.int64))
@@ -593,7 +591,7 @@ def cumsum(x: Tensor, dim: Any = None, **kwargs: Any) -> Tensor:
     _no_other_keywords("cumsum", kwargs)
     if dim is None:
         raise TypeError(f"cumsum: the argument 'dim' is required (tensor of shape {x.shape})")
-    dims = _single_dim("cumsum", x, dim)
+    dims = single_dim("cumsum", x, dim)
     if not dims:  # a 0-d tensor (dims ()) is summed as a vector of one element
         return reshape(CumSum.apply(reshape(x, (1,)), 0, False), ())
     return CumSum.apply(x, dims[0], False)
@@ -640,7 +638,7 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tenso
     >>> mytorch.tensor([3.0, -4.0]).norm()
     tensor(5.)
     """
-    _require_float("norm", x)
+    require_float("norm", x)
     dims = normalize_dims("norm", x, dim)
     if p == "fro":
         p = 2

@@ -247,7 +247,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if input.dtype.kind != "f":
         raise TypeError(f"interpolate: expected a floating point input, got dtype {input.dtype}")
     if min(spatial) <= 0 or min(out) <= 0:
-        raise RuntimeError(
+        raise ValueError(
             f"interpolate: input and output sizes should be greater than 0, got input "
             f"{tuple(spatial)} and output {tuple(out)}"
         )

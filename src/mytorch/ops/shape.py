@@ -1,8 +1,10 @@
 """Shape ops: reshape, broadcast, transpose, concatenate, split, pad, flip, roll...
 
 They move or copy data without arithmetic, so each backward is the inverse
-movement of the gradient (a reshape back, a sum over broadcast axes, a slice
-of a concatenation...).
+movement of the gradient (a reshape back, a sum over broadcast axes, a split
+of a concatenation, a scatter-add of padding...), itself made of these ops,
+so gradients of gradients work. The padding index arithmetic lives in
+``mytorch.kernels.padding``.
 """
 
 from __future__ import annotations
@@ -266,8 +268,8 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """Tile ``x``: ``sizes[i]`` copies along dim ``i``; extra leading sizes add new dims.
 
     Shape:
-        (n_0, ..., n_k) with sizes (r_0, ..., r_m), m >= k -> (r_0 * 1, ..., r_m * n_k)
-        (``x``'s shape is padded with leading 1s to the length of ``sizes``)
+        (n_0, ..., n_k) with sizes (r_0, ..., r_k) -> (r_0 * n_0, ..., r_k * n_k), after
+        padding ``x``'s shape with leading 1s to the length of ``sizes``
 
     >>> import mytorch
     >>> mytorch.tensor([1, 2]).repeat(2, 2)
@@ -318,6 +320,10 @@ def _tensor_list(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     return tensors
 
 
+def _without(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    return shape[:axis] + shape[axis + 1:]
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate tensors along an existing dim; all other sizes must agree.
 
@@ -339,11 +345,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             )
     kept = [t for t in tensors if t.shape != (0,)] or tensors[:1]
     axis = wrap_dim("cat", dim, kept[0].shape)
-    def others(shape: tuple[int, ...]) -> tuple[int, ...]:
-        return shape[:axis] + shape[axis + 1:]
-
+    first = kept[0].shape
     for t in kept:
-        if t.ndim != kept[0].ndim or others(t.shape) != others(kept[0].shape):
+        if t.ndim != len(first) or _without(t.shape, axis) != _without(first, axis):
             raise ValueError(
                 f"cat: tensors must have the same shape except in dimension {axis}, "
                 f"got shapes {[t.shape for t in tensors]}"
@@ -413,7 +417,10 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
                 f"split: split_size must be positive (0 only for an empty dimension), got "
                 f"{size} for dimension {axis} of shape {x.shape}"
             )
-        sizes = [size] * (n // size) + [n % size] * (n % size > 0) if n else [0]
+        if n == 0:
+            sizes = [0]  # one empty piece, as PyTorch
+        else:
+            sizes = [size] * (n // size) + ([n % size] if n % size else [])
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):

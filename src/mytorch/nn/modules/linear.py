@@ -50,7 +50,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype, device=device))
+        self.weight = Parameter(
+            creation.empty(out_features, in_features, dtype=dtype, device=device)
+        )
         if bias:
             self.bias = Parameter(creation.empty(out_features, dtype=dtype, device=device))
         else:
@@ -59,7 +61,8 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         bound = init.default_bound(self.in_features)
-        init.uniform_(self.weight, -bound, bound)  # = kaiming_uniform_(a=sqrt(5)), PyTorch's default
+        # = kaiming_uniform_(a=sqrt(5)), PyTorch's default
+        init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
@@ -67,7 +70,8 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
 
 
 class Bilinear(Module):
@@ -89,8 +93,11 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = Parameter(creation.empty(out_features, in1_features, in2_features, dtype=dtype))
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = Parameter(
+            creation.empty(out_features, in1_features, in2_features, dtype=dtype)
+        )
         if bias:
             self.bias = Parameter(creation.empty(out_features, dtype=dtype))
         else:

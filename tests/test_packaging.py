@@ -1,0 +1,36 @@
+"""Packaging promises: Python 3.10 or newer, NumPy the only runtime dependency, typed, a script."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = (ROOT / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "src").rglob("*.py")), ids=lambda p: p.name)
+def test_source_parses_as_python_3_10(path: Path) -> None:
+    ast.parse(path.read_text(), filename=str(path), feature_version=(3, 10))
+
+
+def test_metadata() -> None:
+    assert 'requires-python = ">=3.10"' in PYPROJECT
+    assert re.search(r'^dependencies = \["numpy>=1\.24"\]$', PYPROJECT, flags=re.M)
+    assert 'mytorch = "mytorch.cli:main"' in PYPROJECT
+    assert '"torch==2.13.0"' in PYPROJECT  # the test oracle, pinned, in the test extra only
+    assert (ROOT / "src" / "mytorch" / "py.typed").is_file()
+
+
+def test_core_imports_no_optional_dependency() -> None:
+    code = ("import sys, mytorch; "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'sklearn', 'tqdm', 'scipy') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
