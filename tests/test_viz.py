@@ -40,11 +40,11 @@ def test_tensor_graph_has_ops_leaves_and_shapes():
     loss = (x * w).exp().sum()
     labels, edges = parse(viz.to_dot(loss))
     assert len(labels) == 6  # the loss, Sum, Exp, Mul and two leaves
-    root, total = by_label(labels, "tensor"), by_label(labels, "SumBackward")
-    exp, mul = by_label(labels, "ExpBackward"), by_label(labels, "MulBackward")
+    root, total = by_label(labels, "tensor"), by_label(labels, "SumBackward0")
+    exp, mul = by_label(labels, "ExpBackward0"), by_label(labels, "MulBackward0")
     leaves = [n for n, label in labels.items() if label.startswith("AccumulateGrad")]
     assert labels[root] == "tensor\n()"
-    assert labels[exp] == "ExpBackward\n(2, 3)"
+    assert labels[exp] == "ExpBackward0\n(2, 3)"
     assert sorted(labels[n] for n in leaves) == ["AccumulateGrad\n(2, 3)", "AccumulateGrad\n(3,)"]
     assert sorted(edges) == sorted([(total, root), (exp, total), (mul, exp),
                                     (leaves[0], mul), (leaves[1], mul)])
@@ -54,14 +54,14 @@ def test_show_shapes_false_leaves_out_shapes():
     x = mytorch.ones(2, 3, requires_grad=True)
     dot = viz.to_dot((x * 2).sum(), show_shapes=False)
     labels, _ = parse(dot)
-    assert sorted(labels.values()) == ["AccumulateGrad", "MulBackward", "SumBackward", "tensor"]
+    assert sorted(labels.values()) == ["AccumulateGrad", "MulBackward0", "SumBackward0", "tensor"]
     assert "(2, 3)" not in dot
 
 
 def test_tensor_used_twice_gives_two_edges():
     x = mytorch.ones(3, requires_grad=True)
     labels, edges = parse(viz.to_dot(x * x))
-    mul, leaf = by_label(labels, "MulBackward"), by_label(labels, "AccumulateGrad")
+    mul, leaf = by_label(labels, "MulBackward0"), by_label(labels, "AccumulateGrad")
     assert edges.count((leaf, mul)) == 2
 
 

@@ -242,7 +242,7 @@ def test_factories_accept_cpu_and_refuse_cuda() -> None:
 def test_repr_examples() -> None:
     x = mytorch.tensor([1.0, 2.0], requires_grad=True)
     assert repr(x) == "tensor([1., 2.], requires_grad=True)"
-    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
     assert repr(mytorch.tensor(3.5)) == "tensor(3.5000)"
     assert repr(mytorch.tensor([1, 2])) == "tensor([1, 2])"
     double = mytorch.tensor([1.0], dtype=mytorch.float64)

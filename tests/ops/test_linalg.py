@@ -221,9 +221,9 @@ def test_ndarray_operand_and_list_of_operands():
 def test_grad_fn_names():
     a = mytorch.ones(2, 3, requires_grad=True)
     b = mytorch.ones(3, 4)
-    assert (a @ b).grad_fn.name() == "MatMulBackward"
-    assert mytorch.einsum("ij,jk", a, b).grad_fn.name() == "EinsumBackward"
-    assert mytorch.tensordot(a, b, 1).grad_fn.name() == "TensordotBackward"
+    assert (a @ b).grad_fn.name() == "MatMulBackward0"
+    assert mytorch.einsum("ij,jk", a, b).grad_fn.name() == "EinsumBackward0"
+    assert mytorch.tensordot(a, b, 1).grad_fn.name() == "TensordotBackward0"
 
 
 def test_no_graph_without_requires_grad():

@@ -16,16 +16,12 @@ gradient is itself a graph and can be differentiated again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import AccumulateGrad, Node
-
-if TYPE_CHECKING:
-    from mytorch.autograd.tensor import Tensor
-
 
 def run_backward(
     roots: Sequence[Tensor],
@@ -58,22 +54,22 @@ def run_backward(
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            for nr, grad in enumerate(grads):
-                if (node, nr) in captures:
-                    captures[node, nr] = grad
-            if isinstance(node, AccumulateGrad):
+            if captures:
+                for nr, grad in enumerate(grads):
+                    if (node, nr) in captures:
+                        captures[node, nr] = grad
+            if type(node) is AccumulateGrad:
                 if inputs is None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
             if node.retained and inputs is None:
                 for nr, tensor in node.retained.items():
-                    retained_grad = grads[nr]
-                    if retained_grad is not None:
-                        _accumulate(tensor, retained_grad, create_graph)
-            grad_outputs = tuple(
-                g if g is not None else _zeros(*node.output_meta[nr]) for nr, g in enumerate(grads)
-            )
-            grad_inputs = node.run_backward(grad_outputs)
+                    if grads[nr] is not None:
+                        _accumulate(tensor, grads[nr], create_graph)
+            if any(g is None for g in grads):  # outputs that received no gradient get zeros
+                grads = [g if g is not None else _zeros(*node.output_meta[nr])
+                         for nr, g in enumerate(grads)]
+            grad_inputs = node.run_backward(grads)
             if not retain_graph:
                 node.release()
             for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
@@ -122,9 +118,6 @@ def _add_to_buffer(
 
 def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype] | None) -> Tensor:
     """Undo broadcasting and dtype promotion: give ``grad`` its input's shape and dtype."""
-    from mytorch.autograd.tensor import Tensor
-    from mytorch.ops.shape import sum_to
-
     if not isinstance(grad, Tensor):
         grad = Tensor._make(np.asarray(grad))
     assert meta is not None, "an input with an edge is a Tensor and has its meta recorded"
@@ -151,8 +144,6 @@ def _detached(grad: Tensor) -> Tensor:
 
 
 def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    from mytorch.autograd.tensor import Tensor
-
     return Tensor._make(np.zeros(shape, dtype=dtype))
 
 
@@ -204,8 +195,6 @@ def grad(
     >>> mytorch.autograd.grad(g, x)[0]      # d2/dx2 x^3 = 6x
     tensor(12.)
     """
-    from mytorch.autograd.tensor import Tensor
-
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if isinstance(grad_outputs, Tensor):
@@ -231,8 +220,6 @@ def _roots_and_grads(
     op: str, tensors: Sequence[Tensor], grad_tensors: Sequence[Any] | None
 ) -> tuple[list[Tensor], list[Tensor]]:
     """Check the roots and give each one its starting gradient (1 for a scalar)."""
-    from mytorch.autograd.tensor import Tensor
-
     roots, root_grads = [], []
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
@@ -258,3 +245,8 @@ def _roots_and_grads(
         roots.append(root)
         root_grads.append(g)
     return roots, root_grads
+
+
+# Tensor and sum_to import this module's siblings, which import this module: bound last.
+from mytorch.autograd.tensor import Tensor  # noqa: E402
+from mytorch.ops.shape import sum_to  # noqa: E402

@@ -33,11 +33,18 @@ import numpy as np
 
 from mytorch.autograd import grad_mode
 
-if TYPE_CHECKING:
-    from mytorch.autograd.tensor import Tensor
-
 # An edge of the graph: the node that made an input, and which of its outputs it was.
 Edge = tuple["Node", int]
+
+
+class _SavedOutput:
+    """An output saved for backward, kept as its array (not the Tensor) so that the
+    output -> grad_fn -> saved output loop never forms; rebuilt on access."""
+
+    __slots__ = ("array", "output_nr")
+
+    def __init__(self, array: np.ndarray, output_nr: int) -> None:
+        self.array, self.output_nr = array, output_nr
 
 
 class Node:
@@ -48,21 +55,23 @@ class Node:
         next_edges: for each positional input, ``(node, output_nr)`` of where its
             gradient goes, or None when that input needs no gradient.
         needs_input_grad: for each positional input, whether it requires grad.
-        input_meta: ``(shape, dtype)`` of each Tensor input (None for others).
+        input_meta: ``(shape, dtype)`` of each input that needs a gradient (None for others).
         output_meta: ``(shape, dtype)`` of each output, to materialize missing
             output gradients as zeros.
     """
 
+    # class-level defaults keep creating a node (once per op) cheap
+    next_edges: tuple[Edge | None, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    input_meta: tuple[tuple[tuple[int, ...], np.dtype] | None, ...] = ()
+    output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+    retained: dict[int, Tensor] | None = None  # outputs that called retain_grad()
+    _saved: tuple[Any, ...] = ()
+    _released = False
+    _non_differentiable: frozenset[int] | set[int] = frozenset()
+
     def __init__(self, function: type[Function] | None = None) -> None:
         self.function = function
-        self.next_edges: tuple[Edge | None, ...] = ()
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.input_meta: tuple[tuple[tuple[int, ...], np.dtype] | None, ...] = ()
-        self.output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
-        self.retained: dict[int, Tensor] | None = None  # outputs that called retain_grad()
-        self._saved: tuple[Any, ...] = ()
-        self._released = False
-        self._non_differentiable: set[int] = set()
 
     if TYPE_CHECKING:
         # ops keep their own state on ctx (``ctx.dims = dims``), as in PyTorch: tell the
@@ -85,16 +94,27 @@ class Node:
                 "the first backward; pass retain_graph=True to the first backward or "
                 "autograd.grad call if you need to backward through the graph again."
             )
-        return self._saved
+        return tuple(self._unpack(t) for t in self._saved)
+
+    def _unpack(self, saved: Any) -> Any:
+        """A saved output comes back as a tensor whose grad_fn is this node (PyTorch's rule)."""
+        if type(saved) is not _SavedOutput:
+            return saved
+        t = Tensor._make(saved.array)
+        if self.next_edges:  # recorded: the output is part of the graph
+            t.grad_fn, t._output_nr, t._requires_grad = self, saved.output_nr, True
+        return t
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Declare outputs (such as indices) that carry no gradient."""
-        self._non_differentiable.update(id(t) for t in outputs)
+        self._non_differentiable = {id(t) for t in outputs}
 
     # -- graph bookkeeping -----------------------------------------------------
     def name(self) -> str:
+        """PyTorch's names: ``MulBackward0`` for built-in ops, ``MyFnBackward`` for user Functions."""
         assert self.function is not None
-        return f"{self.function.__name__}Backward"
+        builtin = self.function.__module__.startswith("mytorch.")
+        return f"{self.function.__name__}Backward{'0' if builtin else ''}"
 
     @property
     def next_functions(self) -> tuple[Edge | None, ...]:
@@ -110,7 +130,7 @@ class Node:
         """Call the op's ``backward``; always returns a tuple, one entry per input."""
         assert self.function is not None
         grads = self.function.backward(self, *grad_outputs)
-        if not isinstance(grads, tuple):
+        if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(self.next_edges):
             raise RuntimeError(
@@ -121,10 +141,6 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
-
-    if TYPE_CHECKING:
-        # ops keep non-tensor state on ctx (ctx.stride = ...): any attribute is allowed
-        def __getattr__(self, name: str) -> Any: ...
 
 
 class AccumulateGrad(Node):
@@ -153,43 +169,52 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on ``args`` and, if needed, record the node for backward."""
-        from mytorch.autograd.tensor import Tensor
-
-        needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        record = grad_mode._enabled and True in needs_input_grad
         ctx = Node(cls)
-        ctx.needs_input_grad = needs_input_grad
-        previous = grad_mode._enabled
-        grad_mode._enabled = False
-        try:
+        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        enabled = grad_mode._enabled
+        if enabled:
+            grad_mode._enabled = False  # forward records nothing
+            try:
+                raw = cls.forward(ctx, *args, **kwargs)
+            finally:
+                grad_mode._enabled = True
+        else:
             raw = cls.forward(ctx, *args, **kwargs)
-        finally:
-            grad_mode._enabled = previous
 
-        is_tuple = isinstance(raw, tuple)
-        outputs = tuple(_as_output(o, args) for o in (raw if is_tuple else (raw,)))
-        if record:
-            ctx.next_edges = tuple(
-                a._edge() if needs else None for a, needs in zip(args, needs_input_grad)
-            )
-            ctx.input_meta = tuple(
-                (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
-            )
-            ctx.output_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
-            for i, out in enumerate(outputs):
-                if out._data.dtype.kind in "fc" and id(out) not in ctx._non_differentiable:
-                    out.grad_fn = ctx
-                    out._output_nr = i
-                    out._requires_grad = True
-        return outputs if is_tuple else outputs[0]
+        if type(raw) is tuple:
+            outputs = tuple([_as_output(o, args) for o in raw])
+        else:
+            outputs = (_as_output(raw, args),)
+        if enabled and True in needs:
+            _record(ctx, args, needs, outputs)
+        return outputs if type(raw) is tuple else outputs[0]
+
+
+def _record(ctx: Node, args: tuple[Any, ...], needs: tuple[bool, ...], outputs: tuple[Tensor, ...]) -> None:
+    """Link ``ctx`` into the graph: edges to its inputs, grad_fn of its outputs."""
+    ctx.next_edges = tuple([a._edge() if n else None for a, n in zip(args, needs)])
+    ctx.input_meta = tuple([(a._data.shape, a._data.dtype) if n else None for a, n in zip(args, needs)])
+    ctx.output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
+    for i, out in enumerate(outputs):
+        if out._data.dtype.kind in "fc" and id(out) not in ctx._non_differentiable:
+            out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+    if ctx._saved:
+        by_id = {id(o): i for i, o in enumerate(outputs)}
+        ctx._saved = tuple(
+            _SavedOutput(t._data, by_id[id(t)]) if id(t) in by_id else t for t in ctx._saved
+        )
 
 
 def _as_output(value: Any, inputs: tuple[Any, ...]) -> Tensor:
     """Wrap what ``forward`` returned as a fresh output Tensor (never an input object)."""
-    from mytorch.autograd.tensor import Tensor
-
+    if type(value) is np.ndarray:
+        return Tensor._make(value)
     if isinstance(value, Tensor):
-        if any(value is a for a in inputs):
-            return Tensor._make(value._data)
+        for a in inputs:
+            if value is a:
+                return Tensor._make(value._data)
         return value
     return Tensor._make(np.asarray(value))
+
+
+from mytorch.autograd.tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

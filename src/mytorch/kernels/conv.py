@@ -47,7 +47,7 @@ PadArg = int | Sequence[int] | Sequence[tuple[int, int]]
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
 # bytes of columns per chunk that stay in cache between the copy and the product; measured
 # (32, 64, 32x32, k3): 2 MiB chunks take 15-25% less time than the whole batch at once
-_WORKING_SET = 2 * 2**20
+_WORKING_SET = int(__import__('os').environ.get('WS', 2 * 2**20))
 
 
 def set_conv_memory_budget(nbytes: int) -> int:
@@ -196,17 +196,18 @@ def im2col(
 
 def _col2im_add(cols: np.ndarray, x_pad: np.ndarray, stride: tuple[int, ...],
                 dilation: tuple[int, ...]) -> None:
-    """x_pad (N, C, *Lp) += the scatter of cols (N, C, *K, *OUT): the adjoint of the window view.
+    """x_pad (A, B, *Lp) += the scatter of cols (A, *K, B, *OUT): the adjoint of the window view.
 
-    One strided add per kernel offset k: the OUT positions it touches are
-    ``k*d, k*d + s, ...`` along each axis; no transposes, no loop over pixels.
+    (A, B) is (N, C) or (C, N). One strided add per kernel offset k: the OUT
+    positions it touches are ``k*d, k*d + s, ...`` along each axis; no transposes,
+    no loop over pixels.
     """
     nd = x_pad.ndim - 2
-    kernel_size, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    kernel_size, out = cols.shape[1:1 + nd], cols.shape[2 + nd:]
     for k in np.ndindex(*kernel_size):
         window = tuple(slice(ki * di, ki * di + si * (oi - 1) + 1, si)
                        for ki, di, si, oi in zip(k, dilation, stride, out))
-        x_pad[(slice(None), slice(None)) + window] += cols[(slice(None), slice(None)) + k]
+        x_pad[(slice(None), slice(None)) + window] += cols[(slice(None),) + k]
 
 
 def col2im(
@@ -227,7 +228,8 @@ def col2im(
     s, d, pads = _ntuple(stride, nd), _ntuple(dilation, nd), _pairs(padding, nd)
     shape = cols.shape[:2] + tuple(input_size)
     x_pad = np.zeros(_padded_shape(shape, pads), dtype=cols.dtype)
-    _col2im_add(cols, x_pad, s, d)
+    # (N, C, *K, *OUT) -> (N, *K, C, *OUT), a view in _col2im_add's layout
+    _col2im_add(np.moveaxis(cols, 1, 1 + nd), x_pad, s, d)
     return x_pad[_interior(shape, pads)]
 
 
@@ -262,14 +264,37 @@ def _padded_chunks(x: np.ndarray, padding: tuple[tuple[int, int], ...], step: in
         yield chunk, x_pad
 
 
+def _columns(x_pad: np.ndarray, kernel_size: tuple[int, ...], out: tuple[int, ...],
+             stride: tuple[int, ...], dilation: tuple[int, ...], buffer: np.ndarray
+             ) -> np.ndarray:
+    """The im2col of a chunk x_pad (n, C, *Lp), copied into buffer as (C, *K, n, *OUT).
+
+    With the chunk's samples next to the output positions, the columns of all
+    samples form one matrix (C * prod(K), n * prod(OUT)): one product per chunk.
+    """
+    nd = len(kernel_size)
+    cols = buffer[: x_pad.shape[1] * math.prod(kernel_size) * len(x_pad) * math.prod(out)]
+    cols = cols.reshape(x_pad.shape[1], *kernel_size, len(x_pad), *out)
+    view = _window_view(x_pad, kernel_size, out, stride, dilation)  # (n, C, *K, *OUT)
+    np.copyto(cols, view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd)))
+    return cols
+
+
+def _channels_first(a: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+    """(n, O, *S) -> (O, n, *S), copied into buffer."""
+    out = buffer[: a.size].reshape(a.shape[1], a.shape[0], *a.shape[2:])
+    np.copyto(out, a.swapaxes(0, 1))
+    return out
+
+
 def conv_forward(
     x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
     dilation: tuple[int, ...], groups: int, out_size: Sequence[int] | None = None,
 ) -> np.ndarray:
     """y = x (*) W, PyTorch's convolution (a cross-correlation): (N, C, *L) -> (N, O, *OUT).
 
-    Per chunk of the batch: copy the window view into the columns buffer (the
-    im2col), then one product writes the chunk's outputs in place.
+    Per chunk of the batch: copy the window view into the columns (the im2col),
+    one product per group, and the product's (O, n, *OUT) goes into y (n, O, *OUT).
 
     Args:
         x: input (N, C, *L); W: weight (O, C/G, *K) of the same dtype.
@@ -286,14 +311,16 @@ def conv_forward(
     P, CKg = math.prod(out), Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
-    y_mat = y.reshape(N, G, O // G, P)          # a view: the product writes y in place
-    step = _chunk_size(C * math.prod(K) * P * x.itemsize)
-    cols = np.empty((min(step, N), C, *K, *out), dtype=x.dtype)
+    step = max(1, min(N, _chunk_size((C * math.prod(K) + O) * P * y.itemsize)))
+    cols_buffer = np.empty(step * C * math.prod(K) * P, dtype=x.dtype)
+    y_buffer = np.empty(step * O * P, dtype=y.dtype)
     for chunk, x_pad in _padded_chunks(x, padding, step):
-        block = cols[: len(x_pad)]
-        np.copyto(block, _window_view(x_pad, K, out, stride, dilation))  # the im2col copy
-        # (G, O/G, CKg) @ (n, G, CKg, P) -> (n, G, O/G, P), i.e. y[chunk] as (n, O, *OUT)
-        np.matmul(W_mat, block.reshape(-1, G, CKg, P), out=y_mat[chunk])
+        n = len(x_pad)
+        cols = _columns(x_pad, K, out, stride, dilation, cols_buffer)
+        y_T = y_buffer[: O * n * P].reshape(G, O // G, n * P)
+        # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
+        np.matmul(W_mat, cols.reshape(G, CKg, n * P), out=y_T)
+        y[chunk] = y_T.reshape(O, n, *out).swapaxes(0, 1)  # (O, n, *OUT) -> (n, O, *OUT)
     return y
 
 
@@ -305,31 +332,33 @@ def conv_input_grad(
 
     gy (N, O, *OUT), W (O, C/G, *K) -> gx (N, C, *input_size). ``input_size`` is
     needed because with stride > 1 several input sizes give the same OUT. Per
-    chunk of the batch: one product makes the columns' gradient, col2im adds
-    them up in a zeroed (padded) buffer, and its interior is the chunk of gx.
+    chunk of the batch: one product per group makes the columns' gradient, col2im
+    adds them up in a zeroed padded buffer, and its interior is the chunk of gx.
     """
-    N, O, *out = gy.shape
+    N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
-    K, G, P = tuple(ks), groups, math.prod(out)
-    C, CKg = Cg * G, Cg * math.prod(K)
+    K, G, out = tuple(ks), groups, tuple(out_)
+    P, C, CKg = math.prod(out), Cg * G, Cg * math.prod(K)
     W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
-    gy_mat = gy.reshape(N, G, O // G, P)
     dtype = np.result_type(gy, W)
     gx = np.empty((N, C, *input_size), dtype=dtype)
-    step = _chunk_size(C * math.prod(K) * P * dtype.itemsize)
-    gcols = np.empty((min(step, N), G, CKg, P), dtype=dtype)
-    padded = any(b or a for b, a in padding)
-    if padded:
-        gx_pad = np.empty((min(step, N),) + _padded_shape(gx.shape, padding)[1:], dtype=dtype)
+    padded_size = _padded_shape(gx.shape, padding)[2:]
+    step = max(1, min(N, _chunk_size((C * math.prod(K) * P + O * P + C * math.prod(padded_size))
+                              * dtype.itemsize)))
+    gy_buffer = np.empty(step * O * P, dtype=gy.dtype)
+    gcols_buffer = np.empty(step * C * math.prod(K) * P, dtype=dtype)
+    gx_buffer = np.empty(step * C * math.prod(padded_size), dtype=dtype)
     for chunk in _chunks(N, step):
         n = chunk.stop - chunk.start
-        # (G, CKg, O/G) @ (n, G, O/G, P) -> (n, G, CKg, P) = gcols (n, C, *K, *OUT)
-        np.matmul(W_mat_T, gy_mat[chunk], out=gcols[:n])
-        target = gx_pad[:n] if padded else gx[chunk]
-        target.fill(0)
-        _col2im_add(gcols[:n].reshape(n, C, *K, *out), target, stride, dilation)
-        if padded:
-            gx[chunk] = target[_interior(gx.shape, padding)]
+        gy_T = _channels_first(gy[chunk], gy_buffer)  # (O, n, *OUT)
+        gcols = gcols_buffer[: C * math.prod(K) * n * P].reshape(G, CKg, n * P)
+        # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *OUT)
+        np.matmul(W_mat_T, gy_T.reshape(G, O // G, n * P), out=gcols)
+        gx_pad = gx_buffer[: C * n * math.prod(padded_size)].reshape(C, n, *padded_size)
+        gx_pad.fill(0)
+        _col2im_add(gcols.reshape(C, *K, n, *out), gx_pad, stride, dilation)
+        # the interior, (C, n, *L) -> gx[chunk] (n, C, *L)
+        gx[chunk] = gx_pad[_interior(gx.shape, padding)].swapaxes(0, 1)
     return gx
 
 
@@ -339,27 +368,25 @@ def conv_weight_grad(
 ) -> np.ndarray:
     """gW = the adjoint of ``conv_forward`` in W: x (N, C, *L), gy (N, O, *OUT) -> (O, C/G, *K).
 
-    For each sample, gy[n] @ cols[n]^T; the batch sum follows the product (a
-    single product over (n, p) would need a transposed copy of cols). The
-    per-sample products count against the memory budget with the columns.
+    Per chunk of the batch, one product per group contracts over the chunk's
+    samples and output positions together: gy as (O, n * P) times the columns
+    (C * prod(K), n * P) transposed.
     """
     N, C, *L = x.shape
     _, O, *out_ = gy.shape
     K, G, out = tuple(kernel_size), groups, tuple(out_)
     P, CKg = math.prod(out), C // G * math.prod(K)
     dtype = np.result_type(x, gy)
-    gy_mat = gy.reshape(N, G, O // G, P)
     gW = np.zeros((G, O // G, CKg), dtype=dtype)
-    step = _chunk_size((C * math.prod(K) * P + O * CKg) * dtype.itemsize)
-    cols = np.empty((min(step, N), C, *K, *out), dtype=x.dtype)
-    products = np.empty((min(step, N), G, O // G, CKg), dtype=dtype)
+    step = max(1, min(N, _chunk_size((C * math.prod(K) + O) * P * dtype.itemsize)))
+    cols_buffer = np.empty(step * C * math.prod(K) * P, dtype=x.dtype)
+    gy_buffer = np.empty(step * O * P, dtype=gy.dtype)
     for chunk, x_pad in _padded_chunks(x, padding, step):
         n = len(x_pad)
-        np.copyto(cols[:n], _window_view(x_pad, K, out, stride, dilation))  # the im2col copy
-        # (n, G, O/G, P) @ (n, G, P, CKg) -> (n, G, O/G, CKg), summed over the chunk's samples
-        np.matmul(gy_mat[chunk], cols[:n].reshape(n, G, CKg, P).transpose(0, 1, 3, 2),
-                  out=products[:n])
-        gW += products[:n].sum(axis=0)
+        cols = _columns(x_pad, K, out, stride, dilation, cols_buffer).reshape(G, CKg, n * P)
+        gy_T = _channels_first(gy[chunk], gy_buffer).reshape(G, O // G, n * P)
+        # (G, O/G, n * P) @ (G, n * P, CKg) -> (G, O/G, CKg), summed over the chunks
+        gW += np.matmul(gy_T, cols.transpose(0, 2, 1))
     return gW.reshape(O, C // G, *K)
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import string
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -100,7 +101,7 @@ def normalize_backward(
     weight: Any | None,
     axes: Axes,
     param_shape: tuple[int, ...],
-    needs: tuple[bool, bool, bool],
+    needs: Sequence[bool],
 ) -> tuple[Any, Any, Any]:
     """The gradients of ``y = normalize(x) * weight + bias`` from the formula above.
 

@@ -27,11 +27,24 @@ __all__ = [
 def arrays(*operands: Any) -> list[Any]:
     """The operands' data, cast to the dtype PyTorch's promotion gives their op."""
     data = [o._data if isinstance(o, Tensor) else o for o in operands]
-    first = data[0]
-    if all(isinstance(d, np.ndarray) and d.dtype == first.dtype for d in data):
-        return data  # the common case: same-dtype arrays, nothing to do
-    dtype = dtypes.result_type(*data)
-    return [np.asarray(d, dtype=dtype) for d in data]
+    dtype = _common_float_dtype(data)
+    if dtype is None:
+        dtype = dtypes.result_type(*data)
+    return [d if type(d) is np.ndarray and d.dtype == dtype else np.asarray(d, dtype=dtype)
+            for d in data]
+
+
+def _common_float_dtype(data: list[Any]) -> np.dtype | None:
+    """The fast path of promotion: float arrays of one dtype, with or without Python numbers."""
+    dtype = None
+    for d in data:
+        if type(d) is np.ndarray and d.dtype.kind == "f" and d.ndim:
+            if dtype is not None and d.dtype != dtype:
+                return None
+            dtype = d.dtype
+        elif type(d) not in (float, int):
+            return None
+    return dtype
 
 
 def _broadcast_error(op: str, a: Any, b: Any) -> ValueError:

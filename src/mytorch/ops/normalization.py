@@ -59,27 +59,21 @@ class Normalize(Function):
         needs = ctx.needs_input_grad[:3]
         if grad_mode.is_grad_enabled():
             # recording (create_graph): rebuild xhat and invstd from x with recorded ops, so
-            # the formula below, run on Tensors, is differentiable in x, weight and gy
+            # the formula, run on Tensors, is differentiable in x, weight and gy
             xhat, _, _, invstd = kernels.normalize(x, ctx.axes, ctx.eps)
             grads = kernels.normalize_backward(gy, xhat, invstd, weight, ctx.axes,
                                                ctx.param_shape, needs)
-        else:
-            w = None if weight is None else weight._data
-            grads = tuple(
-                None if g is None else Tensor._make(g)
-                for g in kernels.normalize_backward(gy._data, xhat, invstd, w, ctx.axes,
-                                                    ctx.param_shape, needs)
-            )
-        return (*grads, None, None, None)
+            return (*grads, None, None, None)
+        w = None if weight is None else weight._data
+        grads = kernels.normalize_backward(gy._data, xhat, invstd, w, ctx.axes, ctx.param_shape,
+                                           needs)
+        return (*(None if g is None else Tensor._make(g) for g in grads), None, None, None)
 
 
 def _same_dtype(x: Tensor, *params: Tensor | None) -> tuple[Any, ...]:
     """``x`` and the parameters in their promoted float dtype (float32 with float64: float64)."""
-    present = [p for p in params if p is not None]
-    dtype = dtypes.result_type(x._data, *(p._data for p in present))
-    return tuple(None if t is None or t.dtype == dtype else t.to(dtype) for t in (x, *params)
-                 ) if False else tuple(
-        t if t is None or t.dtype == dtype else t.to(dtype) for t in (x, *params))
+    dtype = dtypes.result_type(x._data, *(p._data for p in params if p is not None))
+    return tuple(t if t is None or t.dtype == dtype else t.to(dtype) for t in (x, *params))
 
 
 def _check_size(op: str, name: str, t: Tensor | None, n: int, x: Tensor) -> None:

@@ -1,0 +1,951 @@
+"""Losses: mse, l1, smooth_l1, cross_entropy, nll, binary cross-entropy (on probabilities
+and on logits), kl_div and ctc_loss, with PyTorch's signatures and semantics.
+
+Two kinds of loss live here:
+
+* **Compositions** of differentiable ops (``mse_loss``, ``l1_loss``,
+  ``smooth_l1_loss``, ``kl_div``, ``binary_cross_entropy_with_logits``): their
+  gradients of every order come from the ops they are made of.
+* **Fused Functions** where composing would be slow or numerically wrong:
+  ``CrossEntropy`` (softmax and log-likelihood in one pass, backward
+  ``softmax - target``), ``NLL`` (a pick and its scatter), ``BinaryCrossEntropy``
+  (PyTorch's clamped logs and clamped denominator) and ``CTC`` (log-space
+  forward-backward). Their backwards are written with Tensor ops, so they can be
+  differentiated again (except CTC's, which refuses, as PyTorch's does).
+
+Cross-entropy in one formula. For a sample with logits ``x`` (C classes) and a
+target distribution ``q`` over the classes, with ``m = max_c x_c``,
+
+    loss = -sum_c q_c log softmax(x)_c = Q * log(sum_c exp(x_c - m)) - sum_c q_c (x_c - m),
+
+``Q = sum_c q_c``, and ``d loss / d x = Q softmax(x) - q``. Every option is a
+choice of ``q``: a class index ``y`` is ``q = w_y onehot(y)`` (0 when
+``y == ignore_index``); label smoothing ``eps`` mixes in ``eps w_c / C``;
+probability targets are ``q = w_c ((1 - eps) p_c + eps / C)``. The reduction
+scales each sample: 1 ('sum'), 1 / sum of the samples' ``w_y`` ('mean' over
+class indices), 1 / number of samples ('mean' over probabilities).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from mytorch.autograd.function import Function, Node
+from mytorch.autograd.tensor import Tensor
+from mytorch.ops import reduce as reduce_ops
+from mytorch.ops.activation import Softmax, log_softmax, sigmoid
+from mytorch.ops.elementwise import abs, clamp, exp, log, log1p, where
+
+__all__ = [
+    "mse_loss", "l1_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "ctc_loss",
+]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+# -- arguments shared by every loss -----------------------------------------------------------
+def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` pair as a ``reduction`` string."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+        "instead.", UserWarning, stacklevel=3,
+    )
+    return reduction
+
+
+def _reduction(op: str, reduction: str, size_average: bool | None = None,
+               reduce: bool | None = None, allowed: tuple[str, ...] = REDUCTIONS) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    if reduction not in allowed:
+        raise ValueError(
+            f"{op}: {reduction} is not a valid value for reduction "
+            f"(expected one of {', '.join(repr(r) for r in allowed)})"
+        )
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    """Apply 'none', 'mean' or 'sum' to an elementwise loss (differentiable ops)."""
+    if reduction == "mean":
+        return reduce_ops.mean(loss)
+    if reduction == "sum":
+        return reduce_ops.sum(loss)
+    return loss
+
+
+def _as_tensor(value: Any) -> Tensor:
+    """Targets may come as Tensors, arrays or nested lists (the course protocol passes arrays)."""
+    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value))
+
+
+def _pair(op: str, input: Any, target: Any, warn_broadcast: bool = True) -> tuple[Tensor, Tensor]:
+    """A float input and a target that broadcasts with it (warning if shapes differ, as torch)."""
+    x = reduce_ops.require_float(op, input)
+    t = _as_tensor(target)
+    if t.shape == x.shape:
+        return x, t
+    try:
+        np.broadcast_shapes(x.shape, t.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: target of shape {t.shape} cannot be broadcast to the input's shape {x.shape}"
+        ) from None
+    if warn_broadcast:
+        warnings.warn(
+            f"{op}: using a target size ({t.shape}) that is different to the input size "
+            f"({x.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", UserWarning, stacklevel=3,
+        )
+    return x, t
+
+
+def _weighted_reduce(op: str, loss: Tensor, weight: Any, reduction: str) -> Tensor:
+    """mse/l1 with PyTorch's per-element ``weight``: 'mean' divides by the sum of the weights."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    w = _as_tensor(weight)
+    if w.shape != loss.shape:
+        raise ValueError(
+            f"{op}: weight of shape {w.shape} must have the input's shape {loss.shape}"
+        )
+    weighted = loss * w
+    if reduction == "mean":
+        return reduce_ops.sum(weighted) / reduce_ops.sum(w)
+    return _reduce(weighted, reduction)
+
+
+# -- regression losses: compositions ---------------------------------------------------------
+def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean", weight: Any = None) -> Tensor:
+    """The squared error ``(input - target)^2``, reduced.
+
+    Args:
+        input: predictions, any shape ``(*)``.
+        target: broadcastable to ``input`` (a warning if its shape differs, as PyTorch).
+        reduction: 'none' | 'mean' | 'sum'.
+        weight: optional per-element weights of ``input``'s shape ('mean' divides by their sum).
+
+    Shape:
+        input ``(*)``, target ``(*)``; output ``()``, or ``(*)`` with reduction='none'.
+
+    >>> import mytorch
+    >>> mse_loss(mytorch.tensor([1.0, 2.0]), mytorch.tensor([0.0, 0.0]))
+    tensor(2.5000)
+    """
+    reduction = _reduction("mse_loss", reduction, size_average, reduce)
+    x, t = _pair("mse_loss", input, target)
+    d = x - t
+    return _weighted_reduce("mse_loss", d * d, weight, reduction)
+
+
+def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
+            reduce: bool | None = None, reduction: str = "mean", weight: Any = None) -> Tensor:
+    """The absolute error ``|input - target|``, reduced (gradient ``sign``, 0 where equal).
+
+    Shape:
+        input ``(*)``, target ``(*)``; output ``()``, or ``(*)`` with reduction='none'.
+
+    >>> import mytorch
+    >>> l1_loss(mytorch.tensor([1.0, -2.0]), mytorch.tensor([0.0, 0.0]))
+    tensor(1.5000)
+    """
+    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    x, t = _pair("l1_loss", input, target)
+    return _weighted_reduce("l1_loss", abs(x - t), weight, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
+                   reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0
+                   ) -> Tensor:
+    """Quadratic near zero, linear beyond: ``0.5 d^2 / beta`` if ``|d| < beta`` else
+    ``|d| - 0.5 beta``, with ``d = input - target``. ``beta = 0`` is the L1 loss.
+
+    Shape:
+        input ``(*)``, target ``(*)``; output ``()``, or ``(*)`` with reduction='none'.
+
+    >>> import mytorch
+    >>> smooth_l1_loss(mytorch.tensor([0.5, 3.0]), mytorch.tensor([0.0, 0.0]))
+    tensor(1.3125)
+    """
+    reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must not be negative, got {beta}")
+    x, t = _pair("smooth_l1_loss", input, target)
+    d = x - t
+    ad = abs(d)
+    if beta == 0:  # the quadratic piece would divide by zero: it is the L1 loss
+        return _reduce(ad, reduction)
+    return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction)
+
+
+def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
+           reduce: bool | None = None, reduction: str = "mean", log_target: bool = False
+           ) -> Tensor:
+    """The Kullback-Leibler divergence ``target * (log(target) - input)`` pointwise.
+
+    ``input`` holds log-probabilities; ``target`` probabilities (log-probabilities
+    with ``log_target=True``, then the pointwise loss is ``exp(t) (t - input)``).
+    Where ``target == 0`` the pointwise loss is 0 (``0 log 0 = 0``), and so is its
+    gradient with respect to the target (PyTorch's is NaN there).
+
+    Args:
+        reduction: 'none' | 'batchmean' (the sum divided by the batch size, the
+            mathematical KL divergence per sample) | 'sum' | 'mean' (divides by the
+            number of elements too; warns, as PyTorch).
+
+    Shape:
+        input ``(*)``, target broadcastable to it; output ``()``, or the
+        broadcast shape with reduction='none'.
+
+    >>> import mytorch
+    >>> p = mytorch.tensor([[0.5, 0.5]])
+    >>> kl_div(mytorch.tensor([[0.25, 0.75]]).log(), p, reduction='batchmean')
+    tensor(0.1438)
+    """
+    op = "kl_div"
+    reduction = _reduction(op, reduction, size_average, reduce,
+                           allowed=("none", "batchmean", "sum", "mean"))
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction 'mean' divides the total loss by both the batch size and the "
+            "support size; 'batchmean' divides only by the batch size, and aligns with the KL "
+            "divergence's definition.", UserWarning, stacklevel=2,
+        )
+    x, t = _pair(op, input, target, warn_broadcast=False)
+    if log_target:
+        pointwise = exp(t) * (t - x)
+    else:
+        # t log t with 0 log 0 = 0: log(1) = 0 stands in where t == 0, so no -inf (or 0 * inf
+        # in the gradient) ever appears
+        pointwise = t * log(where(t == 0, 1.0, t)) - t * x
+    if reduction == "batchmean":
+        total = reduce_ops.sum(pointwise)
+        return total / x.shape[0] if x.ndim else total
+    return _reduce(pointwise, reduction)
+
+
+# -- binary cross-entropy ------------------------------------------------------------------
+_BCE_LOG_FLOOR = -100.0  # PyTorch clamps both logs here, so a 0 or 1 input gives a finite loss
+_BCE_EPS = 1e-12  # and the denominator x (1 - x) of the gradient from below
+
+
+class BinaryCrossEntropy(Function):
+    """``-(t log x + (1 - t) log(1 - x))``, each log clamped at -100, elementwise."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, t: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x, t)
+        a, b = x._data, t._data
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped next
+            log_x = np.maximum(np.log(a), _BCE_LOG_FLOOR)
+            log_1mx = np.maximum(np.log1p(-a), _BCE_LOG_FLOOR)
+        return -(b * log_x + (1 - b) * log_1mx)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, t = ctx.saved_tensors
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            # d/dx = -t/x + (1 - t)/(1 - x) = (x - t) / (x (1 - x)), the denominator kept >= 1e-12
+            gx = gy * (x - t) / clamp(x * (1 - x), min=_BCE_EPS)
+        if ctx.needs_input_grad[1]:
+            gt = gy * (clamp(log1p(-x), min=_BCE_LOG_FLOOR) - clamp(log(x), min=_BCE_LOG_FLOOR))
+        return gx, gt
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-w (t log x + (1 - t) log(1 - x))`` for probabilities ``x`` in [0, 1].
+
+    Each log is clamped at -100, so x = 0 or 1 gives a finite loss, as PyTorch;
+    the gradient is ``(x - t) / max(x (1 - x), 1e-12)``.
+
+    Args:
+        input: probabilities, each in [0, 1].
+        target: of ``input``'s shape (values in [0, 1]).
+        weight: optional, broadcastable to ``input``: rescales each element's loss.
+        reduction: 'none' | 'mean' | 'sum'.
+
+    Shape:
+        input ``(*)``, target ``(*)``; output ``()``, or ``(*)`` with reduction='none'.
+
+    Raises:
+        ValueError: when the target's shape differs from the input's, or an input
+            lies outside [0, 1] (or is NaN).
+
+    >>> import mytorch
+    >>> binary_cross_entropy(mytorch.tensor([0.8, 0.2]), mytorch.tensor([1.0, 0.0]))
+    tensor(0.2231)
+    """
+    op = "binary_cross_entropy"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    x = reduce_ops.require_float(op, input)
+    t = _as_tensor(target)
+    if t.shape != x.shape:
+        raise ValueError(
+            f"{op}: target of shape {t.shape} must have the input's shape {x.shape}"
+        )
+    outside = ~((x._data >= 0) & (x._data <= 1))
+    if outside.any():
+        raise ValueError(
+            f"{op}: all elements of input should be between 0 and 1, got "
+            f"{x._data[outside].flat[0]} (input of shape {x.shape})"
+        )
+    loss = BinaryCrossEntropy.apply(x, t)
+    if weight is not None:
+        loss = loss * _broadcast_weight(op, "weight", weight, x.shape)
+    return _reduce(loss, reduction)
+
+
+def _broadcast_weight(op: str, name: str, weight: Any, shape: tuple[int, ...]) -> Tensor:
+    w = _as_tensor(weight)
+    try:
+        ok = np.broadcast_shapes(w.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{op}: {name} of shape {w.shape} cannot be broadcast to the input's "
+                         f"shape {shape}")
+    return w
+
+
+class LogSigmoid(Function):
+    """``log sigmoid(x) = -log(1 + exp(-x))``, computed as ``min(x, 0) - log1p(exp(-|x|))``:
+    exp only ever sees a non-positive number. Its derivative is ``sigmoid(-x)``."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        a = x._data
+        return np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return gy * sigmoid(-x)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)``, computed stably from the logits.
+
+    With ``l = 1 + (pos_weight - 1) t`` (``l = 1`` without ``pos_weight``):
+    ``loss = -w (pos_weight t log sigmoid(x) + (1 - t) log(1 - sigmoid(x)))
+    = w ((1 - t) x - l log sigmoid(x))``, using ``log(1 - sigmoid(x)) = log sigmoid(x) - x``;
+    ``log sigmoid`` never overflows, so logits of +-1e4 are fine. The gradient is
+    ``w (l sigmoid(x) - pos_weight t)``, ``w (sigmoid(x) - t)`` without ``pos_weight``.
+
+    Args:
+        input: logits.
+        target: of ``input``'s shape.
+        weight: optional, broadcastable to ``input``: rescales each element's loss.
+        reduction: 'none' | 'mean' | 'sum'.
+        pos_weight: optional weight of the positive term, broadcastable to
+            ``input`` (usually one per class, shape ``(C,)``).
+
+    Shape:
+        input ``(*)``, target ``(*)``; output ``()``, or ``(*)`` with reduction='none'.
+
+    >>> import mytorch
+    >>> binary_cross_entropy_with_logits(mytorch.tensor([1e4, -1e4]), mytorch.tensor([1.0, 0.0]))
+    tensor(0.)
+    """
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    x = reduce_ops.require_float(op, input)
+    t = _as_tensor(target)
+    if t.shape != x.shape:
+        raise ValueError(
+            f"{op}: target of shape {t.shape} must have the input's shape {x.shape}"
+        )
+    log_weight: Any = 1
+    if pos_weight is not None:
+        log_weight = (_broadcast_weight(op, "pos_weight", pos_weight, x.shape) - 1) * t + 1
+    loss = (1 - t) * x - log_weight * LogSigmoid.apply(x)
+    if weight is not None:
+        loss = loss * _broadcast_weight(op, "weight", weight, x.shape)
+    return _reduce(loss, reduction)
+
+
+# -- cross-entropy and negative log-likelihood ----------------------------------------------
+class ClassPicks(NamedTuple):
+    """Class-index targets as a sparse target distribution: each sample's target class
+    and its coefficient. Shapes ``(N, 1, d1, ...)``: the class axis kept, of size 1, so
+    they index and broadcast along axis 1 of an ``(N, C, d1, ...)`` input."""
+
+    index: np.ndarray  # the target class; 0 where the target is ignore_index (a safe index)
+    coef: np.ndarray  # its coefficient (the class weight, scaled); 0 where ignored
+    valid: np.ndarray  # target != ignore_index
+
+    def pick(self, z: np.ndarray) -> np.ndarray:
+        """``sum_c coef onehot_c z_c = coef z[target]``: 0 where ignored, even if z is -inf."""
+        return np.where(self.valid, self.coef * np.take_along_axis(z, self.index, axis=1), 0)
+
+    def dense(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """The one-hot rows scaled by ``coef``, as a full ``(N, C, d1, ...)`` array."""
+        out = np.zeros(shape, dtype)
+        np.put_along_axis(out, self.index, self.coef, axis=1)
+        return out
+
+    def scaled(self, factor: float) -> ClassPicks:
+        return self._replace(coef=self.coef * self.coef.dtype.type(factor))
+
+
+def _class_picks(op: str, shape: tuple[int, ...], target: Tensor, weight: np.ndarray | None,
+                 ignore_index: int, dtype: np.dtype) -> ClassPicks:
+    """Check class-index targets against an input of ``shape`` (N, C, d1, ...) and pick."""
+    t = target._data
+    if t.dtype.kind not in "iub":
+        raise TypeError(
+            f"{op}: expected class-index targets of an integer dtype (or probabilities of the "
+            f"input's shape {shape}), got dtype {t.dtype} and shape {t.shape}"
+        )
+    n, c = shape[0], shape[1]
+    if t.ndim == 0 or t.shape[0] != n:
+        raise ValueError(
+            f"{op}: expected input batch_size ({n}) to match target batch_size "
+            f"({t.shape[0] if t.ndim else 'none, a 0-d target'}) (input of shape {shape}, "
+            f"target of shape {t.shape})"
+        )
+    expected = (n, *shape[2:])
+    if t.shape != expected:
+        raise ValueError(
+            f"{op}: target of shape {t.shape} does not match input of shape {shape} "
+            f"(expected a target of shape {expected})"
+        )
+    valid = t != ignore_index
+    out_of_range = valid & ((t < 0) | (t >= c))
+    if out_of_range.any():
+        raise IndexError(
+            f"{op}: target {t[out_of_range].flat[0]} is out of bounds for {c} classes "
+            f"(valid targets are 0..{c - 1}, or ignore_index={ignore_index}; input of shape "
+            f"{shape})"
+        )
+    index = np.where(valid, t, 0).astype(np.intp)[:, None]  # (N, 1, d1, ...)
+    valid = valid[:, None]
+    coef = valid if weight is None else np.where(valid, weight[index], 0)
+    return ClassPicks(index, coef.astype(dtype), valid)
+
+
+def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
+    """The per-class ``weight`` as a constant array of ``classes`` values (or None)."""
+    if weight is None:
+        return None
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    if w.shape != (classes,):
+        raise ValueError(
+            f"{op}: weight tensor should be defined either for all {classes} classes or no "
+            f"classes, but got weight of shape {w.shape}"
+        )
+    return w
+
+
+def _batched(op: str, x: Tensor, target: Tensor, probabilities: bool
+             ) -> tuple[Tensor, Tensor, bool]:
+    """An unbatched input ``(C,)`` becomes a batch of one ``(1, C)`` (its target too)."""
+    if x.ndim == 0:
+        raise ValueError(f"{op}: expected an input of shape (C,) or (N, C, d1, ...), got a "
+                         "0-d tensor")
+    if x.ndim > 1:
+        return x, target, False
+    if target.ndim != (1 if probabilities else 0):
+        raise ValueError(
+            f"{op}: an unbatched input of shape {x.shape} needs a 0-d class-index target or "
+            f"probabilities of shape {x.shape}, got a target of shape {target.shape}"
+        )
+    return x.unsqueeze(0), target.unsqueeze(0), True
+
+
+def _reduced(loss: np.ndarray, reduction: str, denominator: float) -> np.ndarray:
+    """Per-sample losses (N, d1, ...) reduced; 'mean' divides by ``denominator``."""
+    if reduction == "none":
+        return loss
+    total = np.asarray(loss.sum())
+    if reduction == "sum":
+        return total
+    with np.errstate(divide="ignore", invalid="ignore"):  # all targets ignored: 0/0 = nan
+        return total / total.dtype.type(denominator)
+
+
+def _sample_scale(gy: Tensor, reduction: str, denominator: float) -> Tensor:
+    """d(reduced loss)/d(per-sample loss): ``(N, 1, d1, ...)`` for 'none', 0-d otherwise.
+
+    'mean' over nothing (every target ignored) has a NaN loss and, as in PyTorch, a
+    zero gradient.
+    """
+    if reduction == "none":
+        return gy.unsqueeze(1)  # (N, d1, ...) -> (N, 1, d1, ...): broadcasts over classes
+    if reduction == "mean":
+        return gy * (1 / denominator if denominator else 0.0)
+    return gy
+
+
+class SoftmaxOf(Softmax):
+    """softmax(x) along ``dim`` whose value a fused forward already computed (``y``).
+
+    Putting it back into the graph this way makes it a function of ``x`` with
+    softmax's own backward, so a gradient built from it differentiates again.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, dim: int, y: np.ndarray) -> Tensor:  # type: ignore[override]
+        out = Tensor._make(y)
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+        gx, _ = Softmax.backward(ctx, gy)
+        return gx, None, None
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy against the target distribution ``q = picks + soft``, fused.
+
+    forward: ``loss = Q log(sum_c exp(x_c - m)) - sum_c q_c (x_c - m)`` per sample
+    (``m`` the sample's largest logit, so exp never overflows); keeps ``softmax(x)``.
+    backward: ``dx = s (Q softmax(x) - q)``, ``s`` the reduction's scale of the
+    sample; ``d soft = -s log_softmax(x)``.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, soft: Tensor | None, picks: ClassPicks | None,
+                reduction: str, denominator: float) -> np.ndarray:
+        a = x._data
+        shifted = a - a.max(axis=1, keepdims=True)  # (N, C, d1, ...), each sample's max is 0
+        p = np.exp(shifted)
+        total = p.sum(axis=1, keepdims=True)  # (N, 1, d1, ...), >= 1
+        log_total = np.log(total)  # logsumexp(x) - m
+        p /= total  # softmax(x), for backward
+        q_total: Any = 0  # Q, (N, 1, d1, ...)
+        q_dot: Any = 0  # sum_c q_c (x_c - m), (N, 1, d1, ...)
+        if picks is not None:
+            q_total, q_dot = picks.coef, picks.pick(shifted)
+        if soft is not None:
+            q_total = q_total + soft._data.sum(axis=1, keepdims=True)
+            q_dot = q_dot + (soft._data * shifted).sum(axis=1, keepdims=True)
+        loss = (q_total * log_total - q_dot)[:, 0]  # (N, d1, ...)
+        ctx.save_for_backward(x, soft)
+        ctx.softmax, ctx.picks = p, picks
+        ctx.reduction, ctx.denominator = reduction, denominator
+        return _reduced(loss, reduction, denominator)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None, None, None, None]:
+        x, soft = ctx.saved_tensors
+        s = _sample_scale(gy, ctx.reduction, ctx.denominator)
+        gx = gsoft = None
+        if ctx.needs_input_grad[0]:
+            q: Any = 0
+            q_total: Any = 0
+            if ctx.picks is not None:
+                q = Tensor._make(ctx.picks.dense(x.shape, x.dtype))
+                q_total = Tensor._make(ctx.picks.coef)
+            if soft is not None:
+                q = q + soft
+                q_total = q_total + reduce_ops.sum(soft, 1, keepdim=True)
+            gx = (SoftmaxOf.apply(x, 1, ctx.softmax) * q_total - q) * s
+        if ctx.needs_input_grad[1]:
+            gsoft = -log_softmax(x, 1) * s
+        return gx, gsoft, None, None, None
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between ``softmax(input)`` over axis 1 and the target, fused and stable.
+
+    Args:
+        input: logits ``(N, C)``, ``(N, C, d1, ..., dk)``, or ``(C,)`` unbatched.
+        target: class indices ``(N,)`` / ``(N, d1, ..., dk)`` / ``()`` of an integer
+            dtype, each in [0, C) or ``ignore_index``; or class probabilities of
+            ``input``'s shape (a float dtype).
+        weight: optional ``(C,)`` rescaling of each class.
+        ignore_index: class-index targets equal to it contribute nothing (and are left
+            out of the 'mean').
+        reduction: 'none' | 'mean' | 'sum'. 'mean' over class indices divides by the
+            sum of the weights of the non-ignored targets, over probabilities by the
+            number of samples ``N d1 ... dk``.
+        label_smoothing: in [0, 1]: the target becomes ``(1 - eps) target + eps / C``.
+
+    Shape:
+        input ``(N, C, d1, ..., dk)``; output ``()``, or with reduction='none'
+        ``(N, d1, ..., dk)`` (``()`` for an unbatched input).
+
+    The logits' maximum is subtracted before ``exp``, so logits of +-1e4 give a
+    finite loss and gradient; the backward is ``softmax(input) - target``,
+    weighted and scaled, computed from the softmax the forward kept.
+
+    >>> import mytorch
+    >>> cross_entropy(mytorch.tensor([[1e4, 0.0], [0.0, 0.0]]), mytorch.tensor([0, 1]))
+    tensor(0.3466)
+    """
+    op = "cross_entropy"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    x = reduce_ops.require_float(op, input)
+    t = _as_tensor(target)
+    probabilities = t.dtype.kind == "f"
+    x, t, unbatched = _batched(op, x, t, probabilities)
+    classes = x.shape[1]
+    if classes == 0:
+        raise ValueError(f"{op}: expected at least one class, got input of shape {x.shape}")
+    w = _class_weights(op, weight, classes, x.dtype)
+    w_along_classes = None if w is None else w.reshape((classes,) + (1,) * (x.ndim - 2))
+    if probabilities:
+        if t.shape != x.shape:
+            raise ValueError(
+                f"{op}: probability targets must have the input's shape {x.shape}, got a "
+                f"target of shape {t.shape} (class indices need an integer dtype)"
+            )
+        soft = t if label_smoothing == 0 else t * (1 - label_smoothing) + label_smoothing / classes
+        if w_along_classes is not None:
+            soft = soft * Tensor._make(w_along_classes)
+        samples = x.shape[0] * math.prod(x.shape[2:])
+        loss = CrossEntropy.apply(x, soft, None, reduction, float(samples))
+    else:
+        picks = _class_picks(op, x.shape, t, w, ignore_index, x.dtype)
+        total_weight = float(picks.coef.sum(dtype=np.float64))
+        smooth = None
+        if label_smoothing > 0:
+            # eps w_c / C on every class of every non-ignored sample: (N, 1, ...) x (C, 1, ...)
+            spread = np.ones(classes, x.dtype) if w is None else w
+            spread = spread.reshape((classes,) + (1,) * (x.ndim - 2))
+            smooth = Tensor._make(np.where(picks.valid, spread * (label_smoothing / classes),
+                                           0).astype(x.dtype))
+        loss = CrossEntropy.apply(x, smooth, picks.scaled(1 - label_smoothing), reduction,
+                                  total_weight)
+    return loss.reshape(()) if unbatched and reduction == "none" else loss
+
+
+class NLL(Function):
+    """``-w_y x_y`` per sample: a pick forward, a scatter backward (linear in ``x``)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, picks: ClassPicks, reduction: str, denominator: float
+                ) -> np.ndarray:
+        ctx.picks, ctx.reduction, ctx.denominator = picks, reduction, denominator
+        ctx.shape, ctx.dtype = x.shape, x.dtype
+        return _reduced(-picks.pick(x._data)[:, 0], reduction, denominator)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None, None]:
+        s = _sample_scale(gy, ctx.reduction, ctx.denominator)
+        return -Tensor._make(ctx.picks.dense(ctx.shape, ctx.dtype)) * s, None, None, None
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean"
+             ) -> Tensor:
+    """The negative log-likelihood ``-weight[y] input[y]`` of log-probabilities ``input``.
+
+    Args:
+        input: log-probabilities ``(N, C)``, ``(N, C, d1, ..., dk)`` or ``(C,)``.
+        target: class indices ``(N,)`` / ``(N, d1, ..., dk)`` / ``()``, in [0, C) or
+            ``ignore_index``.
+        weight: optional ``(C,)`` rescaling of each class.
+        ignore_index: targets equal to it contribute nothing (nor count in the 'mean').
+        reduction: 'none' | 'mean' (divided by the sum of the picked weights) | 'sum'.
+
+    Shape:
+        input ``(N, C, d1, ..., dk)``, target ``(N, d1, ..., dk)``; output ``()``, or
+        the target's shape with reduction='none'.
+
+    >>> import mytorch
+    >>> nll_loss(mytorch.tensor([[-0.5, -1.0]]), mytorch.tensor([1]))
+    tensor(1.)
+    """
+    op = "nll_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    x = reduce_ops.require_float(op, input)
+    x, t, unbatched = _batched(op, x, _as_tensor(target), probabilities=False)
+    w = _class_weights(op, weight, x.shape[1], x.dtype)
+    picks = _class_picks(op, x.shape, t, w, ignore_index, x.dtype)
+    loss = NLL.apply(x, picks, reduction, float(picks.coef.sum(dtype=np.float64)))
+    return loss.reshape(()) if unbatched and reduction == "none" else loss
+
+
+# -- CTC --------------------------------------------------------------------------------------
+def _lengths(op: str, name: str, value: Any, batch: int) -> np.ndarray:
+    """``input_lengths``/``target_lengths`` (a Tensor, array, list or int) as (N,) int64."""
+    data = value._data if isinstance(value, Tensor) else np.asarray(value)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"{op}: {name} must hold integers, got dtype {data.dtype}")
+    data = data.astype(np.int64).reshape(-1) if data.ndim == 0 else data.astype(np.int64)
+    if data.shape != (batch,):
+        raise ValueError(f"{op}: {name} must be of size batch_size ({batch}), got shape "
+                         f"{data.shape}")
+    if data.size and data.min() < 0:
+        raise ValueError(f"{op}: expected {name} to have values at least 0, got {data.min()}")
+    return data
+
+
+def _padded_targets(op: str, targets: Any, target_lengths: np.ndarray, batch: int
+                    ) -> np.ndarray:
+    """Targets as ``(N, S_max)``: padded ones as given, concatenated ones cut up."""
+    data = targets._data if isinstance(targets, Tensor) else np.asarray(targets)
+    if data.dtype.kind not in "iuf" or (data.dtype.kind == "f" and
+                                         not np.all(data == np.round(data))):
+        raise TypeError(f"{op}: targets must hold integer class labels, got dtype {data.dtype}")
+    data = data.astype(np.int64)
+    s_max = int(target_lengths.max(initial=0))
+    if data.ndim == 2:
+        if data.shape[0] != batch or data.shape[1] < s_max:
+            raise ValueError(
+                f"{op}: padded targets of shape {data.shape} do not fit batch_size {batch} and "
+                f"the longest target_length {s_max} (expected ({batch}, >= {s_max}))"
+            )
+        return data[:, :s_max]
+    if data.ndim == 1:
+        total = int(target_lengths.sum())
+        if data.shape[0] != total:
+            raise ValueError(
+                f"{op}: concatenated targets of shape {data.shape} do not match the sum of "
+                f"target_lengths ({total})"
+            )
+        # item n's label j sits at offset[n] + j of the concatenation (j < S_n; 0 beyond)
+        offsets = np.cumsum(target_lengths) - target_lengths  # (N,)
+        j = np.arange(s_max)
+        inside = j[None, :] < target_lengths[:, None]  # (N, S_max)
+        return np.where(inside, data[np.where(inside, offsets[:, None] + j, 0)], 0)
+    raise ValueError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape "
+                     f"{data.shape}")
+
+
+def _extended_labels(targets: np.ndarray, target_lengths: np.ndarray, blank: int) -> np.ndarray:
+    """The extended target ``l'``: blanks around and between the labels, ``(N, 2 S_max + 1)``.
+
+    Position ``s`` holds a blank for even ``s`` and label ``(s - 1) / 2`` for odd
+    ``s``; positions past ``2 S_n`` (the padding of shorter targets) hold blanks.
+    """
+    n, s_max = targets.shape
+    ext = np.full((n, 2 * s_max + 1), blank, dtype=np.intp)
+    inside = np.arange(s_max)[None, :] < target_lengths[:, None]
+    ext[:, 1::2] = np.where(inside, targets, blank)
+    return ext
+
+
+def _may_skip(ext: np.ndarray, blank: int) -> np.ndarray:
+    """``(N, L)`` bool: position ``s`` may be entered from ``s - 2`` (jumping a blank).
+
+    Allowed when ``l'_s`` is a label that differs from ``l'_{s-2}``: a repeated label
+    needs the blank between the two. Position 1 (the first label) may be entered
+    from the virtual start at position -1 (see ``_ctc_alpha``).
+    """
+    skip = np.zeros(ext.shape, dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    if ext.shape[1] > 1:
+        skip[:, 1] = True
+    return skip
+
+
+def _ctc_alpha(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """The forward variables ``log alpha``, ``(T + 1, N, L + 2)``.
+
+    ``alpha[t + 1, n, s + 2]`` is the log-probability of frames 0..t of item n along
+    all alignments that are at extended position ``s`` at frame ``t``. Column 1 is a
+    virtual start position -1 (log 1 at row 0, before any frame) and column 0 a
+    constant -inf, so that every position, the first two included, follows one rule:
+
+        alpha_t(s) = emit_t(s) + logsumexp(alpha_{t-1}(s), alpha_{t-1}(s-1),
+                                           alpha_{t-1}(s-2) if skip(s))
+    """
+    t_max, n, length = emit.shape
+    alpha = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
+    alpha[0, :, 1] = 0.0
+    for t in range(t_max):  # the one Python loop: frames depend on the previous frame
+        prev = alpha[t]
+        stay_or_step = np.logaddexp(prev[:, 2:], prev[:, 1:-1])  # from s, from s - 1
+        jump = np.where(skip, prev[:, :-2], -np.inf)  # from s - 2
+        alpha[t + 1, :, 2:] = np.logaddexp(stay_or_step, jump) + emit[t]
+    return alpha
+
+
+def _ctc_beta(emit: np.ndarray, skip: np.ndarray, input_lengths: np.ndarray,
+              target_lengths: np.ndarray) -> np.ndarray:
+    """The backward variables ``log beta``, ``(T + 1, N, L + 2)`` (rows T and the last two
+    columns are -inf padding).
+
+    ``beta[t, n, s]`` is the log-probability of frames t..T_n-1 of item n along all
+    alignments at position ``s`` at frame ``t`` that end at ``2 S_n`` or ``2 S_n - 1``
+    (emission of frame t included). It starts at each item's own last frame:
+
+        beta_{T_n - 1}(s) = emit(s) for the two final positions, -inf elsewhere;
+        beta_t(s) = emit_t(s) + logsumexp(beta_{t+1}(s), beta_{t+1}(s+1),
+                                          beta_{t+1}(s+2) if skip(s+2))
+    """
+    t_max, n, length = emit.shape
+    beta = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
+    skip_ahead = np.zeros_like(skip)  # s may jump to s + 2
+    skip_ahead[:, :-2] = skip[:, 2:]
+    s = np.arange(length)
+    final = (s >= 2 * target_lengths[:, None] - 1) & (s <= 2 * target_lengths[:, None])  # (N, L)
+    start = np.where(final, 0.0, -np.inf)  # at an item's last frame: end here or nowhere
+    last_frame = (input_lengths - 1)[:, None]  # (N, 1)
+    for t in range(t_max - 1, -1, -1):
+        nxt = beta[t + 1]
+        stay_or_step = np.logaddexp(nxt[:, :length], nxt[:, 1:length + 1])  # to s, to s + 1
+        jump = np.where(skip_ahead, nxt[:, 2:], -np.inf)  # to s + 2
+        recursion = np.logaddexp(stay_or_step, jump)
+        beta[t, :, :length] = np.where(
+            t < last_frame, recursion, np.where(t == last_frame, start, -np.inf)
+        ) + emit[t]
+    return beta
+
+
+class CTC(Function):
+    """The CTC negative log-likelihood of each item, ``(N,)``, by log-space forward-backward.
+
+    forward: ``-log p(target | x) = -logsumexp(alpha at the last frame over the two
+    final positions)``. backward: PyTorch's gradient with respect to ``log_probs``,
+    ``exp(log_probs) - gamma``, where ``gamma_t(c)`` is the posterior probability
+    that frame t emits class c, summed over the extended positions of class c:
+    ``gamma_t(s) = exp(alpha_t(s) + beta_t(s) - emit_t(s) + nll)``. That is the
+    gradient with respect to the logits when ``log_probs = log_softmax(logits)``
+    (the true derivative with respect to ``log_probs`` is ``-gamma``; the added
+    ``softmax`` term vanishes through log_softmax's backward, as in PyTorch).
+    Frames past an item's length get 0.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, log_probs: Tensor, ext: np.ndarray, blank: int,
+                input_lengths: np.ndarray, target_lengths: np.ndarray, zero_infinity: bool
+                ) -> np.ndarray:
+        lp = log_probs._data
+        n = lp.shape[1]
+        emit = lp[:, np.arange(n)[:, None], ext]  # (T, N, L): emit[t, n, s] = lp[t, n, l'_s]
+        skip = _may_skip(ext, blank)
+        alpha = _ctc_alpha(emit, skip)
+        # the two final positions 2 S_n and 2 S_n - 1 (for an empty target: 0 and the start)
+        rows = alpha[input_lengths, np.arange(n)]  # (N, L + 2), the item's last frame
+        last = 2 * target_lengths + 2  # column of position 2 S_n
+        nll = -np.logaddexp(rows[np.arange(n), last], rows[np.arange(n), last - 1])
+        infinite = np.isinf(nll)
+        ctx.save_for_backward(log_probs)
+        ctx.ext, ctx.skip, ctx.emit, ctx.alpha, ctx.nll = ext, skip, emit, alpha, nll
+        ctx.input_lengths, ctx.target_lengths = input_lengths, target_lengths
+        ctx.zeroed = infinite if zero_infinity else np.zeros(n, dtype=bool)
+        return np.where(ctx.zeroed, 0, nll).astype(lp.dtype)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None, None, None, None]:
+        (log_probs,) = ctx.saved_tensors
+        ext, emit, input_lengths = ctx.ext, ctx.emit, ctx.input_lengths
+        lp = log_probs._data
+        t_max, n, _ = lp.shape
+        length = ext.shape[1]
+        beta = _ctc_beta(emit, ctx.skip, input_lengths, ctx.target_lengths)
+        with np.errstate(invalid="ignore"):  # an impossible target: -inf + inf = nan, as torch
+            log_gamma = ctx.alpha[1:, :, 2:] + beta[:-1, :, :length] - emit + ctx.nll[None, :, None]
+        gamma = np.exp(log_gamma)  # (T, N, L)
+        # sum gamma over the positions of each class: (T, N, L) scattered into (T, N, C)
+        posterior = np.zeros(lp.shape, dtype=lp.dtype)
+        np.add.at(posterior, (np.arange(t_max)[:, None, None], np.arange(n)[None, :, None],
+                              ext[None]), gamma)
+        grad = np.exp(lp) - posterior
+        inactive = (np.arange(t_max)[:, None] >= input_lengths[None, :]) | ctx.zeroed[None, :]
+        grad[inactive] = 0  # frames past T_n, and items whose infinite loss was zeroed
+        return CTCGradient.apply(log_probs, gy, grad), None, None, None, None, None
+
+
+class CTCGradient(Function):
+    """``grad * gy`` per item: the gradient of CTC, which is not differentiable again
+    (the posterior it holds is a constant here), so a second derivative raises, as in
+    PyTorch, rather than come out silently wrong."""
+
+    @staticmethod
+    def forward(ctx: Node, log_probs: Tensor, gy: Tensor, grad: np.ndarray) -> np.ndarray:
+        return grad * gy._data[None, :, None]  # (T, N, C) * (1, N, 1)
+
+    @staticmethod
+    def backward(ctx: Node, ggx: Tensor) -> Any:
+        raise RuntimeError("ctc_loss: the derivative of the CTC gradient (double backward) is "
+                           "not implemented, as in PyTorch")
+
+
+def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any,
+             blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """The Connectionist Temporal Classification loss (Graves et al., 2006).
+
+    ``-log p(target | input)``, summed over every alignment: a path of T frames
+    over the extended target (a blank before, between and after the labels) that
+    moves one position per frame or stays, and may skip a blank between two
+    different labels. Computed by the forward-backward algorithm in log space,
+    vectorized over the batch and the extended positions; frames are the one loop.
+
+    Args:
+        log_probs: ``(T, N, C)`` log-probabilities (``log_softmax`` outputs), or
+            ``(T, C)`` for one sequence.
+        targets: ``(N, S)`` padded, or 1-D: the targets concatenated
+            (``sum(target_lengths)`` labels); ``(S,)`` for one sequence. Labels in
+            [0, C); positions past a target's length are ignored.
+        input_lengths: ``(N,)`` frames of each item, at most T.
+        target_lengths: ``(N,)`` labels of each item.
+        blank: the blank class.
+        reduction: 'none' | 'mean' (each loss divided by its target length, then the
+            batch mean) | 'sum'.
+        zero_infinity: an impossible alignment (a target too long for its input)
+            has an infinite loss; this sets it, and its gradient, to 0.
+
+    Shape:
+        output ``()``, or ``(N,)`` with reduction='none' (``()`` for one sequence).
+
+    The gradient with respect to ``log_probs`` is PyTorch's: ``softmax - posterior``,
+    exact with respect to the logits behind a ``log_softmax``.
+
+    >>> import mytorch
+    >>> lp = mytorch.tensor([[[0.0, -1e9]], [[0.0, -1e9]]])  # two frames of certain blanks
+    >>> ctc_loss(lp, mytorch.tensor([[1]]), [2], [0], reduction='none')
+    tensor([0.])
+    """
+    op = "ctc_loss"
+    reduction = _reduction(op, reduction)
+    lp = reduce_ops.require_float(op, log_probs)
+    unbatched = lp.ndim == 2
+    if unbatched:
+        lp = lp.unsqueeze(1)  # (T, C) -> (T, 1, C)
+        targets = _as_tensor(targets)
+        if targets.ndim != 1:
+            raise ValueError(f"{op}: an unbatched log_probs of shape {log_probs.shape} needs "
+                             f"targets of shape (S,), got {targets.shape}")
+        targets = targets._data[None]
+    elif lp.ndim != 3:
+        raise ValueError(f"{op}: expected log_probs of shape (T, N, C) or (T, C), got "
+                         f"{lp.shape}")
+    t_max, n, classes = lp.shape
+    if not 0 <= blank < classes:
+        raise ValueError(f"{op}: blank must be in label range [0, {classes}), got {blank}")
+    in_lengths = _lengths(op, "input_lengths", input_lengths, n)
+    tg_lengths = _lengths(op, "target_lengths", target_lengths, n)
+    if in_lengths.size and in_lengths.max() > t_max:
+        raise ValueError(f"{op}: expected input_lengths to have values at most {t_max} (the "
+                         f"frames of log_probs of shape {lp.shape}), got {in_lengths.max()}")
+    padded = _padded_targets(op, targets, tg_lengths, n)
+    used = np.arange(padded.shape[1])[None, :] < tg_lengths[:, None]
+    bad = used & ((padded < 0) | (padded >= classes))
+    if bad.any():
+        raise IndexError(f"{op}: target label {padded[bad].flat[0]} is out of range for "
+                         f"{classes} classes (log_probs of shape {lp.shape})")
+    ext = _extended_labels(padded, tg_lengths, blank)
+    losses = CTC.apply(lp, ext, blank, in_lengths, tg_lengths, zero_infinity)  # (N,)
+    if reduction == "sum":
+        return reduce_ops.sum(losses)
+    if reduction == "mean":
+        per_label = np.maximum(tg_lengths, 1).astype(losses.dtype)
+        return reduce_ops.mean(losses / Tensor._make(per_label))
+    return losses.reshape(()) if unbatched else losses

@@ -1,0 +1,3 @@
+"""Utilities outside the differentiable core: ``mytorch.utils.data`` (datasets and loaders)."""
+
+from mytorch.utils import data
