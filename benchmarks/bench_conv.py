@@ -1,12 +1,19 @@
 """Convolution speed against PyTorch on the CPU: forward + backward, same inputs, same run.
 
-    python benchmarks/bench_conv.py [--repeat 15]
+    python benchmarks/bench_conv.py [--repeat 15] [--cpu-time]
 
 For each case it prints mytorch's median time, PyTorch's median measured in
 the same run (the two alternate, so load from other processes hits both), the
-ratio, and the GFLOP/s mytorch achieves next to the rate of NumPy's own
-float32 matrix product measured at the start. Then the peak extra memory of
-the first case's forward + backward against the size of its unfolded input.
+ratio of the medians and of the fastest runs, and the GFLOP/s mytorch achieves
+next to the rate of NumPy's own float32 matrix product measured at the start.
+Then the peak extra memory of the first case's forward + backward against the
+size of its unfolded input.
+
+On a machine shared with other work, wall times swing with the load (and
+multithreaded BLAS calls stall when their threads are not scheduled). For
+figures that hold still, time one thread by the CPU time it uses:
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_conv.py --cpu-time
 
 Targets (issue 3): ratio <= 2.0 for every conv2d and conv1d case; peak memory
 <= 3x the unfolded input.
@@ -95,14 +102,17 @@ def numpy_gemm_gflops(n: int = 1024, repeat: int = 10) -> float:
     return 2 * n**3 / min(_timed(lambda: a @ b) for _ in range(repeat)) / 1e9
 
 
+CLOCK = time.perf_counter
+
+
 def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     fn()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
-def measure(case: Case, repeat: int) -> tuple[float, float | None]:
-    """Median seconds of mytorch and torch, alternating runs after one warm-up of each."""
+def measure(case: Case, repeat: int) -> tuple[list[float], list[float]]:
+    """Seconds of each mytorch and torch run, alternating, after one warm-up of each."""
     case.mytorch_step()
     if case.torch_step is not None:
         case.torch_step()
@@ -111,7 +121,7 @@ def measure(case: Case, repeat: int) -> tuple[float, float | None]:
         mine.append(_timed(case.mytorch_step))
         if case.torch_step is not None:
             theirs.append(_timed(case.torch_step))
-    return float(np.median(mine)), (float(np.median(theirs)) if theirs else None)
+    return mine, theirs
 
 
 def peak_memory(case: Case) -> int:
@@ -128,19 +138,31 @@ def peak_memory(case: Case) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per case")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="measure process CPU time, not wall time (for one thread)")
     args = parser.parse_args(argv)
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
     if torch is not None:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
+              f"{'CPU' if args.cpu_time else 'wall'} time")
     gemm = numpy_gemm_gflops()
     print(f"NumPy float32 GEMM: {gemm:.0f} GFLOP/s\n")
-    print(f"{'forward + backward':48} {'mytorch':>9} {'torch':>9} {'ratio':>6} {'GFLOP/s':>8}")
+    print(f"{'forward + backward (medians)':48} {'mytorch':>9} {'torch':>9} {'ratio':>6} "
+          f"{'best':>6} {'GFLOP/s':>8}")
     for make in CASES:
         case = make()
         mine, theirs = measure(case, args.repeat)
-        ratio = f"{mine / theirs:6.2f}" if theirs else "     -"
-        torch_ms = f"{theirs * 1e3:7.1f}ms" if theirs else "        -"
-        print(f"{case.name:48} {mine * 1e3:7.1f}ms {torch_ms} {ratio} "
-              f"{case.flops / mine / 1e9:8.1f}")
+        median = float(np.median(mine))
+        if theirs:
+            torch_ms = f"{np.median(theirs) * 1e3:7.1f}ms"
+            ratios = f"{median / np.median(theirs):6.2f} {min(mine) / min(theirs):6.2f}"
+        else:
+            torch_ms, ratios = f"{'-':>9}", f"{'-':>6} {'-':>6}"
+        print(f"{case.name:48} {median * 1e3:7.1f}ms {torch_ms} {ratios} "
+              f"{case.flops / median / 1e9:8.1f}")
+    print("(ratio: of the medians; best: of the fastest runs, less sensitive to other load)")
 
     N, C, k, size = 32, 64, 3, 32  # the first case; stride 1 and padding 1 keep 32x32 outputs
     unfolded = N * C * k * k * size * size * np.dtype(np.float32).itemsize

@@ -42,8 +42,8 @@ def _infer_array(data: Any, dtype: Any = None) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         return data._data.copy()
-    if isinstance(data, np.ndarray):
-        return data.copy()
+    if isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its dtype, as in PyTorch
+        return np.array(data)
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d._data if isinstance(d, Tensor) else d for d in data]
     array = np.array(data)
@@ -51,7 +51,7 @@ def _infer_array(data: Any, dtype: Any = None) -> np.ndarray:
         return array
     if array.dtype.kind == "f":
         return array.astype(dtypes.DEFAULT_FLOAT)
-    if array.dtype.kind in "iu" and not isinstance(data, np.generic):
+    if array.dtype.kind in "iu":
         return array.astype(dtypes.DEFAULT_INT)
     if array.dtype.kind not in "biufc":
         raise TypeError(f"tensor: could not convert data of type {type(data).__name__} to a tensor")

@@ -19,7 +19,7 @@ MT_CONV = {1: C.conv1d, 2: C.conv2d}
 TH_CONV = {1: F.conv1d, 2: F.conv2d}
 MT_CONV_T = {1: C.conv_transpose1d, 2: C.conv_transpose2d}
 TH_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
-TH_LAYER = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d}
+TH_LAYER = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
 # torch warns that it copies the input for padding='same' with even kernels; so do we, silently
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
@@ -102,6 +102,10 @@ SPECS = [
     *[padding_mode_spec(mode, X1, W1, padding=2, stride=2)
       for mode in ("reflect", "replicate", "circular")],
     padding_mode_spec("reflect", X2[1:], W2, padding=1),
+    # conv_nd is written for any number of spatial dims: 3-D against torch's Conv3d
+    padding_mode_spec("zeros", (2, 4, 4, 5, 4), (4, 2, 2, 3, 2), padding=1, groups=2,
+                      stride=(1, 2, 1)),
+    padding_mode_spec("circular", (1, 2, 4, 3, 5), (3, 2, 3, 2, 2), padding=(1, 0, 2)),
     # transposed convolutions
     transpose_spec("plain", (2, 4, 5, 4), (4, 3, 3, 3)),
     transpose_spec("no-bias", (2, 4, 5, 4), (4, 3, 3, 3), bias=False),

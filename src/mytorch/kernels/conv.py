@@ -1,4 +1,4 @@
-"""Convolution on plain arrays: window views, im2col/col2im and one BLAS product per call.
+"""Convolution on plain arrays: window views, im2col/col2im and BLAS matrix products.
 
 One N-dimensional implementation serves conv1d, conv2d (any number of spatial
 dims), the transposed convolution and unfold/fold. The letters used throughout:
@@ -6,23 +6,34 @@ dims), the transposed convolution and unfold/fold. The letters used throughout:
     x     (N, C, *L)        input: batch, channels, spatial sizes L = (H, W) in 2-D
     W     (O, C/G, *K)      weight: O output channels, G groups, kernel K = (KH, KW)
     y     (N, O, *OUT)      output, OUT = (OH, OW)
-    cols  (N, C, *K, *OUT)  the unfolded input (im2col): cols[n, c, k, o] = x_pad[n, c, o*s + k*d]
+    cols  (C, *K, n, *OUT)  a chunk of n samples unfolded (im2col):
+                            cols[c, k, i, o] = x_pad[i, c, o*s + k*d]
 
-The three computations of a convolution are three matrix products around the
-same unfolded layout, with ``P = prod(OUT)`` and ``CKg = C/G * prod(K)``:
+The window view of the padded input is free (strides only); one copy makes it
+contiguous. With the samples of a chunk next to the output positions, the
+unfolded chunk is one matrix (C*prod(K), n*P): so each of the three
+computations of a convolution is one product per group and chunk (``P =
+prod(OUT)``, ``CKg = C/G * prod(K)``):
 
-    forward        y      = W    @ cols     (G, O/G, CKg) @ (N, G, CKg, P)  -> (N, G, O/G, P)
-    input grad     gcols  = W^T  @ gy       (G, CKg, O/G) @ (N, G, O/G, P)  -> (N, G, CKg, P)
-                   gx     = col2im(gcols)   (the adjoint of im2col: a scatter-add)
-    weight grad    gW     = sum_n gy @ cols^T   (N, G, O/G, P) @ (N, G, P, CKg) -> (G, O/G, CKg)
+    forward        y^T   = W   @ cols      (G, O/G, CKg) @ (G, CKg, n*P)  -> (G, O/G, n*P)
+    input grad     gcols = W^T @ gy^T      (G, CKg, O/G) @ (G, O/G, n*P)  -> (G, CKg, n*P)
+                   gx    = col2im(gcols)   the adjoint of im2col: one strided add per offset
+    weight grad    gW   += gy^T @ cols^T   (G, O/G, n*P) @ (G, n*P, CKg)  -> (G, O/G, CKg)
+
+gy^T and y^T are (O, n, *OUT): transposed copies, O / (C*prod(K)) the size of
+cols. The layout (N, C, *K, *OUT) with one product per sample needs no such
+copies, but n times more BLAS calls; on a loaded CPU, where every
+multithreaded call waits for its threads, it measured 2-3x slower.
+
+Chunks are small (a few MiB, ``_WORKING_SET``) so that what one step writes is
+still in cache when the next reads it, and never larger than the memory budget
+(``set_conv_memory_budget``, 256 MiB by default): memory stays bounded however
+large the batch. Chunking changes no result except the order of the batch sum
+in the weight gradient.
 
 Padding here is always zero padding, given per spatial dim as a ``(before, after)``
 pair so that PyTorch's asymmetric ``padding='same'`` is a plain argument; other
 padding modes are applied to the input before it gets here.
-
-Memory stays bounded: when the unfolded input of the whole batch would exceed
-the budget (``set_conv_memory_budget``, 256 MiB by default), the batch is
-processed in chunks, with identical results.
 """
 
 from __future__ import annotations
@@ -45,16 +56,20 @@ IntOrSeq = int | Sequence[int]
 PadArg = int | Sequence[int] | Sequence[tuple[int, int]]
 
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
-# bytes of columns per chunk that stay in cache between the copy and the product; measured
-# (32, 64, 32x32, k3): 2 MiB chunks take 15-25% less time than the whole batch at once
-_WORKING_SET = int(__import__('os').environ.get('WS', 2 * 2**20))
+# Bytes per chunk: small enough that what one step writes is still in cache when the next
+# reads it, large enough that few BLAS calls are made (on a busy CPU each multithreaded call
+# waits for its threads). Measured on (32, 64->64, 32x32, k3) forward + backward: one
+# thread, 4 MiB chunks 142 ms, 32 MiB 154 ms, the whole batch (72 MiB of columns) 185 ms;
+# two threads on a loaded machine, 3.5x, 1.8x and 2.1x PyTorch's time.
+_WORKING_SET = 32 * 2**20
 
 
 def set_conv_memory_budget(nbytes: int) -> int:
     """Set the most bytes one unfolded chunk may take; returns the previous budget.
 
     A convolution whose unfolded input (``N * C * prod(K) * prod(OUT)`` elements)
-    would exceed it processes the batch in chunks (at least one sample each).
+    would exceed it processes the batch in chunks that do not (at least one sample
+    each). Chunks are smaller still when that is faster (see ``_WORKING_SET``).
     """
     global _memory_budget
     if nbytes <= 0:
@@ -234,16 +249,18 @@ def col2im(
 
 
 # -- the three convolution products ------------------------------------------------------
-def _chunk_size(bytes_per_sample: int) -> int:
-    """Samples per chunk: as many as fit in the working set and the memory budget, at least 1.
+def _chunk_size(n: int, bytes_per_sample: int) -> int:
+    """Samples per chunk of a batch of n: as many as fit in the working set and the
+    memory budget, at least 1 and at most n (or 1 for an empty batch).
 
     Small chunks are also fast ones: a chunk's columns are still in cache when
     the product reads them (or, for col2im, when the scatter-adds read them).
     """
-    return max(1, min(_memory_budget, _WORKING_SET) // max(1, bytes_per_sample))
+    return max(1, min(n, min(_memory_budget, _WORKING_SET) // max(1, bytes_per_sample)))
 
 
 def _chunks(n: int, step: int) -> Iterator[slice]:
+    """Consecutive slices of ``step`` samples (the last may be shorter) covering range(n)."""
     return (slice(i, min(i + step, n)) for i in range(0, n, step))
 
 
@@ -256,7 +273,7 @@ def _padded_chunks(x: np.ndarray, padding: tuple[tuple[int, int], ...], step: in
     if not any(b or a for b, a in padding):
         yield from ((chunk, x[chunk]) for chunk in _chunks(len(x), step))
         return
-    buffer = np.zeros((min(step, len(x)),) + _padded_shape(x.shape, padding)[1:], dtype=x.dtype)
+    buffer = np.zeros((step,) + _padded_shape(x.shape, padding)[1:], dtype=x.dtype)
     interior = _interior(x.shape, padding)
     for chunk in _chunks(len(x), step):
         x_pad = buffer[: chunk.stop - chunk.start]
@@ -287,6 +304,15 @@ def _channels_first(a: np.ndarray, buffer: np.ndarray) -> np.ndarray:
     return out
 
 
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.matmul(a, b, out=out)``, but a product over a single index is an outer product,
+    which a broadcast multiply computes several times faster (the depthwise convolution's
+    input gradient: O/G = 1)."""
+    if a.shape[-1] == 1:
+        return np.multiply(a, b, out=out)
+    return np.matmul(a, b, out=out)
+
+
 def conv_forward(
     x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
     dilation: tuple[int, ...], groups: int, out_size: Sequence[int] | None = None,
@@ -311,7 +337,7 @@ def conv_forward(
     P, CKg = math.prod(out), Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
-    step = max(1, min(N, _chunk_size((C * math.prod(K) + O) * P * y.itemsize)))
+    step = _chunk_size(N, (C * math.prod(K) + O) * P * y.itemsize)
     cols_buffer = np.empty(step * C * math.prod(K) * P, dtype=x.dtype)
     y_buffer = np.empty(step * O * P, dtype=y.dtype)
     for chunk, x_pad in _padded_chunks(x, padding, step):
@@ -319,7 +345,7 @@ def conv_forward(
         cols = _columns(x_pad, K, out, stride, dilation, cols_buffer)
         y_T = y_buffer[: O * n * P].reshape(G, O // G, n * P)
         # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
-        np.matmul(W_mat, cols.reshape(G, CKg, n * P), out=y_T)
+        _matmul(W_mat, cols.reshape(G, CKg, n * P), y_T)
         y[chunk] = y_T.reshape(O, n, *out).swapaxes(0, 1)  # (O, n, *OUT) -> (n, O, *OUT)
     return y
 
@@ -343,8 +369,8 @@ def conv_input_grad(
     dtype = np.result_type(gy, W)
     gx = np.empty((N, C, *input_size), dtype=dtype)
     padded_size = _padded_shape(gx.shape, padding)[2:]
-    step = max(1, min(N, _chunk_size((C * math.prod(K) * P + O * P + C * math.prod(padded_size))
-                              * dtype.itemsize)))
+    step = _chunk_size(N, (C * math.prod(K) * P + O * P + C * math.prod(padded_size))
+                       * dtype.itemsize)
     gy_buffer = np.empty(step * O * P, dtype=gy.dtype)
     gcols_buffer = np.empty(step * C * math.prod(K) * P, dtype=dtype)
     gx_buffer = np.empty(step * C * math.prod(padded_size), dtype=dtype)
@@ -353,7 +379,7 @@ def conv_input_grad(
         gy_T = _channels_first(gy[chunk], gy_buffer)  # (O, n, *OUT)
         gcols = gcols_buffer[: C * math.prod(K) * n * P].reshape(G, CKg, n * P)
         # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *OUT)
-        np.matmul(W_mat_T, gy_T.reshape(G, O // G, n * P), out=gcols)
+        _matmul(W_mat_T, gy_T.reshape(G, O // G, n * P), gcols)
         gx_pad = gx_buffer[: C * n * math.prod(padded_size)].reshape(C, n, *padded_size)
         gx_pad.fill(0)
         _col2im_add(gcols.reshape(C, *K, n, *out), gx_pad, stride, dilation)
@@ -378,7 +404,7 @@ def conv_weight_grad(
     P, CKg = math.prod(out), C // G * math.prod(K)
     dtype = np.result_type(x, gy)
     gW = np.zeros((G, O // G, CKg), dtype=dtype)
-    step = max(1, min(N, _chunk_size((C * math.prod(K) + O) * P * dtype.itemsize)))
+    step = _chunk_size(N, (C * math.prod(K) + O) * P * dtype.itemsize)
     cols_buffer = np.empty(step * C * math.prod(K) * P, dtype=x.dtype)
     gy_buffer = np.empty(step * O * P, dtype=gy.dtype)
     for chunk, x_pad in _padded_chunks(x, padding, step):

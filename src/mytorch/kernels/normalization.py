@@ -65,7 +65,8 @@ def sum_product(a: Any, b: Any, axes: Axes) -> Any:
 
 
 def normalize(x: Any, axes: Axes, eps: float) -> tuple[Any, Any, Any, Any]:
-    """Statistics over ``axes`` and the normalized input, in two passes over the data.
+    """Statistics over ``axes`` and the normalized input (two-pass: the mean first, then the
+    variance of the centred values, which stays accurate where mean^2 >> var).
 
     Args:
         x: the input (array or Tensor), any shape.
@@ -79,7 +80,7 @@ def normalize(x: Any, axes: Axes, eps: float) -> tuple[Any, Any, Any, Any]:
     """
     m = count(x.shape, axes)
     mean = x.sum(axis=axes, keepdims=True) / m
-    xhat = x - mean  # centred first, then the variance: stable where mean^2 >> var
+    xhat = x - mean  # a fresh array: it becomes xhat in place
     var = sum_product(xhat, xhat, axes) / m
     invstd = (var + eps) ** -0.5
     xhat *= invstd
@@ -88,7 +89,8 @@ def normalize(x: Any, axes: Axes, eps: float) -> tuple[Any, Any, Any, Any]:
 
 def affine(xhat: Any, weight: Any | None, bias: Any | None) -> Any:
     """``xhat * weight + bias``, either optional; always a fresh result."""
-    y = xhat * weight if weight is not None else xhat * 1  # never xhat itself: it is saved
+    # a fresh array even without weight: y must not share memory with xhat, saved for backward
+    y = xhat * weight if weight is not None else xhat * 1
     if bias is not None:
         y += bias
     return y
@@ -124,15 +126,20 @@ def normalize_backward(
     per_slice = all(param_shape[a] == 1 for a in axes)
     g = gy if weight is None or per_slice else gy * weight
     scale = invstd * weight if weight is not None and per_slice else invstd
-    sum_g = g.sum(axis=axes, keepdims=True) if need_x or (per_slice and need_b) else None
-    sum_g_xhat = sum_product(g, xhat, axes) if need_x or (per_slice and need_w) else None
+    sum_g: Any = g.sum(axis=axes, keepdims=True) if need_x or (per_slice and need_b) else None
+    sum_g_xhat: Any = sum_product(g, xhat, axes) if need_x or (per_slice and need_w) else None
 
     gx = gw = gb = None
     if need_x:
-        # scale * (g - sum_g / m - xhat * sum_g_xhat / m), as g*scale - xhat*k1 - k0
-        gx = g * scale
-        gx -= xhat * (scale * sum_g_xhat / m)
-        gx -= scale * sum_g / m
+        # (g - mean_R(g) - xhat * mean_R(g xhat)) * scale, in place in g when g = gy * w is a
+        # temporary of ours; gy itself is never overwritten
+        if g is gy:
+            gx = g - sum_g / m
+        else:
+            gx = g
+            gx -= sum_g / m
+        gx -= xhat * (sum_g_xhat / m)
+        gx *= scale
     param_axes = tuple(a for a, n in enumerate(param_shape) if n == 1)
     if need_w:
         gw = sum_g_xhat if per_slice else sum_product(gy, xhat, param_axes)

@@ -1,14 +1,21 @@
 """Neural-network layers (``mytorch.nn``), PyTorch's names and signatures."""
 
-from mytorch.nn import functional, init
+from mytorch.nn import functional, init, utils
 from mytorch.nn.module import Module, ModuleDict, ModuleList, Sequential
 from mytorch.nn.modules.activation import (
     ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh,
 )
 from mytorch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from mytorch.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
+from mytorch.nn.modules.embedding import Embedding
 from mytorch.nn.modules.flatten import Flatten, Unflatten
 from mytorch.nn.modules.fold import Fold, Unfold
 from mytorch.nn.modules.linear import Bilinear, Identity, Linear
+from mytorch.nn.modules.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, CTCLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+    SmoothL1Loss,
+)
+from mytorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from mytorch.nn.modules.pooling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
     MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d,
@@ -18,10 +25,12 @@ from mytorch.nn.parameter import Parameter
 
 __all__ = [
     "ELU", "GELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "Bilinear", "Conv1d", "Conv2d",
-    "ConvTranspose1d", "ConvTranspose2d", "Downsample1d", "Downsample2d", "Flatten", "Fold",
-    "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "MaxUnpool1d",
-    "MaxUnpool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "SiLU",
-    "Sigmoid", "Softmax", "Softplus", "Tanh", "Unflatten", "Unfold", "Upsample", "Upsample1d",
-    "Upsample2d", "functional", "init",
+    "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+    "BatchNorm2d", "Bilinear", "CTCLoss", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
+    "CrossEntropyLoss", "Downsample1d", "Downsample2d", "Dropout", "Dropout1d", "Dropout2d",
+    "Embedding", "Flatten", "Fold", "GroupNorm", "Identity", "KLDivLoss", "L1Loss", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "MaxUnpool1d",
+    "MaxUnpool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
+    "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
+    "Unfold", "Upsample", "Upsample1d", "Upsample2d", "functional", "init", "utils",
 ]

@@ -12,9 +12,16 @@ from mytorch.ops.activation import (
     elu, gelu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus,
 )
 from mytorch.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
+from mytorch.ops.dropout import dropout, dropout1d, dropout2d
 from mytorch.ops.elementwise import tanh
+from mytorch.ops.embedding import embedding
 from mytorch.ops.index import one_hot
 from mytorch.ops.linalg import einsum, matmul
+from mytorch.ops.loss import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, ctc_loss, kl_div, l1_loss,
+    mse_loss, nll_loss, smooth_l1_loss,
+)
+from mytorch.ops.normalization import batch_norm, group_norm, layer_norm
 from mytorch.ops.pool import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
     avg_pool2d, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d,
@@ -60,9 +67,12 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "avg_pool1d", "avg_pool2d", "bilinear", "conv1d", "conv2d", "conv_transpose1d",
-    "conv_transpose2d", "downsample1d", "downsample2d", "elu", "fold", "gelu", "hardtanh",
-    "interpolate", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d",
-    "max_unpool1d", "max_unpool2d", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax",
-    "softplus", "tanh", "unfold", "upsample1d", "upsample2d",
+    "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "cross_entropy", "ctc_loss", "downsample1d", "downsample2d", "dropout", "dropout1d",
+    "dropout2d", "elu", "embedding", "fold", "gelu", "group_norm", "hardtanh", "interpolate",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d",
+    "max_pool2d", "max_unpool1d", "max_unpool2d", "mse_loss", "nll_loss", "one_hot", "pad", "relu",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold", "upsample1d",
+    "upsample2d",
 ]

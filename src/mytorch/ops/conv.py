@@ -14,8 +14,8 @@ B(x, ggW, gy)``, whose gradient in x is ``ConvTranspose(gy, ggW)`` and in gy is
 ``Conv(x, ggW)``. The transposed convolution layer *is* ``ConvTranspose``;
 unfold (im2col) and fold (col2im) are each other's adjoint in the same way.
 
-Zero padding is part of the geometry (the kernels never materialize more than
-one padded copy); 'reflect', 'replicate' and 'circular' padding go through the
+Zero padding is part of the geometry (the kernels pad one chunk of the batch
+at a time); 'reflect', 'replicate' and 'circular' padding go through the
 differentiable ``pad`` op first.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
-from mytorch.kernels import conv as K
+from mytorch.kernels import conv as kernels
 from mytorch.ops.elementwise import arrays
 from mytorch.ops.shape import pad, reshape
 
@@ -44,7 +44,7 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 class ConvArgs(NamedTuple):
     """The geometry a convolution Function carries (one entry per spatial dim, plus groups).
 
-    The field order is the kernels' argument order, so ``K.conv_forward(x, W, *args)``.
+    The field order is the kernels' argument order, so ``kernels.conv_forward(x, W, *args)``.
     """
 
     stride: tuple[int, ...]
@@ -63,7 +63,7 @@ class Conv(Function):
         ctx.save_for_backward(x, W)
         ctx.args = args
         xd, Wd = arrays(x, W)
-        return K.conv_forward(xd, Wd, *args, out_size=out_size)
+        return kernels.conv_forward(xd, Wd, *args, out_size=out_size)
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
@@ -85,7 +85,7 @@ class ConvTranspose(Function):
         ctx.save_for_backward(gy, W)
         ctx.args = args
         gyd, Wd = arrays(gy, W)
-        return K.conv_input_grad(gyd, Wd, input_size, *args)
+        return kernels.conv_input_grad(gyd, Wd, input_size, *args)
 
     @staticmethod
     def backward(ctx: Node, g: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
@@ -107,7 +107,7 @@ class ConvWeightGrad(Function):
         ctx.save_for_backward(x, gy)
         ctx.args = args
         xd, gyd = arrays(x, gy)
-        return K.conv_weight_grad(xd, gyd, kernel_size, *args)
+        return kernels.conv_weight_grad(xd, gyd, kernel_size, *args)
 
     @staticmethod
     def backward(ctx: Node, ggW: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
@@ -126,7 +126,7 @@ class Unfold(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, kernel_size: tuple[int, ...], args: ConvArgs) -> np.ndarray:
         ctx.kernel_size, ctx.args, ctx.input_size = kernel_size, args, x.shape[2:]
-        cols = K.im2col(x._data, kernel_size, args.stride, args.padding, args.dilation)
+        cols = kernels.im2col(x._data, kernel_size, args.stride, args.padding, args.dilation)
         # (N, C, *K, *OUT) -> (N, C * prod(K), prod(OUT)), free: cols is contiguous
         return cols.reshape(cols.shape[0], -1, math.prod(cols.shape[2 + len(kernel_size):]))
 
@@ -142,12 +142,12 @@ class Fold(Function):
     def forward(ctx: Node, cols: Tensor, output_size: tuple[int, ...],
                 kernel_size: tuple[int, ...], args: ConvArgs) -> np.ndarray:
         ctx.kernel_size, ctx.args = kernel_size, args
-        out = K.conv_output_shape(output_size, kernel_size, args.stride, args.padding,
+        out = kernels.conv_output_shape(output_size, kernel_size, args.stride, args.padding,
                                   args.dilation)
         N, CK, _ = cols.shape
         # (N, C * prod(K), prod(OUT)) -> (N, C, *K, *OUT)
         blocks = cols._data.reshape(N, CK // math.prod(kernel_size), *kernel_size, *out)
-        return K.col2im(blocks, output_size, args.stride, args.padding, args.dilation)
+        return kernels.col2im(blocks, output_size, args.stride, args.padding, args.dilation)
 
     @staticmethod
     def backward(ctx: Node, g: Tensor) -> tuple[Tensor, None, None, None]:
@@ -298,7 +298,7 @@ def _conv(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, 
         x = pad(x, [p for pair in reversed(pads) for p in pair], mode=padding_mode)
         pads = ((0, 0),) * nd
     args = ConvArgs(s, pads, d, int(groups))
-    out_size = K.conv_output_shape(x.shape[2:], kernel_size, s, pads, d)
+    out_size = kernels.conv_output_shape(x.shape[2:], kernel_size, s, pads, d)
     return _finish(Conv.apply(x, weight, args, out_size), bias, unbatched)
 
 
@@ -415,7 +415,7 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
         )
     _check_bias(op, weight, bias, Cg * groups, transposed=True)
     out_size = tuple(
-        K.conv_transpose_output_size(n, k, si, pi, di, oi)
+        kernels.conv_transpose_output_size(n, k, si, pi, di, oi)
         for n, k, si, pi, di, oi in zip(input.shape[-nd:], kernel_size, s, p, d, op_)
     )
     if min(out_size) <= 0:
@@ -512,7 +512,7 @@ def _block_args(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: 
 def _check_blocks(op: str, spatial: Sequence[int], k: tuple[int, ...], args: ConvArgs
                   ) -> tuple[int, ...]:
     """The number of windows per dim, which must be at least one."""
-    blocks = K.conv_output_shape(spatial, k, args.stride, args.padding, args.dilation)
+    blocks = kernels.conv_output_shape(spatial, k, args.stride, args.padding, args.dilation)
     if min(blocks) < 1:
         raise ValueError(
             f"{op}: given input with spatial size {tuple(spatial)}, kernel_size={k}, "

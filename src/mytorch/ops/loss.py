@@ -4,8 +4,9 @@ and on logits), kl_div and ctc_loss, with PyTorch's signatures and semantics.
 Two kinds of loss live here:
 
 * **Compositions** of differentiable ops (``mse_loss``, ``l1_loss``,
-  ``smooth_l1_loss``, ``kl_div``, ``binary_cross_entropy_with_logits``): their
-  gradients of every order come from the ops they are made of.
+  ``smooth_l1_loss``, ``kl_div``, and ``binary_cross_entropy_with_logits`` over a
+  stable ``LogSigmoid``): their gradients of every order come from the ops they
+  are made of.
 * **Fused Functions** where composing would be slow or numerically wrong:
   ``CrossEntropy`` (softmax and log-likelihood in one pass, backward
   ``softmax - target``), ``NLL`` (a pick and its scatter), ``BinaryCrossEntropy``
@@ -101,8 +102,8 @@ def _pair(op: str, input: Any, target: Any, warn_broadcast: bool = True) -> tupl
         ) from None
     if warn_broadcast:
         warnings.warn(
-            f"{op}: using a target size ({t.shape}) that is different to the input size "
-            f"({x.shape}). This will likely lead to incorrect results due to broadcasting. "
+            f"{op}: using a target size {t.shape} that is different to the input size "
+            f"{x.shape}. This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.", UserWarning, stacklevel=3,
         )
     return x, t
@@ -384,18 +385,18 @@ class ClassPicks(NamedTuple):
     and its coefficient. Shapes ``(N, 1, d1, ...)``: the class axis kept, of size 1, so
     they index and broadcast along axis 1 of an ``(N, C, d1, ...)`` input."""
 
-    index: np.ndarray  # the target class; 0 where the target is ignore_index (a safe index)
+    target: np.ndarray  # the target class; 0 where the target is ignore_index (a safe index)
     coef: np.ndarray  # its coefficient (the class weight, scaled); 0 where ignored
     valid: np.ndarray  # target != ignore_index
 
     def pick(self, z: np.ndarray) -> np.ndarray:
         """``sum_c coef onehot_c z_c = coef z[target]``: 0 where ignored, even if z is -inf."""
-        return np.where(self.valid, self.coef * np.take_along_axis(z, self.index, axis=1), 0)
+        return np.where(self.valid, self.coef * np.take_along_axis(z, self.target, axis=1), 0)
 
     def dense(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """The one-hot rows scaled by ``coef``, as a full ``(N, C, d1, ...)`` array."""
         out = np.zeros(shape, dtype)
-        np.put_along_axis(out, self.index, self.coef, axis=1)
+        np.put_along_axis(out, self.target, self.coef, axis=1)
         return out
 
     def scaled(self, factor: float) -> ClassPicks:
@@ -438,17 +439,26 @@ def _class_picks(op: str, shape: tuple[int, ...], target: Tensor, weight: np.nda
     return ClassPicks(index, coef.astype(dtype), valid)
 
 
-def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
-    """The per-class ``weight`` as a constant array of ``classes`` values (or None)."""
+def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> Tensor | None:
+    """The per-class ``weight``, checked: ``classes`` values (or None), in ``dtype``."""
     if weight is None:
         return None
-    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    w = weight if isinstance(weight, Tensor) else Tensor._make(np.asarray(weight))
     if w.shape != (classes,):
         raise ValueError(
             f"{op}: weight tensor should be defined either for all {classes} classes or no "
             f"classes, but got weight of shape {w.shape}"
         )
-    return w
+    return w if w.dtype == dtype else w.to(dtype)
+
+
+def _constant_weights(op: str, weight: Tensor | None) -> np.ndarray | None:
+    """Class weights that only pick (class-index targets): they get no gradient, so one that
+    asks for it is refused, as in PyTorch."""
+    if weight is not None and weight.requires_grad:
+        raise RuntimeError(f"{op}: the loss is not differentiable with respect to weight with "
+                           "class-index targets; pass a weight that does not require grad")
+    return None if weight is None else weight._data
 
 
 def _batched(op: str, x: Tensor, target: Tensor, probabilities: bool
@@ -516,8 +526,8 @@ class CrossEntropy(Function):
 
     forward: ``loss = Q log(sum_c exp(x_c - m)) - sum_c q_c (x_c - m)`` per sample
     (``m`` the sample's largest logit, so exp never overflows); keeps ``softmax(x)``.
-    backward: ``dx = s (Q softmax(x) - q)``, ``s`` the reduction's scale of the
-    sample; ``d soft = -s log_softmax(x)``.
+    backward: ``dx = s (Q softmax(x) - q)`` (the op ``CrossEntropyGrad``), ``s`` the
+    reduction's scale of the sample; ``d soft = -s log_softmax(x)``.
     """
 
     @staticmethod
@@ -525,10 +535,6 @@ class CrossEntropy(Function):
                 reduction: str, denominator: float) -> np.ndarray:
         a = x._data
         shifted = a - a.max(axis=1, keepdims=True)  # (N, C, d1, ...), each sample's max is 0
-        p = np.exp(shifted)
-        total = p.sum(axis=1, keepdims=True)  # (N, 1, d1, ...), >= 1
-        log_total = np.log(total)  # logsumexp(x) - m
-        p /= total  # softmax(x), for backward
         q_total: Any = 0  # Q, (N, 1, d1, ...)
         q_dot: Any = 0  # sum_c q_c (x_c - m), (N, 1, d1, ...)
         if picks is not None:
@@ -536,7 +542,10 @@ class CrossEntropy(Function):
         if soft is not None:
             q_total = q_total + soft._data.sum(axis=1, keepdims=True)
             q_dot = q_dot + (soft._data * shifted).sum(axis=1, keepdims=True)
-        loss = (q_total * log_total - q_dot)[:, 0]  # (N, d1, ...)
+        p = np.exp(shifted, out=shifted)  # in place: one full-size array for the whole op
+        total = p.sum(axis=1, keepdims=True)  # (N, 1, d1, ...), >= 1
+        p /= total  # softmax(x), for backward
+        loss = (q_total * np.log(total) - q_dot)[:, 0]  # log(total) = logsumexp(x) - m
         ctx.save_for_backward(x, soft)
         ctx.softmax, ctx.picks = p, picks
         ctx.reduction, ctx.denominator = reduction, denominator
@@ -548,18 +557,67 @@ class CrossEntropy(Function):
         s = _sample_scale(gy, ctx.reduction, ctx.denominator)
         gx = gsoft = None
         if ctx.needs_input_grad[0]:
-            q: Any = 0
-            q_total: Any = 0
-            if ctx.picks is not None:
-                q = Tensor._make(ctx.picks.dense(x.shape, x.dtype))
-                q_total = Tensor._make(ctx.picks.coef)
-            if soft is not None:
-                q = q + soft
-                q_total = q_total + reduce_ops.sum(soft, 1, keepdim=True)
-            gx = (SoftmaxOf.apply(x, 1, ctx.softmax) * q_total - q) * s
+            gx = CrossEntropyGrad.apply(x, soft, s, ctx.picks, ctx.softmax)
         if ctx.needs_input_grad[1]:
             gsoft = -log_softmax(x, 1) * s
         return gx, gsoft, None, None, None
+
+
+class CrossEntropyGrad(Function):
+    """The gradient of ``CrossEntropy``, ``g = s (Q p - q)`` with ``p = softmax(x)``, as an
+    op of its own, like PyTorch's log-softmax backward.
+
+    forward: ``g`` computed in one array, in place (it runs in every training step
+    of every classifier; temporaries of the logits' size cost as much as the math).
+    backward, the second derivative, with Tensor ops (so it differentiates again):
+    for ``G = dL/dg``,
+
+    * ``dL/dx = p (h - sum_c h_c p_c)`` with ``h = s Q G``: softmax's own backward;
+    * ``dL/ds = G (Q p - q)``, summed by the engine to the shape of ``s``;
+    * ``dL/dsoft_c = s (sum_c' G_c' p_c' - G_c)``: soft enters both ``Q`` and ``q``.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, soft: Tensor | None, s: Tensor, picks: ClassPicks | None,
+                p: np.ndarray) -> np.ndarray:
+        scale = s._data  # 0-d, or (N, 1, d1, ...) for reduction='none'
+        q_total: Any = 0
+        if picks is not None:
+            q_total = picks.coef
+        if soft is not None:
+            q_total = q_total + soft._data.sum(axis=1, keepdims=True)
+        g = p * (scale * q_total)  # (N, C, d1, ...)
+        if picks is not None:  # minus s coef at each target class: N reads and writes
+            at_target = np.take_along_axis(g, picks.target, axis=1) - scale * picks.coef
+            np.put_along_axis(g, picks.target, at_target, axis=1)
+        if soft is not None:
+            g -= soft._data * scale
+        ctx.save_for_backward(x, soft, s)
+        ctx.picks, ctx.softmax = picks, p
+        return g
+
+    @staticmethod
+    def backward(ctx: Node, gg: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None,
+                                                  None, None]:
+        x, soft, s = ctx.saved_tensors
+        p = SoftmaxOf.apply(x, 1, ctx.softmax)  # softmax(x), itself differentiable
+        # the target distribution q (N, C, d1, ...) and its total Q (N, 1, d1, ...)
+        q = q_total = None
+        if ctx.picks is not None:
+            q = Tensor._make(ctx.picks.dense(x.shape, x.dtype))
+            q_total = Tensor._make(ctx.picks.coef)
+        if soft is not None:
+            soft_total = reduce_ops.sum(soft, 1, keepdim=True)
+            q, q_total = (soft, soft_total) if q is None else (q + soft, q_total + soft_total)
+        gx = gsoft = gs = None
+        if ctx.needs_input_grad[0]:
+            h = gg * (s * q_total)
+            gx = p * (h - reduce_ops.sum(h * p, 1, keepdim=True))
+        if ctx.needs_input_grad[1]:
+            gsoft = s * (reduce_ops.sum(gg * p, 1, keepdim=True) - gg)
+        if ctx.needs_input_grad[2]:
+            gs = gg * (p * q_total - q)
+        return gx, gsoft, gs, None, None
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None,
@@ -606,7 +664,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
     if classes == 0:
         raise ValueError(f"{op}: expected at least one class, got input of shape {x.shape}")
     w = _class_weights(op, weight, classes, x.dtype)
-    w_along_classes = None if w is None else w.reshape((classes,) + (1,) * (x.ndim - 2))
+    along_classes = (classes,) + (1,) * (x.ndim - 2)  # (C, 1, ..., 1): broadcasts along axis 1
     if probabilities:
         if t.shape != x.shape:
             raise ValueError(
@@ -614,18 +672,19 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
                 f"target of shape {t.shape} (class indices need an integer dtype)"
             )
         soft = t if label_smoothing == 0 else t * (1 - label_smoothing) + label_smoothing / classes
-        if w_along_classes is not None:
-            soft = soft * Tensor._make(w_along_classes)
+        if w is not None:
+            soft = soft * w.reshape(along_classes)  # a weight that requires grad gets it
         samples = x.shape[0] * math.prod(x.shape[2:])
         loss = CrossEntropy.apply(x, soft, None, reduction, float(samples))
     else:
-        picks = _class_picks(op, x.shape, t, w, ignore_index, x.dtype)
+        w_array = _constant_weights(op, w)
+        picks = _class_picks(op, x.shape, t, w_array, ignore_index, x.dtype)
         total_weight = float(picks.coef.sum(dtype=np.float64))
         smooth = None
         if label_smoothing > 0:
             # eps w_c / C on every class of every non-ignored sample: (N, 1, ...) x (C, 1, ...)
-            spread = np.ones(classes, x.dtype) if w is None else w
-            spread = spread.reshape((classes,) + (1,) * (x.ndim - 2))
+            spread = np.ones(classes, x.dtype) if w_array is None else w_array
+            spread = spread.reshape(along_classes)
             smooth = Tensor._make(np.where(picks.valid, spread * (label_smoothing / classes),
                                            0).astype(x.dtype))
         loss = CrossEntropy.apply(x, smooth, picks.scaled(1 - label_smoothing), reduction,
@@ -674,7 +733,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool 
     reduction = _reduction(op, reduction, size_average, reduce)
     x = reduce_ops.require_float(op, input)
     x, t, unbatched = _batched(op, x, _as_tensor(target), probabilities=False)
-    w = _class_weights(op, weight, x.shape[1], x.dtype)
+    w = _constant_weights(op, _class_weights(op, weight, x.shape[1], x.dtype))
     picks = _class_picks(op, x.shape, t, w, ignore_index, x.dtype)
     loss = NLL.apply(x, picks, reduction, float(picks.coef.sum(dtype=np.float64)))
     return loss.reshape(()) if unbatched and reduction == "none" else loss
@@ -740,15 +799,16 @@ def _extended_labels(targets: np.ndarray, target_lengths: np.ndarray, blank: int
     return ext
 
 
-def _may_skip(ext: np.ndarray, blank: int) -> np.ndarray:
-    """``(N, L)`` bool: position ``s`` may be entered from ``s - 2`` (jumping a blank).
+def _may_skip(ext: np.ndarray) -> np.ndarray:
+    """``(N, L)`` bool: position ``s`` may be entered from ``s - 2``, jumping a blank.
 
-    Allowed when ``l'_s`` is a label that differs from ``l'_{s-2}``: a repeated label
-    needs the blank between the two. Position 1 (the first label) may be entered
-    from the virtual start at position -1 (see ``_ctc_alpha``).
+    Allowed when ``l'_s != l'_{s-2}``: never into a blank (its ``s - 2`` is a blank
+    too, and the label between them may not be skipped), nor into a repeated label
+    (the blank between the two copies is what keeps them apart). Position 1, the
+    first label, is entered from the virtual start at position -1 (see ``_ctc_alpha``).
     """
     skip = np.zeros(ext.shape, dtype=bool)
-    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
     if ext.shape[1] > 1:
         skip[:, 1] = True
     return skip
@@ -823,13 +883,12 @@ class CTC(Function):
     """
 
     @staticmethod
-    def forward(ctx: Node, log_probs: Tensor, ext: np.ndarray, blank: int,
-                input_lengths: np.ndarray, target_lengths: np.ndarray, zero_infinity: bool
-                ) -> np.ndarray:
+    def forward(ctx: Node, log_probs: Tensor, ext: np.ndarray, input_lengths: np.ndarray,
+                target_lengths: np.ndarray, zero_infinity: bool) -> np.ndarray:
         lp = log_probs._data
         n = lp.shape[1]
         emit = lp[:, np.arange(n)[:, None], ext]  # (T, N, L): emit[t, n, s] = lp[t, n, l'_s]
-        skip = _may_skip(ext, blank)
+        skip = _may_skip(ext)
         alpha = _ctc_alpha(emit, skip)
         # the two final positions 2 S_n and 2 S_n - 1 (for an empty target: 0 and the start)
         rows = alpha[input_lengths, np.arange(n)]  # (N, L + 2), the item's last frame
@@ -843,7 +902,7 @@ class CTC(Function):
         return np.where(ctx.zeroed, 0, nll).astype(lp.dtype)
 
     @staticmethod
-    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None, None, None, None]:
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None, None, None]:
         (log_probs,) = ctx.saved_tensors
         ext, emit, input_lengths = ctx.ext, ctx.emit, ctx.input_lengths
         lp = log_probs._data
@@ -860,7 +919,7 @@ class CTC(Function):
         grad = np.exp(lp) - posterior
         inactive = (np.arange(t_max)[:, None] >= input_lengths[None, :]) | ctx.zeroed[None, :]
         grad[inactive] = 0  # frames past T_n, and items whose infinite loss was zeroed
-        return CTCGradient.apply(log_probs, gy, grad), None, None, None, None, None
+        return CTCGradient.apply(log_probs, gy, grad), None, None, None, None
 
 
 class CTCGradient(Function):
@@ -909,9 +968,9 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     exact with respect to the logits behind a ``log_softmax``.
 
     >>> import mytorch
-    >>> lp = mytorch.tensor([[[0.0, -1e9]], [[0.0, -1e9]]])  # two frames of certain blanks
-    >>> ctc_loss(lp, mytorch.tensor([[1]]), [2], [0], reduction='none')
-    tensor([0.])
+    >>> lp = mytorch.full((2, 1, 2), 0.5).log()  # 2 frames, 1 item, blank or label 1 at 50 %
+    >>> ctc_loss(lp, mytorch.tensor([[1]]), [2], [1], reduction='none')  # 1 1, 1 -, - 1: 3/4
+    tensor([0.2877])
     """
     op = "ctc_loss"
     reduction = _reduction(op, reduction)
@@ -942,7 +1001,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         raise IndexError(f"{op}: target label {padded[bad].flat[0]} is out of range for "
                          f"{classes} classes (log_probs of shape {lp.shape})")
     ext = _extended_labels(padded, tg_lengths, blank)
-    losses = CTC.apply(lp, ext, blank, in_lengths, tg_lengths, zero_infinity)  # (N,)
+    losses = CTC.apply(lp, ext, in_lengths, tg_lengths, zero_infinity)  # (N,)
     if reduction == "sum":
         return reduce_ops.sum(losses)
     if reduction == "mean":

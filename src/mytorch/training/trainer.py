@@ -103,9 +103,16 @@ def build_scheduler(config: TrainConfig, optimizer: optim.Optimizer, steps_per_e
 
 
 def dataset_arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
-    """All samples of a dataset as two arrays (inputs float32, labels int64)."""
-    xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
-    return np.stack([np.asarray(x, dtype=np.float32) for x in xs]), np.asarray(ys, dtype=np.int64)
+    """All samples of a dataset as two arrays (inputs float32, labels int64).
+
+    One fancy index where the dataset offers ``get_batch``; sample by sample otherwise.
+    """
+    everything = dataset.get_batch(np.arange(len(dataset))) if hasattr(dataset, "get_batch") else None
+    if everything is None:
+        xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
+        everything = np.stack([np.asarray(x) for x in xs]), ys
+    x, y = everything
+    return np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64)
 
 
 class Trainer:

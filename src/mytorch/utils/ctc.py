@@ -105,7 +105,7 @@ def _prefix_beam_search(frames: np.ndarray, beam_width: int, blank: int
         pb = np.array([beam[p][0] for p in prefixes])  # (P,)
         pnb = np.array([beam[p][1] for p in prefixes])
         total = np.logaddexp(pb, pnb)
-        last = np.array([p[-1] if p else -1 for p in prefixes])  # -1: the empty prefix
+        last = np.array([p[-1] if p else -1 for p in prefixes], dtype=np.intp)  # -1: empty
         rows = np.arange(len(prefixes))
         has_last = last >= 0
         # staying on l: a blank after anything, or a repeat of the last label
@@ -131,8 +131,8 @@ def _prefix_beam_search(frames: np.ndarray, beam_width: int, blank: int
             else:
                 i, c = divmod(int(k) - len(prefixes), classes)
                 beam[prefixes[i] + (c,)] = (-np.inf, extend[i, c])
-    if not beam:  # every prefix impossible (all log-probabilities -inf)
-        return [], -np.inf
+        if not beam:  # every prefix has become impossible (log-probabilities of -inf)
+            return [], -np.inf
     best_prefix = max(beam, key=lambda p: np.logaddexp(*beam[p]))
     return list(best_prefix), float(np.logaddexp(*beam[best_prefix]))
 

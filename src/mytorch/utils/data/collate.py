@@ -53,9 +53,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
     Leaves: Tensors and NumPy arrays are stacked keeping their dtype; NumPy scalars
     keep theirs too; Python ``bool``/``int``/``float`` become bool, int64 and
     **float32** Tensors (float32 is mytorch's default dtype; PyTorch gives float64
-    here); strings and bytes are returned as a list. Containers: a dict gives a dict
-    of collated fields, a namedtuple the same namedtuple, a tuple or list a list
-    with one collated entry per position.
+    here); strings and bytes are returned as they come (the batch's list or tuple).
+    Containers: a dict gives a dict of collated fields, a namedtuple the same
+    namedtuple, a tuple or list a list with one collated entry per position.
 
     Args:
         batch: the samples, all with the same structure.
@@ -73,7 +73,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     elem = batch[0]
     if isinstance(elem, (str, bytes)):  # numpy's str_ and bytes_ included
-        return list(batch)
+        return batch
     if isinstance(elem, (Tensor, np.ndarray, np.generic)):
         return _stack(batch)
     if isinstance(elem, bool):
@@ -96,7 +96,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
                 "default_collate: each element in list of batch should be of equal size, got "
                 f"sizes {sorted({len(sample) for sample in batch})}"
             )
-        fields_list = [default_collate(list(field)) for field in zip(*batch)]
+        fields_list = [default_collate(field) for field in zip(*batch)]
         return type(elem)(*fields_list) if _is_namedtuple(elem) else fields_list
     raise _unsupported(type(elem))
 

@@ -1,4 +1,5 @@
-"""Map-style datasets: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``.
+"""Map-style datasets (``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``) and
+``random_split``.
 
 A dataset is anything with ``__getitem__(i)`` and ``__len__``. One optional
 hook makes loading fast: ``get_batch(indices)`` returns the whole batch at once
@@ -211,7 +212,10 @@ def random_split(
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         lengths = _lengths_from_fractions(lengths, total)
     if any(length < 0 or length != int(length) for length in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative integers, got {lengths}")
+        raise ValueError(
+            "random_split: lengths must be non-negative integers or fractions summing to 1, "
+            f"got {list(lengths)}"
+        )
     if sum(lengths) != total:
         raise ValueError(
             f"random_split: the lengths {list(lengths)} sum to {sum(lengths)}, not to the "
