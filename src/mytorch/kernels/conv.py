@@ -25,11 +25,11 @@ cols. The layout (N, C, *K, *OUT) with one product per sample needs no such
 copies, but n times more BLAS calls; on a loaded CPU, where every
 multithreaded call waits for its threads, it measured 2-3x slower.
 
-Chunks are small (a few MiB, ``_WORKING_SET``) so that what one step writes is
-still in cache when the next reads it, and never larger than the memory budget
-(``set_conv_memory_budget``, 256 MiB by default): memory stays bounded however
-large the batch. Chunking changes no result except the order of the batch sum
-in the weight gradient.
+A batch is processed in chunks of at most ``_WORKING_SET`` bytes (32 MiB,
+chosen by measurement: smaller chunks stay in cache, larger ones make fewer
+BLAS calls) and never more than the memory budget (``set_conv_memory_budget``,
+256 MiB by default): memory stays bounded however large the batch. Chunking
+changes no result except the order of the batch sum in the weight gradient.
 
 Padding here is always zero padding, given per spatial dim as a ``(before, after)``
 pair so that PyTorch's asymmetric ``padding='same'`` is a plain argument; other
@@ -251,11 +251,7 @@ def col2im(
 # -- the three convolution products ------------------------------------------------------
 def _chunk_size(n: int, bytes_per_sample: int) -> int:
     """Samples per chunk of a batch of n: as many as fit in the working set and the
-    memory budget, at least 1 and at most n (or 1 for an empty batch).
-
-    Small chunks are also fast ones: a chunk's columns are still in cache when
-    the product reads them (or, for col2im, when the scatter-adds read them).
-    """
+    memory budget, at least 1 and at most n (or 1 for an empty batch)."""
     return max(1, min(n, min(_memory_budget, _WORKING_SET) // max(1, bytes_per_sample)))
 
 

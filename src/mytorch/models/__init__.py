@@ -39,7 +39,7 @@ from mytorch.models.vgg import VGG11Small
 __all__ = [
     "AlexNetSmall", "CourseCNN", "DEFAULT_MODEL", "DigitsCNN", "LeNet5", "MNIST1DCNN",
     "MNIST1DGRU", "MODELS", "Model", "ModelSpec", "ResNet20", "ScanningConv1d", "VGG11Small",
-    "available", "get_model", "scanning_mlp_to_conv1d", "summary",
+    "available", "default_model_for", "get_model", "scanning_mlp_to_conv1d", "summary",
 ]
 
 
@@ -57,6 +57,8 @@ MODELS: dict[str, ModelSpec] = {
                             "small CNN for the 8x8 digits, the default of `mytorch train`"),
     "lenet5": ModelSpec(LeNet5, (1, 28, 28), "mnist",
                         "LeNet-5 (ReLU, max pooling) for 28x28 digits"),
+    "mnist1d_cnn": ModelSpec(MNIST1DCNN, (1, 40), "mnist1d",
+                             "1-D CNN for MNIST-1D (3 conv + batch norm layers)"),
     # the course CNN with the shapes of MNIST-1D: 1 channel, 40 steps
     "course_cnn": ModelSpec(
         functools.partial(CourseCNN, in_channels=1, channels=(32, 32, 32),
@@ -64,8 +66,6 @@ MODELS: dict[str, ModelSpec] = {
                           activations=("relu", "relu", "relu"), input_width=40),
         (1, 40), "mnist1d", "the course's Conv1d network over time series, sized for MNIST-1D",
     ),
-    "mnist1d_cnn": ModelSpec(MNIST1DCNN, (1, 40), "mnist1d",
-                             "1-D CNN for MNIST-1D (3 conv + batch norm layers)"),
     "mnist1d_gru": ModelSpec(MNIST1DGRU, (1, 40), "mnist1d",
                              "GRU classifier for MNIST-1D (128 units, last state)"),
     "resnet20": ModelSpec(ResNet20, (3, 32, 32), "cifar10",
@@ -102,3 +102,18 @@ def get_model(name: str, **kwargs: Any) -> Model:
 def available() -> dict[str, str]:
     """Each model's name and one-line description, in ``MODELS`` order."""
     return {name: spec.description for name, spec in MODELS.items()}
+
+
+def default_model_for(dataset: str) -> str:
+    """The model ``mytorch train`` uses for ``dataset`` when none is named: the first one
+    made for that dataset, else the first one taking its input shape."""
+    from mytorch.datasets import get_dataset
+
+    for name, spec in MODELS.items():
+        if _key(spec.dataset) == _key(dataset):
+            return name
+    shape = tuple(get_dataset(dataset).input_shape)
+    for name, spec in MODELS.items():
+        if tuple(spec.input_shape) == shape:
+            return name
+    raise ValueError(f"no default model for dataset {dataset!r}; name one with --model")
