@@ -8,6 +8,10 @@ state into the loss), PyTorch's median measured in the same run (the two
 alternate, so load from other processes hits both) and the ratio.
 
 Target (issue 4): GRU ratio <= 3.
+
+On a machine shared with other work, thread pools that spin (PyTorch's, and
+OpenBLAS's) make both columns erratic; ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``
+gives steady figures for both libraries.
 """
 
 from __future__ import annotations

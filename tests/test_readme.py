@@ -22,8 +22,10 @@ def test_readme_opens_with_exactly_two_commands() -> None:
     (lang1, run), (lang2, test) = blocks[:2]
     assert lang1 == lang2 == "bash"
     assert run.count("\n") == 1 and test.count("\n") == 1  # one line each
-    assert run.startswith("python3 -m venv .venv && .venv/bin/pip install -e . && ")
-    assert "examples/fit_mlp.py" in run and (ROOT / "examples" / "fit_mlp.py").is_file()
+    assert run.startswith(
+        'python3 -m venv .venv && .venv/bin/pip install -e ".[data,plot,progress]" && '
+    )
+    assert run.strip().endswith(".venv/bin/mytorch train")  # the main job, default model and data
     assert test.startswith('python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && ')
 
 
@@ -33,7 +35,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert f'"$venv/bin/python" -m pytest{pytest_args}\n' in ci
     assert 'pip install --quiet -e ".[test]"' in ci
-    assert "ruff\" check src tests" in ci and "mypy\" src" in ci
+    assert 'ruff" check src tests' in ci and 'mypy" src' in ci
 
 
 def test_readme_autograd_example_runs() -> None:

@@ -26,15 +26,24 @@ def add_train(subparsers: Any) -> None:
 
     defaults = TrainConfig()
     p = subparsers.add_parser(
-        "train", help="train a model on a dataset",
+        "train",
+        help="train a model on a dataset",
         description="Train a classifier, with a progress bar, per-epoch metrics, a checkpoint "
-                    "(checkpoint.npz), a metrics file (metrics.csv) and a plot (curves.png) in --out.",
+        "(checkpoint.npz), a metrics file (metrics.csv) and a plot (curves.png) in --out.",
     )
-    p.add_argument("--model", default=None, help="model name (see `mytorch models`; default: the "
-                   "dataset's default model)")
-    p.add_argument("--dataset", default=defaults.dataset, help="dataset name (see `mytorch datasets`; "
-                   f"default {defaults.dataset})")
-    p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: per dataset)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="model name (see `mytorch models`; default: the dataset's default model)",
+    )
+    p.add_argument(
+        "--dataset",
+        default=defaults.dataset,
+        help=f"dataset name (see `mytorch datasets`; default {defaults.dataset})",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=None, help="number of epochs (default: per dataset)"
+    )
     p.add_argument("--batch-size", type=int, default=defaults.batch_size)
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: per optimizer)")
@@ -44,8 +53,12 @@ def add_train(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--out", default=defaults.out, help=f"output folder (default {defaults.out})")
     p.add_argument("--data-root", default=None, help="folder holding dataset files")
-    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
-                   help="continue a run from its checkpoint (a file, or a run folder)")
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="CHECKPOINT",
+        help="continue a run from its checkpoint (a file, or a run folder)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_train)
 
@@ -61,20 +74,33 @@ def run_train(args: argparse.Namespace) -> int:
         path = Path(args.resume)
         resume = Checkpoint.load(path / CHECKPOINT_NAME if path.is_dir() else path)
     config = TrainConfig(
-        model=args.model, dataset=args.dataset, batch_size=args.batch_size, optimizer=args.optimizer,
-        momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule, seed=args.seed,
-        out=args.out, data_root=args.data_root, progress=not args.no_progress,
+        model=args.model,
+        dataset=args.dataset,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        seed=args.seed,
+        out=args.out,
+        data_root=args.data_root,
+        progress=not args.no_progress,
     )
     recipe = _recipe(args.dataset, args.optimizer)
-    config.epochs = args.epochs if args.epochs is not None else (
-        resume.config["epochs"] if resume is not None else recipe["epochs"])
+    config.epochs = (
+        args.epochs
+        if args.epochs is not None
+        else (resume.config["epochs"] if resume is not None else recipe["epochs"])
+    )
     config.lr = args.lr if args.lr is not None else recipe["lr"]
     try:
         trainer = Trainer(config, resume=resume)
-        print(f"training {trainer.config.model} on {trainer.config.dataset} "
-              f"({len(trainer.train_loader.dataset)} train / {len(trainer.test_loader.dataset)} test "
-              f"samples) for {trainer.config.epochs} epochs with {trainer.config.optimizer} "
-              f"(lr {trainer.config.lr}, {trainer.config.schedule} schedule) -> {trainer.out}")
+        print(
+            f"training {trainer.config.model} on {trainer.config.dataset} "
+            f"({len(trainer.train_loader.dataset)} train / {len(trainer.test_loader.dataset)} test "
+            f"samples) for {trainer.config.epochs} epochs with {trainer.config.optimizer} "
+            f"(lr {trainer.config.lr}, {trainer.config.schedule} schedule) -> {trainer.out}"
+        )
         history = trainer.fit()
     except NonFiniteLossError as err:
         print(err, file=sys.stderr)
@@ -86,8 +112,10 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"resume with: mytorch train --resume {trainer.checkpoint_path}")
         return 130
     note = trainer.plot()
-    print(f"checkpoint {trainer.checkpoint_path}, metrics {trainer.out / 'metrics.csv'}, "
-          + (note or f"curves {trainer.out / 'curves.png'}"))
+    print(
+        f"checkpoint {trainer.checkpoint_path}, metrics {trainer.out / 'metrics.csv'}, "
+        + (note or f"curves {trainer.out / 'curves.png'}")
+    )
     if history:
         print(f"test accuracy: {100 * history[-1]['test_acc']:.2f}%")
     return 0
@@ -121,37 +149,55 @@ def run_eval(args: argparse.Namespace) -> int:
     model = models.get_model(config["model"])
     model.load_state_dict(ckpt.model)
     root = args.data_root or config.get("data_root")
-    x, y = dataset_arrays(datasets.get_dataset(config["dataset"])(root=root, train=False))
-    loss, acc = evaluate(model, DataLoader(TensorDataset(mytorch.tensor(x), mytorch.tensor(y)),
-                                           batch_size=1000))
-    print(f"{config['model']} on {config['dataset']} (epoch {ckpt.epoch}): "
-          f"test loss {loss:.4f}, test accuracy {100 * acc:.2f}%")
+    dataset_class: Any = datasets.get_dataset(config["dataset"])
+    x, y = dataset_arrays(dataset_class(root=root, train=False))
+    loss, acc = evaluate(
+        model, DataLoader(TensorDataset(mytorch.tensor(x), mytorch.tensor(y)), batch_size=1000)
+    )
+    print(
+        f"{config['model']} on {config['dataset']} (epoch {ckpt.epoch}): "
+        f"test loss {loss:.4f}, test accuracy {100 * acc:.2f}%"
+    )
     return 0
 
 
 def add_summary(subparsers: Any) -> None:
-    p = subparsers.add_parser("summary", help="print a model's layers, output shapes and parameters")
+    p = subparsers.add_parser(
+        "summary", help="print a model's layers, output shapes and parameters"
+    )
     p.add_argument("model", help="model name (see `mytorch models`)")
-    p.set_defaults(handler=lambda args: _print(__import__("mytorch.models").models.get_model(
-        args.model).summary()))
+    p.set_defaults(
+        handler=lambda args: _print(
+            __import__("mytorch.models").models.get_model(args.model).summary()
+        )
+    )
 
 
 def add_models(subparsers: Any) -> None:
     p = subparsers.add_parser("models", help="list the models")
-    p.set_defaults(handler=lambda args: _print(_table(__import__("mytorch.models").models.available())))
+    p.set_defaults(
+        handler=lambda args: _print(_table(__import__("mytorch.models").models.available()))
+    )
 
 
 def add_datasets(subparsers: Any) -> None:
     p = subparsers.add_parser("datasets", help="list the datasets")
-    p.set_defaults(handler=lambda args: _print(_table(__import__("mytorch.datasets").datasets.available())))
+    p.set_defaults(
+        handler=lambda args: _print(_table(__import__("mytorch.datasets").datasets.available()))
+    )
 
 
 def add_bench(subparsers: Any) -> None:
     p = subparsers.add_parser("bench", help="time mytorch against PyTorch (when installed)")
-    p.add_argument("--repeat", type=int, default=5, help="timed repetitions per case (median shown)")
+    p.add_argument(
+        "--repeat", type=int, default=5, help="timed repetitions per case (median shown)"
+    )
     p.add_argument("--only", default=None, help="run only cases whose name contains this text")
-    p.set_defaults(handler=lambda args: _print(__import__("mytorch.bench").bench.run_suite(
-        repeat=args.repeat, only=args.only)))
+    p.set_defaults(
+        handler=lambda args: _print(
+            __import__("mytorch.bench").bench.run_suite(repeat=args.repeat, only=args.only)
+        )
+    )
 
 
 def _table(rows: dict[str, str]) -> str:
@@ -165,8 +211,14 @@ def _print(text: str) -> int:
 
 
 # functions that each register one subcommand on the subparsers object
-COMMANDS: list[Callable[[Any], None]] = [add_train, add_eval, add_summary, add_models, add_datasets,
-                                         add_bench]
+COMMANDS: list[Callable[[Any], None]] = [
+    add_train,
+    add_eval,
+    add_summary,
+    add_models,
+    add_datasets,
+    add_bench,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,7 +79,7 @@ def _join(node: Any, arrays: dict[str, np.ndarray], as_tensors: bool) -> Any:
 
 
 # -- atomic writing ------------------------------------------------------------------------
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
     """Call ``write(file)`` on a temporary file, then rename it over ``path``."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

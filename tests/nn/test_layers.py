@@ -10,17 +10,25 @@ import mytorch.nn as nn
 
 
 def copy_weights(module, torch_module):
-    torch_module.load_state_dict({k: torch.tensor(v.numpy()) for k, v in module.state_dict().items()})
+    torch_module.load_state_dict(
+        {k: torch.tensor(v.numpy()) for k, v in module.state_dict().items()}
+    )
 
 
 LAYERS = [
     (lambda lib: lib.Conv1d(3, 4, 3, stride=2, padding=1), (2, 3, 9)),
     (lambda lib: lib.Conv1d(4, 4, 3, groups=4, padding="same", padding_mode="circular"), (2, 4, 7)),
     (lambda lib: lib.Conv2d(3, 6, 3, padding=1, padding_mode="reflect"), (2, 3, 6, 6)),
-    (lambda lib: lib.Conv2d(4, 8, (3, 2), stride=(2, 1), dilation=(1, 2), groups=2, bias=False), (2, 4, 7, 8)),
+    (
+        lambda lib: lib.Conv2d(4, 8, (3, 2), stride=(2, 1), dilation=(1, 2), groups=2, bias=False),
+        (2, 4, 7, 8),
+    ),
     (lambda lib: lib.Conv2d(3, 4, 3), (3, 5, 5)),  # unbatched
     (lambda lib: lib.ConvTranspose1d(3, 2, 4, stride=2, padding=1), (2, 3, 5)),
-    (lambda lib: lib.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), (2, 4, 4, 5)),
+    (
+        lambda lib: lib.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+        (2, 4, 4, 5),
+    ),
     (lambda lib: lib.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), (2, 3, 7, 7)),
     (lambda lib: lib.MaxPool1d(2), (2, 3, 8)),
     (lambda lib: lib.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (2, 3, 7, 6)),
@@ -31,7 +39,12 @@ LAYERS = [
     (lambda lib: lib.Upsample(size=7, mode="nearest"), (2, 3, 4)),
     (lambda lib: lib.Unfold(2, stride=2), (2, 3, 4, 6)),
     (lambda lib: lib.Flatten(), (2, 3, 4)),
-    (lambda lib: lib.Sequential(lib.Linear(4, 3), lib.GELU(), lib.Linear(3, 2), lib.LogSoftmax(dim=1)), (5, 4)),
+    (
+        lambda lib: lib.Sequential(
+            lib.Linear(4, 3), lib.GELU(), lib.Linear(3, 2), lib.LogSoftmax(dim=1)
+        ),
+        (5, 4),
+    ),
 ]
 
 
@@ -85,8 +98,14 @@ def test_downsample_backward_returns_input_width():
     assert Y.shape == (1, 1, 5, 7) and Y.sum() == 12
 
 
-@pytest.mark.parametrize("make", [lambda lib: lib.Conv2d(16, 32, 3), lambda lib: lib.Conv1d(8, 4, 5, groups=2),
-                                  lambda lib: lib.ConvTranspose2d(16, 8, 3)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.Conv2d(16, 32, 3),
+        lambda lib: lib.Conv1d(8, 4, 5, groups=2),
+        lambda lib: lib.ConvTranspose2d(16, 8, 3),
+    ],
+)
 def test_default_init_bounds_match_torch(make):
     mytorch.manual_seed(0)
     layer, torch_layer = make(nn), make(torch.nn)
@@ -124,10 +143,18 @@ class LeNet5:
     @staticmethod
     def build(lib):
         return lib.Sequential(
-            lib.Conv2d(1, 6, 5, padding=2), lib.Tanh(), lib.AvgPool2d(2),
-            lib.Conv2d(6, 16, 5), lib.Tanh(), lib.AvgPool2d(2),
-            lib.Flatten(), lib.Linear(16 * 5 * 5, 120), lib.Tanh(),
-            lib.Linear(120, 84), lib.Tanh(), lib.Linear(84, 10),
+            lib.Conv2d(1, 6, 5, padding=2),
+            lib.Tanh(),
+            lib.AvgPool2d(2),
+            lib.Conv2d(6, 16, 5),
+            lib.Tanh(),
+            lib.AvgPool2d(2),
+            lib.Flatten(),
+            lib.Linear(16 * 5 * 5, 120),
+            lib.Tanh(),
+            lib.Linear(120, 84),
+            lib.Tanh(),
+            lib.Linear(84, 10),
         )
 
 
@@ -145,4 +172,6 @@ def test_lenet5_gradients_match_torch_on_a_full_batch():
     torch_loss.backward()
     np.testing.assert_allclose(loss.item(), torch_loss.item(), rtol=1e-5)
     for (name, p), tp in zip(model.named_parameters(), torch_model.parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=2e-4, atol=2e-6, err_msg=name)
+        np.testing.assert_allclose(
+            p.grad.numpy(), tp.grad.numpy(), rtol=2e-4, atol=2e-6, err_msg=name
+        )

@@ -13,8 +13,16 @@ from mytorch.training import Checkpoint, NonFiniteLossError, TrainConfig, Traine
 
 
 def config(tmp_path, **overrides):
-    values = dict(dataset="digits", epochs=2, batch_size=64, lr=2e-3, out=str(tmp_path / "run"),
-                  progress=False, data_root=str(tmp_path.parent / "data"), schedule="onecycle")
+    values = dict(
+        dataset="digits",
+        epochs=2,
+        batch_size=64,
+        lr=2e-3,
+        out=str(tmp_path / "run"),
+        progress=False,
+        data_root=str(tmp_path.parent / "data"),
+        schedule="onecycle",
+    )
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -43,19 +51,25 @@ def test_interrupt_and_resume_equals_uninterrupted_run(tmp_path, optimizer):
     straight.fit()
 
     interrupted = Trainer(config(tmp_path / "b", optimizer=optimizer))
-    stop_after(interrupted, 30, interrupted.request_stop)  # mid-way through epoch 2 (23 batches/epoch)
+    stop_after(
+        interrupted, 30, interrupted.request_stop
+    )  # mid-way through epoch 2 (23 batches/epoch)
     interrupted.fit()
     assert (interrupted.epoch, interrupted.batches_done) == (1, 7)
 
-    resumed = Trainer(config(tmp_path / "b", optimizer=optimizer),
-                      resume=Checkpoint.load(interrupted.checkpoint_path))
+    resumed = Trainer(
+        config(tmp_path / "b", optimizer=optimizer),
+        resume=Checkpoint.load(interrupted.checkpoint_path),
+    )
     assert (resumed.epoch, resumed.batches_done) == (1, 7)
     resumed.fit()
     a, b = weights(straight), weights(resumed)
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    assert [row["test_acc"] for row in straight.history] == [row["test_acc"] for row in resumed.history]
+    assert [row["test_acc"] for row in straight.history] == [
+        row["test_acc"] for row in resumed.history
+    ]
 
 
 def test_ctrl_c_finishes_the_batch_and_saves_a_checkpoint(tmp_path):
@@ -89,7 +103,9 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
         return loss * float("nan") if calls[0] > 30 else loss
 
     trainer.loss_fn = poisoned
-    with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 2, batch 8.*checkpoint"):
+    with pytest.raises(
+        NonFiniteLossError, match=r"loss became nan at epoch 2, batch 8.*checkpoint"
+    ):
         trainer.fit()
     saved = Checkpoint.load(trainer.checkpoint_path)
     assert saved.epoch == 1 and saved.batches_done == 0  # the end of epoch 1, untouched

@@ -23,6 +23,7 @@ import numpy as np
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import AccumulateGrad, Node
 
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Tensor],
@@ -64,8 +65,9 @@ def run_backward(
                 continue
             if node.retained and inputs is None:
                 for nr, tensor in node.retained.items():
-                    if grads[nr] is not None:
-                        _accumulate(tensor, grads[nr], create_graph)
+                    retained_grad = grads[nr]
+                    if retained_grad is not None:
+                        _accumulate(tensor, retained_grad, create_graph)
             if any(g is None for g in grads):  # outputs that received no gradient get zeros
                 grads = [g if g is not None else _zeros(*node.output_meta[nr])
                          for nr, g in enumerate(grads)]

@@ -27,6 +27,7 @@ once, for every op.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -111,7 +112,7 @@ class Node:
 
     # -- graph bookkeeping -----------------------------------------------------
     def name(self) -> str:
-        """PyTorch's names: ``MulBackward0`` for built-in ops, ``MyFnBackward`` for user Functions."""
+        """PyTorch's names: ``MulBackward0`` for built-in ops, ``MyFnBackward`` for users'."""
         assert self.function is not None
         builtin = self.function.__module__.startswith("mytorch.")
         return f"{self.function.__name__}Backward{'0' if builtin else ''}"
@@ -126,7 +127,7 @@ class Node:
             self._saved = ()
             self._released = True
 
-    def run_backward(self, grad_outputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
+    def run_backward(self, grad_outputs: Sequence[Tensor | None]) -> tuple[Any, ...]:
         """Call the op's ``backward``; always returns a tuple, one entry per input."""
         assert self.function is not None
         grads = self.function.backward(self, *grad_outputs)
@@ -170,7 +171,9 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on ``args`` and, if needed, record the node for backward."""
         ctx = Node(cls)
-        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        ctx.needs_input_grad = needs = tuple(
+            [isinstance(a, Tensor) and a._requires_grad for a in args]
+        )
         enabled = grad_mode._enabled
         if enabled:
             grad_mode._enabled = False  # forward records nothing
@@ -190,10 +193,14 @@ class Function:
         return outputs if type(raw) is tuple else outputs[0]
 
 
-def _record(ctx: Node, args: tuple[Any, ...], needs: tuple[bool, ...], outputs: tuple[Tensor, ...]) -> None:
+def _record(
+    ctx: Node, args: tuple[Any, ...], needs: tuple[bool, ...], outputs: tuple[Tensor, ...]
+) -> None:
     """Link ``ctx`` into the graph: edges to its inputs, grad_fn of its outputs."""
     ctx.next_edges = tuple([a._edge() if n else None for a, n in zip(args, needs)])
-    ctx.input_meta = tuple([(a._data.shape, a._data.dtype) if n else None for a, n in zip(args, needs)])
+    ctx.input_meta = tuple(
+        [(a._data.shape, a._data.dtype) if n else None for a, n in zip(args, needs)]
+    )
     ctx.output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
     for i, out in enumerate(outputs):
         if out._data.dtype.kind in "fc" and id(out) not in ctx._non_differentiable:

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from mytorch.autograd.tensor import Tensor
 from mytorch.ops.activation import (
-    elu, gelu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus,
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
 )
 from mytorch.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from mytorch.ops.dropout import dropout, dropout1d, dropout2d
@@ -18,13 +27,28 @@ from mytorch.ops.embedding import embedding
 from mytorch.ops.index import one_hot
 from mytorch.ops.linalg import einsum, matmul
 from mytorch.ops.loss import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, ctc_loss, kl_div, l1_loss,
-    mse_loss, nll_loss, smooth_l1_loss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    ctc_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
 )
 from mytorch.ops.normalization import batch_norm, group_norm, layer_norm
 from mytorch.ops.pool import (
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
-    avg_pool2d, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d,
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
 )
 from mytorch.ops.resample import downsample1d, downsample2d, interpolate, upsample1d, upsample2d
 from mytorch.ops.shape import pad
@@ -53,7 +77,6 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         input1 ``(*, in1)``, input2 ``(*, in2)``, weight ``(out, in1, in2)``,
         output ``(*, out)``.
     """
-    from mytorch.ops.linalg import einsum
 
     if (weight.ndim != 3 or input1.shape[-1] != weight.shape[1]
             or input2.shape[-1] != weight.shape[2]):

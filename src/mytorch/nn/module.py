@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mytorch.autograd import dtypes
+from mytorch.autograd.engine import backward
 from mytorch.autograd.tensor import Tensor, dtype_of_to_args
 from mytorch.nn.parameter import Parameter
 
@@ -34,8 +35,9 @@ class IncompatibleKeys(NamedTuple):
 
 
 def _array_protocol(forward: Callable[..., Any]) -> Callable[..., Any]:
-    """Let ``forward`` take NumPy arrays: it then returns an array and remembers its
-    input and output so that ``Module.backward(dLdZ)`` can backpropagate."""
+    """Let ``forward`` take NumPy arrays: it then returns arrays (in the output's own
+    structure, e.g. RNN's ``(output, h_n)``) and remembers its input and output so that
+    ``Module.backward(dLdZ)`` can backpropagate."""
 
     @functools.wraps(forward)
     def wrapper(self: Module, *args: Any, **kwargs: Any) -> Any:
@@ -44,9 +46,24 @@ def _array_protocol(forward: Callable[..., Any]) -> Callable[..., Any]:
         A = Tensor._make(args[0], requires_grad=args[0].dtype.kind == "f")
         Z = forward(self, A, *args[1:], **kwargs)
         self._protocol_io = (A, Z)
-        return Z._data
+        return _arrays(Z)
 
     return wrapper
+
+
+def _arrays(out: Any) -> Any:
+    """Tensors to arrays, keeping tuples (and namedtuples) of outputs as they are."""
+    if isinstance(out, Tensor):
+        return out._data
+    if isinstance(out, tuple):
+        items = [_arrays(o) for o in out]
+        return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
+    return out
+
+
+def _flat(out: Any) -> list[Any]:
+    """The leaves of nested tuples, in order."""
+    return [leaf for o in out for leaf in _flat(o)] if isinstance(out, tuple) else [out]
 
 
 class Module:
@@ -113,8 +130,14 @@ class Module:
         return lambda: self._forward_hooks.remove(hook)
 
     # -- the course protocol: backward on arrays ---------------------------------------
-    def backward(self, dLdZ: np.ndarray) -> np.ndarray:
+    def backward(self, dLdZ: Any = None) -> np.ndarray:
         """Given dL/dZ for the last ``forward(A)`` on an array, return dL/dA.
+
+        Args:
+            dLdZ: the gradient of the output (an array of its shape); for a layer with
+                several outputs, a tuple of them in the same structure (None for an output
+                with no gradient) or one array for the first output; omitted for a
+                one-element output such as a loss (dL/dL = 1).
 
         Parameter gradients accumulate into ``param.grad`` (call ``zero_grad()``
         between steps, as with ``loss.backward()``).
@@ -125,11 +148,15 @@ class Module:
             )
         A, Z = self._protocol_io
         self._protocol_io = None
-        if Z.requires_grad:
-            Z.backward(Tensor._make(np.asarray(dLdZ, dtype=Z.dtype)))
-        if A.grad is None:
-            return np.zeros_like(A._data)
-        return A.grad._data
+        outputs = _flat(Z)
+        grads = _flat(dLdZ) if isinstance(dLdZ, tuple) else [dLdZ]
+        if dLdZ is None:
+            grads = [np.ones_like(outputs[0]._data)]
+        pairs = [(z, g) for z, g in zip(outputs, grads) if g is not None and z.requires_grad]
+        if pairs:
+            backward([z for z, _ in pairs],
+                     [Tensor._make(np.asarray(g, dtype=z.dtype)) for z, g in pairs])
+        return np.zeros_like(A._data) if A.grad is None else A.grad._data
 
     # -- registration ---------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:

@@ -79,7 +79,9 @@ def build_optimizer(config: TrainConfig, params: Any) -> optim.Optimizer:
         return optim.Adagrad(params, lr=config.lr, weight_decay=wd)
     if name == "adadelta":
         return optim.Adadelta(params, lr=config.lr, weight_decay=wd)
-    raise ValueError(f"train: unknown optimizer {config.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+    raise ValueError(
+        f"train: unknown optimizer {config.optimizer!r} (choose from {', '.join(OPTIMIZERS)})"
+    )
 
 
 def build_scheduler(config: TrainConfig, optimizer: optim.Optimizer, steps_per_epoch: int) -> Any:
@@ -95,11 +97,14 @@ def build_scheduler(config: TrainConfig, optimizer: optim.Optimizer, steps_per_e
     if name == "cosine":
         return sched.CosineAnnealingLR(optimizer, T_max=config.epochs)
     if name == "onecycle":
-        return sched.OneCycleLR(optimizer, max_lr=config.lr, epochs=config.epochs,
-                                steps_per_epoch=steps_per_epoch)
+        return sched.OneCycleLR(
+            optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=steps_per_epoch
+        )
     if name == "plateau":
         return sched.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
-    raise ValueError(f"train: unknown schedule {config.schedule!r} (choose from {', '.join(SCHEDULES)})")
+    raise ValueError(
+        f"train: unknown schedule {config.schedule!r} (choose from {', '.join(SCHEDULES)})"
+    )
 
 
 def dataset_arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +112,9 @@ def dataset_arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
 
     One fancy index where the dataset offers ``get_batch``; sample by sample otherwise.
     """
-    everything = dataset.get_batch(np.arange(len(dataset))) if hasattr(dataset, "get_batch") else None
+    everything = (
+        dataset.get_batch(np.arange(len(dataset))) if hasattr(dataset, "get_batch") else None
+    )
     if everything is None:
         xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
         everything = np.stack([np.asarray(x) for x in xs]), ys
@@ -129,29 +136,39 @@ class Trainer:
 
         if resume is not None:
             saved = TrainConfig.from_dict(resume.config)
-            config = TrainConfig(**{**asdict(saved), "epochs": config.epochs, "out": config.out,
-                                    "progress": config.progress})
+            config = TrainConfig(
+                **{
+                    **asdict(saved),
+                    "epochs": config.epochs,
+                    "out": config.out,
+                    "progress": config.progress,
+                }
+            )
         self.config = config
         if config.model is None:
             config.model = models.default_model_for(config.dataset)
         mytorch.manual_seed(config.seed)
         self.model = models.get_model(config.model)
-        dataset_class = datasets.get_dataset(config.dataset)
+        dataset_class: Any = datasets.get_dataset(config.dataset)  # Name(root, train) -> dataset
         train_x, train_y = dataset_arrays(dataset_class(root=config.data_root, train=True))
         test_x, test_y = dataset_arrays(dataset_class(root=config.data_root, train=False))
         self.shuffle_rng = np.random.default_rng(config.seed)
-        self.train_loader = DataLoader(TensorDataset(mytorch.tensor(train_x), mytorch.tensor(train_y)),
-                                       batch_size=config.batch_size, shuffle=True,
-                                       generator=self.shuffle_rng)
-        self.test_loader = DataLoader(TensorDataset(mytorch.tensor(test_x), mytorch.tensor(test_y)),
-                                      batch_size=1000)
+        self.train_loader = DataLoader(
+            TensorDataset(mytorch.tensor(train_x), mytorch.tensor(train_y)),
+            batch_size=config.batch_size,
+            shuffle=True,
+            generator=self.shuffle_rng,
+        )
+        self.test_loader = DataLoader(
+            TensorDataset(mytorch.tensor(test_x), mytorch.tensor(test_y)), batch_size=1000
+        )
         self.loss_fn = nn.CrossEntropyLoss()
         self.optimizer = build_optimizer(config, self.model.parameters())
         self.scheduler = build_scheduler(config, self.optimizer, len(self.train_loader))
         self.out = ensure_dir(config.out)
         self.history: list[dict[str, float]] = []
         self.epoch, self.batches_done = 0, 0
-        self.epoch_rng = self.shuffle_rng.bit_generator.state
+        self.epoch_rng = dict(self.shuffle_rng.bit_generator.state)
         self._stop_requested = False
         if resume is not None:
             self._restore(resume)
@@ -163,11 +180,15 @@ class Trainer:
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self, rng_state: dict[str, Any]) -> Checkpoint:
         return Checkpoint(
-            config=asdict(self.config), model=self.model.state_dict(),
+            config=asdict(self.config),
+            model=self.model.state_dict(),
             optimizer=self.optimizer.state_dict(),
             scheduler=None if self.scheduler is None else self.scheduler.state_dict(),
-            epoch=self.epoch, batches_done=self.batches_done, epoch_rng=self.epoch_rng,
-            rng=rng_state, history=self.history,
+            epoch=self.epoch,
+            batches_done=self.batches_done,
+            epoch_rng=self.epoch_rng,
+            rng=rng_state,
+            history=self.history,
         )
 
     def _restore(self, ckpt: Checkpoint) -> None:
@@ -186,7 +207,9 @@ class Trainer:
     def _on_interrupt(self, signum: int, frame: Any) -> None:
         if self._stop_requested:  # a second Ctrl-C: stop now, without waiting for the batch
             raise KeyboardInterrupt
-        print("\ninterrupt: finishing this batch and saving a checkpoint (Ctrl-C again to quit now)")
+        print(
+            "\ninterrupt: finishing this batch and saving a checkpoint (Ctrl-C again to quit now)"
+        )
         self.request_stop()
 
     # -- the loop -------------------------------------------------------------------------------
@@ -214,8 +237,13 @@ class Trainer:
             next(batches)
         self.model.train()
         total_loss = total_correct = seen = 0.0
-        bar = progress(batches, total=len(self.train_loader), initial=self.batches_done,
-                       desc=f"epoch {self.epoch + 1}/{config.epochs}", enabled=config.progress)
+        bar = progress(
+            batches,
+            total=len(self.train_loader),
+            initial=self.batches_done,
+            desc=f"epoch {self.epoch + 1}/{config.epochs}",
+            enabled=config.progress,
+        )
         for x, y in bar:
             logits = self.model(x)
             loss = self.loss_fn(logits, y)
@@ -238,27 +266,39 @@ class Trainer:
             bar.set_postfix_str(f"loss {total_loss / seen:.4f}")
             if self._stop_requested:
                 self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
-                print(f"stopped at epoch {self.epoch + 1}, batch {self.batches_done}: "
-                      f"checkpoint saved to {self.checkpoint_path}")
+                print(
+                    f"stopped at epoch {self.epoch + 1}, batch {self.batches_done}: "
+                    f"checkpoint saved to {self.checkpoint_path}"
+                )
                 return
         test_loss, test_acc = self.evaluate()
         lr = self.optimizer.param_groups[0]["lr"]
         if isinstance(self.scheduler, optim.lr_scheduler.ReduceLROnPlateau):
             self.scheduler.step(test_loss)
-        elif self.scheduler is not None and not isinstance(self.scheduler, optim.lr_scheduler.OneCycleLR):
+        elif self.scheduler is not None and not isinstance(
+            self.scheduler, optim.lr_scheduler.OneCycleLR
+        ):
             self.scheduler.step()
         # metrics of the epoch, with the running train figures (as most training scripts report)
-        row = {"epoch": self.epoch + 1, "train_loss": total_loss / max(seen, 1),
-               "train_acc": total_correct / max(seen, 1), "test_loss": test_loss, "test_acc": test_acc,
-               "lr": lr, "seconds": round(time.perf_counter() - start, 3)}
+        row = {
+            "epoch": self.epoch + 1,
+            "train_loss": total_loss / max(seen, 1),
+            "train_acc": total_correct / max(seen, 1),
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "lr": lr,
+            "seconds": round(time.perf_counter() - start, 3),
+        }
         self.history.append(row)
         self.epoch, self.batches_done = self.epoch + 1, 0
-        self.epoch_rng = self.shuffle_rng.bit_generator.state
+        self.epoch_rng = dict(self.shuffle_rng.bit_generator.state)
         self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
         write_metrics(self.out / "metrics.csv", self.history)
-        print(f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:.4f} "
-              f"acc {100 * row['train_acc']:.2f}%  test loss {test_loss:.4f} "
-              f"acc {100 * test_acc:.2f}%  ({row['seconds']:.1f}s)")
+        print(
+            f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:.4f} "
+            f"acc {100 * row['train_acc']:.2f}%  test loss {test_loss:.4f} "
+            f"acc {100 * test_acc:.2f}%  ({row['seconds']:.1f}s)"
+        )
 
     def evaluate(self) -> tuple[float, float]:
         """Mean cross-entropy and accuracy on the test set."""
@@ -269,7 +309,7 @@ class Trainer:
 
 
 def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) of ``model`` over ``loader``, in eval mode, without a graph."""
+    """(mean cross-entropy, accuracy) of ``model`` over ``loader``, in eval mode, no graph."""
     model.eval()
     total_loss = correct = seen = 0.0
     with mytorch.no_grad():

@@ -29,9 +29,20 @@ class _ConvNd(Module):
     nd: int
     transposed: bool
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
-                 padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
-                 output_padding: Any = 0, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any,
+        padding: Any,
+        dilation: Any,
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        output_padding: Any = 0,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         if groups <= 0 or in_channels % groups or out_channels % groups:
@@ -40,7 +51,9 @@ class _ConvNd(Module):
                 f"be divisible by groups ({groups})"
             )
         if padding_mode not in PADDING_MODES:
-            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+            raise ValueError(
+                f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}"
+            )
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only 'zeros' padding_mode is supported")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -51,8 +64,11 @@ class _ConvNd(Module):
         self.output_padding = _tuple(output_padding, self.nd)
         self.padding_mode = padding_mode
         # weight: (out, in/groups, *K) for a convolution, (in, out/groups, *K) transposed
-        channels = (in_channels, out_channels // groups) if self.transposed else (
-            out_channels, in_channels // groups)
+        channels = (
+            (in_channels, out_channels // groups)
+            if self.transposed
+            else (out_channels, in_channels // groups)
+        )
         self.weight = Parameter(creation.empty(*channels, *self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
@@ -68,7 +84,8 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -init.default_bound(fan_in), init.default_bound(fan_in))
 
     def extra_repr(self) -> str:
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        text += f", stride={self.stride}"
         if self.padding != (0,) * self.nd:
             text += f", padding={self.padding}"
         if self.dilation != (1,) * self.nd:
@@ -87,15 +104,44 @@ class _ConvNd(Module):
 class _Conv(_ConvNd):
     transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype=dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype=dtype,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
-        return conv_nd(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                       self.groups, self.padding_mode)
+        return conv_nd(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+            self.padding_mode,
+        )
 
 
 class Conv1d(_Conv):
@@ -148,25 +194,61 @@ class Conv2d(_Conv):
 class _ConvTranspose(_ConvNd):
     transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, output_padding, dtype=dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+            dtype=dtype,
+        )
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         output_padding = self.output_padding
+        padding: tuple[int, ...] = self.padding  # type: ignore[assignment]  # never a str here
         if output_size is not None:  # choose output_padding to reach the requested size
-            spatial = tuple(output_size)[-self.nd:]
+            spatial = tuple(output_size)[-self.nd :]
             smallest = [
                 (n - 1) * s - 2 * p + d * (k - 1) + 1
-                for n, s, p, d, k in zip(input.shape[-self.nd:], self.stride, self.padding,
-                                         self.dilation, self.kernel_size)
+                for n, s, p, d, k in zip(
+                    input.shape[-self.nd :],
+                    self.stride,
+                    padding,
+                    self.dilation,
+                    self.kernel_size,
+                )
             ]
             output_padding = tuple(want - low for want, low in zip(spatial, smallest))
-        return conv_transpose_nd(input, self.weight, self.bias, self.stride, self.padding,
-                                 output_padding, self.groups, self.dilation)
+        return conv_transpose_nd(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
 
 
 class ConvTranspose1d(_ConvTranspose):

@@ -39,10 +39,6 @@ class _Loss(Module):
             reduction = L.legacy_reduction(size_average, reduce)
         self.reduction = reduction
 
-    def backward(self, dLdZ: Any = 1.0) -> np.ndarray:
-        """The course protocol: dL/dA for the last ``forward(A, Y)`` on arrays (dL/dL = 1)."""
-        return super().backward(dLdZ)
-
 
 class _WeightedLoss(_Loss):
     """A loss with an optional per-class ``weight``, registered as a buffer like PyTorch's

@@ -1,4 +1,4 @@
-"""Resampling layers: the course's integer-factor ``Upsample``/``Downsample`` and ``nn.Upsample``."""
+"""Resampling layers: the course's integer-factor Upsample/Downsample, and ``nn.Upsample``."""
 
 from __future__ import annotations
 
@@ -70,18 +70,33 @@ class Upsample(Module):
         align_corners: for the linear modes, whether corner samples are aligned.
     """
 
-    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                 align_corners: bool | None = None) -> None:
+    def __init__(
+        self,
+        size: Any = None,
+        scale_factor: Any = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+    ) -> None:
         super().__init__()
-        self.size, self.scale_factor, self.mode, self.align_corners = size, scale_factor, mode, align_corners
+        self.size, self.scale_factor, self.mode, self.align_corners = (
+            size,
+            scale_factor,
+            mode,
+            align_corners,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
-        return resample.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
+        return resample.interpolate(
+            input, self.size, self.scale_factor, self.mode, self.align_corners
+        )
 
     def extra_repr(self) -> str:
         if self.scale_factor is not None:
-            info = f"scale_factor={float(self.scale_factor)!r}" if not isinstance(
-                self.scale_factor, tuple) else f"scale_factor={self.scale_factor!r}"
+            info = (
+                f"scale_factor={float(self.scale_factor)!r}"
+                if not isinstance(self.scale_factor, tuple)
+                else f"scale_factor={self.scale_factor!r}"
+            )
         else:
             info = f"size={self.size!r}"
         return f"{info}, mode='{self.mode}'"

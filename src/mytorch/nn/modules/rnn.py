@@ -40,9 +40,12 @@ from mytorch.ops.shape import cat, split
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
 
 
-def _check_nonlinearity(nonlinearity: str) -> str:
+def _check_nonlinearity(layer: str, nonlinearity: str) -> str:
+    """PyTorch's mode name for an Elman RNN's nonlinearity."""
     if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        raise ValueError(
+            f"{layer}: Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
+        )
     return "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
 
@@ -63,18 +66,21 @@ class RNNBase(Module):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        name = type(self).__name__
         if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
                 or not 0 <= float(dropout) <= 1):  # type: ignore[arg-type]
             raise ValueError(
-                "dropout should be a number in range [0, 1] representing the probability of "
-                "an element being zeroed"
+                f"{name}: dropout should be a number in range [0, 1] representing the "
+                f"probability of an element being zeroed, got {dropout!r}"
             )
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
+        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                           ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-                raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+                raise TypeError(
+                    f"{name}: {arg} should be of type int, got: {type(value).__name__}"
+                )
             if value <= 0:
-                raise ValueError(f"{name} must be greater than zero")
+                raise ValueError(f"{name}: {arg} must be greater than zero, got {value}")
         if float(dropout) > 0 and num_layers == 1:  # type: ignore[arg-type]
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
@@ -110,7 +116,7 @@ class RNNBase(Module):
                             Parameter(creation.empty(*shape, dtype=dtype, device=device)))
                     names.append(kind + suffix)
                 self._all_weights.append(names)
-        self._flat_weights_names = [name for names in self._all_weights for name in names]
+        self._flat_weights_names = [param for names in self._all_weights for param in names]
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -315,7 +321,7 @@ class RNN(RNNBase):
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
-        mode = _check_nonlinearity(nonlinearity)
+        mode = _check_nonlinearity("RNN", nonlinearity)
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
@@ -549,7 +555,7 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
-        self.mode = _check_nonlinearity(nonlinearity)
+        self.mode = _check_nonlinearity("RNNCell", nonlinearity)
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
