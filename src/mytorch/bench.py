@@ -249,8 +249,9 @@ def conv_peak_memory() -> str:
     finally:
         tracemalloc.stop()
     unfolded = N * C * k * k * size * size * 4
-    return (f"peak memory of conv2d (32, 64->64, 32x32) forward + backward: {peak / 2**20:.1f} MiB"
-            f" = {peak / unfolded:.2f}x its unfolded input ({unfolded / 2**20:.0f} MiB); target <= 3x")
+    return (f"peak memory of conv2d (32, 64->64, 32x32) forward + backward: "
+            f"{peak / 2**20:.1f} MiB = {peak / unfolded:.2f}x its unfolded input "
+            f"({unfolded / 2**20:.0f} MiB); target <= 3x")
 
 
 def run_suite(repeat: int = 5, only: str | None = None) -> str:
