@@ -17,6 +17,7 @@ figures on a busy machine, pin both libraries to one thread:
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -112,6 +113,11 @@ def conv(lib: Any, N: int, C: int, O: int, size: int, k: int, stride: int = 1, p
     return step
 
 
+def conv_case(lib: Any, args: tuple[int, ...]) -> Step:
+    """``conv`` with one of CONV_SHAPES' argument tuples."""
+    return conv(lib, *args)
+
+
 def conv_flops(N: int, C: int, O: int, size: int, k: int, stride: int = 1, pad: int = 0,
                groups: int = 1, nd: int = 2) -> float:
     """Forward, input gradient and weight gradient: 2 flops per (output, tap, channel) each."""
@@ -189,7 +195,7 @@ CONV_SHAPES = {  # (N, C, O, size, k, stride, pad, groups, nd)
 CASES: list[Case] = [
     Case("autograd", "chain of 1,000 elementwise ops, 16 elements", chain, 3.0, ops=1000),
     Case("autograd", "MLP 784-512-256-10 train step, batch 128", mlp_step, 1.5),
-    *(Case("conv", name, lambda lib, a=args: conv(lib, *a), None if args[7] > 1 else 2.0,
+    *(Case("conv", name, functools.partial(conv_case, args=args), None if args[7] > 1 else 2.0,
            flops=conv_flops(*args)) for name, args in CONV_SHAPES.items()),
     Case("pool", "max_pool2d 2x2 s2 (32, 64, 32, 32)", lambda lib: pool(lib, "max", 2, 2), 2.0),
     Case("pool", "max_pool2d 3x3 s2 p1 (32, 64, 32, 32)", lambda lib: pool(lib, "max", 3, 2, 1)),
@@ -256,6 +262,7 @@ def conv_peak_memory() -> str:
 
 def run_suite(repeat: int = 5, only: str | None = None) -> str:
     """Time every case whose group or name contains ``only``; returns the report table."""
+    torch: Any
     try:
         import torch
     except ImportError:
