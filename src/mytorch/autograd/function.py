@@ -171,10 +171,12 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on ``args`` and, if needed, record the node for backward."""
         ctx = Node(cls)
-        ctx.needs_input_grad = needs = tuple(
-            [isinstance(a, Tensor) and a._requires_grad for a in args]
-        )
         enabled = grad_mode._enabled
+        if enabled:
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        else:  # nothing is recorded, so no input needs a gradient
+            needs = (False,) * len(args)
+        ctx.needs_input_grad = needs
         if enabled:
             grad_mode._enabled = False  # forward records nothing
             try:

@@ -27,6 +27,10 @@ __all__ = [
 def arrays(*operands: Any) -> list[Any]:
     """The operands' data, cast to the dtype PyTorch's promotion gives their op."""
     data = [o._data if isinstance(o, Tensor) else o for o in operands]
+    if len(data) == 2:  # the hot case: two arrays of one dtype, nothing to promote
+        x, y = data
+        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == y.dtype:
+            return data
     dtype = _common_float_dtype(data)
     if dtype is None:
         dtype = dtypes.result_type(*data)
