@@ -137,44 +137,50 @@ def _hidden_projection(h: Any, W: Any, b: Any) -> Any:
     return gh if b is None else gh + b
 
 
-class RNNTanhStep(CellStep):
+class _ElmanStep(CellStep):
+    """Elman RNN step: ``h' = f(gi + gh)``; subclasses name ``f`` and its slope."""
+
+    num_gates = 1
+    activation: str  # the Math function applying f
+
+    @staticmethod
+    def slope(h_new: Any) -> Any:
+        """f' written with the output h' = f(a)."""
+        raise NotImplementedError
+
+    @classmethod
+    def gates(cls, m: Math, gi: Any, gh: Any, state: tuple[Any, ...]
+              ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        h_new = getattr(m, cls.activation)(gi + gh)
+        return (h_new,), (h_new,)
+
+    @classmethod
+    def gates_backward(cls, m: Math, grads: tuple[Any, ...], gi: Any, gh: Any,
+                       state: tuple[Any, ...], cache: tuple[Any, ...]
+                       ) -> tuple[Any, Any, list[Any]]:
+        ((g,), (h_new,)) = grads, cache
+        g_pre = g * cls.slope(h_new)
+        return g_pre, g_pre, [None]
+
+
+class RNNTanhStep(_ElmanStep):
     """Elman RNN step: ``h' = tanh(gi + gh)``."""
 
-    num_gates = 1
+    activation = "tanh"
 
-    @classmethod
-    def gates(cls, m: Math, gi: Any, gh: Any, state: tuple[Any, ...]
-              ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        h_new = m.tanh(gi + gh)
-        return (h_new,), (h_new,)
-
-    @classmethod
-    def gates_backward(cls, m: Math, grads: tuple[Any, ...], gi: Any, gh: Any,
-                       state: tuple[Any, ...], cache: tuple[Any, ...]
-                       ) -> tuple[Any, Any, list[Any]]:
-        ((g,), (h_new,)) = grads, cache
-        g_pre = g * (1 - h_new * h_new)  # tanh' = 1 - tanh^2
-        return g_pre, g_pre, [None]
+    @staticmethod
+    def slope(h_new: Any) -> Any:
+        return 1 - h_new * h_new  # tanh' = 1 - tanh^2
 
 
-class RNNReLUStep(CellStep):
+class RNNReLUStep(_ElmanStep):
     """Elman RNN step: ``h' = relu(gi + gh)``."""
 
-    num_gates = 1
+    activation = "relu"
 
-    @classmethod
-    def gates(cls, m: Math, gi: Any, gh: Any, state: tuple[Any, ...]
-              ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        h_new = m.relu(gi + gh)
-        return (h_new,), (h_new,)
-
-    @classmethod
-    def gates_backward(cls, m: Math, grads: tuple[Any, ...], gi: Any, gh: Any,
-                       state: tuple[Any, ...], cache: tuple[Any, ...]
-                       ) -> tuple[Any, Any, list[Any]]:
-        ((g,), (h_new,)) = grads, cache
-        g_pre = g * (h_new > 0)  # relu' = 1 where the output is positive, else 0
-        return g_pre, g_pre, [None]
+    @staticmethod
+    def slope(h_new: Any) -> Any:
+        return h_new > 0  # relu' = 1 where the output is positive, else 0
 
 
 class GRUStep(CellStep):
