@@ -9,14 +9,18 @@ dispatches to it. Heavy modules are imported inside the handlers, so
     $ mytorch train                       # the default model on the 8x8 digits
     $ mytorch train --dataset mnist1d --model mnist1d_cnn --epochs 30
     $ mytorch eval runs/latest/checkpoint.npz
+
+Every failure is one line on stderr and a nonzero exit status, never a traceback
+(see ``main``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import mytorch
 
@@ -29,85 +33,74 @@ def add_train(subparsers: Any) -> None:
         "train",
         help="train a model on a dataset",
         description="Train a classifier, with a progress bar, per-epoch metrics, a checkpoint "
-        "(checkpoint.npz), a metrics file (metrics.csv) and a plot (curves.png) in --out.",
+        "(checkpoint.npz), a metrics file (metrics.csv) and a plot (curves.png) in a new folder "
+        "runs/<model>-<dataset>-<time> (runs/latest points at the newest), or in --out.",
+    )
+    # every setting defaults to None, so that a resumed run knows which ones were given
+    p.add_argument(
+        "--model", help="model name (see `mytorch models`; default: the dataset's default model)"
     )
     p.add_argument(
-        "--model",
-        default=None,
-        help="model name (see `mytorch models`; default: the dataset's default model)",
+        "--dataset", help=f"dataset name (see `mytorch datasets`; default {defaults.dataset})"
     )
+    p.add_argument("--epochs", type=int, help="number of epochs (default: per dataset)")
+    p.add_argument("--batch-size", type=int, help=f"default {defaults.batch_size}")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {defaults.optimizer}")
+    p.add_argument("--lr", type=float, help="learning rate (default: per optimizer)")
     p.add_argument(
-        "--dataset",
-        default=defaults.dataset,
-        help=f"dataset name (see `mytorch datasets`; default {defaults.dataset})",
+        "--momentum", type=float, help=f"for sgd and rmsprop (default {defaults.momentum})"
     )
-    p.add_argument(
-        "--epochs", type=int, default=None, help="number of epochs (default: per dataset)"
-    )
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per optimizer)")
-    p.add_argument("--momentum", type=float, default=defaults.momentum, help="for sgd and rmsprop")
-    p.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
-    p.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule)
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--out", default=defaults.out, help=f"output folder (default {defaults.out})")
-    p.add_argument("--data-root", default=None, help="folder holding dataset files")
+    p.add_argument("--weight-decay", type=float, help=f"default {defaults.weight_decay}")
+    p.add_argument("--schedule", choices=SCHEDULES, help=f"default {defaults.schedule}")
+    p.add_argument("--seed", type=int, help=f"default {defaults.seed}")
+    p.add_argument("--out", help="output folder (default: a new folder in runs/)")
+    p.add_argument("--data-root", help="folder holding dataset files")
     p.add_argument(
         "--resume",
-        default=None,
         metavar="CHECKPOINT",
-        help="continue a run from its checkpoint (a file, or a run folder)",
+        help="continue a run from its checkpoint (a file, or a run folder), in its folder; "
+        "--epochs may extend it, other settings stay the run's",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_train)
 
 
+# the `train` options that are settings of the run (TrainConfig fields)
+TRAIN_SETTINGS = (
+    "model", "dataset", "epochs", "batch_size", "optimizer", "lr", "momentum",
+    "weight_decay", "schedule", "seed", "out", "data_root",
+)
+
+
 def run_train(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from mytorch.training.checkpoint import Checkpoint
-    from mytorch.training.trainer import CHECKPOINT_NAME, NonFiniteLossError, TrainConfig, Trainer
+    from mytorch.training.runs import find_checkpoint
+    from mytorch.training.trainer import NonFiniteLossError, TrainConfig, Trainer
 
-    resume = None
-    if args.resume is not None:
-        path = Path(args.resume)
-        resume = Checkpoint.load(path / CHECKPOINT_NAME if path.is_dir() else path)
-    config = TrainConfig(
-        model=args.model,
-        dataset=args.dataset,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
-        seed=args.seed,
-        out=args.out,
-        data_root=args.data_root,
-        progress=not args.no_progress,
-    )
-    recipe = _recipe(args.dataset, args.optimizer)
-    config.epochs = (
-        args.epochs
-        if args.epochs is not None
-        else (resume.config["epochs"] if resume is not None else recipe["epochs"])
-    )
-    config.lr = args.lr if args.lr is not None else recipe["lr"]
-    try:
-        trainer = Trainer(config, resume=resume)
-        print(
-            f"training {trainer.config.model} on {trainer.config.dataset} "
-            f"({len(trainer.train_loader.dataset)} train / {len(trainer.test_loader.dataset)} test "
-            f"samples) for {trainer.config.epochs} epochs with {trainer.config.optimizer} "
-            f"(lr {trainer.config.lr}, {trainer.config.schedule} schedule) -> {trainer.out}"
+    given = {k: getattr(args, k) for k in TRAIN_SETTINGS if getattr(args, k) is not None}
+    progress = not args.no_progress
+    if args.resume is None:
+        defaults = TrainConfig()
+        recipe = _recipe(given.get("dataset", defaults.dataset),
+                         given.get("optimizer", defaults.optimizer))
+        resume = None
+        config = TrainConfig(**{**recipe, **given, "progress": progress})
+    else:  # the checkpoint's settings, where given ones must agree (the Trainer checks)
+        resume = Checkpoint.load(find_checkpoint(args.resume))
+        config = TrainConfig.from_dict(
+            {**resume.config, "out": None, **given, "progress": progress}
         )
-        history = trainer.fit()
+    trainer = Trainer(config, resume=resume)
+    print(_plan(trainer, resume))
+    try:
+        trainer.fit()
     except NonFiniteLossError as err:
-        print(err, file=sys.stderr)
-        return 1
-    except (FileNotFoundError, ImportError, ValueError) as err:
-        print(f"mytorch train: {err}", file=sys.stderr)
-        return 2
+        raise CLIError(str(err), status=1) from err
+    except KeyboardInterrupt:  # a second Ctrl-C
+        hint = "" if trainer.last_checkpoint is None else (
+            f"; resume with: mytorch train --resume {trainer.last_checkpoint}"
+        )
+        raise CLIError(f"interrupted: {trainer.kept_note()}{hint}", status=130) from None
     if trainer.epoch < trainer.config.epochs:  # stopped early by Ctrl-C
         print(f"resume with: mytorch train --resume {trainer.checkpoint_path}")
         return 130
@@ -116,9 +109,35 @@ def run_train(args: argparse.Namespace) -> int:
         f"checkpoint {trainer.checkpoint_path}, metrics {trainer.out / 'metrics.csv'}, "
         + (note or f"curves {trainer.out / 'curves.png'}")
     )
-    if history:
-        print(f"test accuracy: {100 * history[-1]['test_acc']:.2f}%")
+    if trainer.history:
+        print(f"test accuracy: {100 * trainer.history[-1]['test_acc']:.2f}%")
     return 0
+
+
+def _plan(trainer: Any, resume: Any) -> str:
+    """What the run will do, where it starts from and where it writes, as printed at the start."""
+    config = trainer.config
+    lr = trainer.optimizer.param_groups[0]["lr"]
+    samples = f"{len(trainer.train_loader.dataset)} train / {len(trainer.test_loader.dataset)} test"
+    text = (
+        f"training {config.model} on {config.dataset} ({samples} samples) for {config.epochs} "
+        f"epochs with {config.optimizer} (lr {config.lr}, {config.schedule} schedule) "
+        f"-> {trainer.out}"
+    )
+    if resume is None:
+        return text
+    text = (
+        f"resuming {resume.path} at epoch {trainer.epoch + 1}, batch {trainer.batches_done + 1} "
+        f"(lr now {lr:.6g}): {text}"
+    )
+    if config.epochs != resume.config["epochs"]:
+        text += f"\n--epochs {config.epochs} extends the run (it had {resume.config['epochs']})"
+        if trainer.replanned_from is not None:
+            text += (
+                f": the {config.schedule} schedule is re-planned as if the run had started with "
+                f"{config.epochs} epochs"
+            )
+    return text
 
 
 def _recipe(dataset: str, optimizer: str) -> dict[str, Any]:
@@ -136,18 +155,19 @@ def add_eval(subparsers: Any) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from mytorch import datasets, models
     from mytorch.training.checkpoint import Checkpoint
-    from mytorch.training.trainer import CHECKPOINT_NAME, dataset_arrays, evaluate
+    from mytorch.training.runs import find_checkpoint
+    from mytorch.training.trainer import dataset_arrays, evaluate
     from mytorch.utils.data import DataLoader, TensorDataset
 
-    path = Path(args.checkpoint)
-    ckpt = Checkpoint.load(path / CHECKPOINT_NAME if path.is_dir() else path)
+    ckpt = Checkpoint.load(find_checkpoint(args.checkpoint))
     config = ckpt.config
     model = models.get_model(config["model"])
-    model.load_state_dict(ckpt.model)
+    try:
+        model.load_state_dict(ckpt.model)
+    except RuntimeError as err:  # names every missing, unexpected and mismatched weight
+        raise CLIError(f"{ckpt.path} does not hold {config['model']}'s weights: {err}") from err
     root = args.data_root or config.get("data_root")
     dataset_class: Any = datasets.get_dataset(config["dataset"])
     x, y = dataset_arrays(dataset_class(root=root, train=False))
@@ -221,9 +241,24 @@ COMMANDS: list[Callable[[Any], None]] = [
 ]
 
 
+class CLIError(Exception):
+    """A failure a command reports as one line on stderr, exiting with ``status``."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, reporting a usage mistake as one line: ``prog: error: message``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mytorch",
         description="mytorch: a readable deep-learning library on NumPy alone.",
     )
@@ -237,6 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success).
 
+    Every failure ends here as one line on stderr, ``mytorch COMMAND: error: ...``, and a
+    nonzero status: 2 for a usage mistake or a bad file or value (``CLIError``,
+    ``ValueError``), 1 for what the machine refused (``OSError``: missing files, a
+    read-only or full disk; ``ImportError``: a missing optional package) and for a run
+    that diverged, 130 for Ctrl-C. Anything else is a bug in mytorch: still one line,
+    exit 70, and ``MYTORCH_DEBUG=1`` shows its traceback (as it does for every failure).
+
     Args:
         argv: the arguments after the program name (default: ``sys.argv[1:]``).
     """
@@ -246,7 +288,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:  # no subcommand given: say what there is
         parser.print_help()
         return 0
-    return int(handler(args))
+    try:
+        return int(handler(args))
+    except (Exception, KeyboardInterrupt) as err:
+        if os.environ.get("MYTORCH_DEBUG"):
+            raise
+        message, status = _failure(err)
+        message = " ".join(message.split())  # one line, whatever the message holds
+        message = message.removeprefix(f"{args.command}: ")  # "train: ..." after "mytorch train"
+        print(f"mytorch {args.command}: error: {message}", file=sys.stderr)
+        return status
+
+
+def _failure(err: BaseException) -> tuple[str, int]:
+    """The one-line message and exit status of a failed command."""
+    if isinstance(err, CLIError):
+        return str(err), err.status
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted", 130
+    if isinstance(err, OSError):
+        reason = err.strerror or str(err)
+        return (f"{reason}: '{err.filename}'" if err.filename else reason), 1
+    if isinstance(err, ImportError):
+        return str(err), 1
+    if isinstance(err, ValueError):
+        return str(err), 2
+    return (
+        f"internal error (a bug in mytorch, please report it): {type(err).__name__}: {err} "
+        "(run with MYTORCH_DEBUG=1 to see the traceback)",
+        70,
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import tempfile
 from pathlib import Path
 
 from mytorch.serialization import atomic_write
@@ -48,7 +49,22 @@ def plot_curves(path: str | os.PathLike[str], history: list[dict[str, float]]) -
     return None
 
 
-def ensure_dir(path: str | os.PathLike[str]) -> Path:
+def writable_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the folder ``path`` if needed and check that a file can be written in it.
+
+    Checked by writing (and removing) a file rather than with ``os.access``, which answers
+    yes to root on a read-only folder and knows nothing of read-only or full file systems.
+
+    Raises:
+        OSError: the path is a file or lies under one, or the folder is not writable;
+            the message names the path.
+    """
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        reason = "it is a file" if folder.exists() and not folder.is_dir() else err.strerror
+        raise OSError(err.errno, f"cannot write into the folder '{folder}': {reason}") from err
     return folder

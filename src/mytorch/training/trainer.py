@@ -6,8 +6,10 @@ can be resumed from its checkpoint and continues exactly as if it had never
 stopped: same batches, same dropout masks, same weights.
 
 Stopping: Ctrl-C (or ``request_stop()``) finishes the current batch, saves a
-checkpoint and ends the run; a loss that becomes NaN or infinite stops the
-run with ``NonFiniteLossError`` and leaves the last good checkpoint untouched.
+checkpoint and ends the run; a second Ctrl-C stops at once (``KeyboardInterrupt``),
+but never in the middle of writing a file. A train or test loss that becomes NaN or
+infinite stops the run with ``NonFiniteLossError`` and leaves the last good
+checkpoint untouched (every end-of-epoch checkpoint evaluates finite).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import math
 import signal
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,11 @@ import numpy as np
 import mytorch
 from mytorch import nn, optim
 from mytorch.autograd.tensor import Tensor
-from mytorch.training.checkpoint import Checkpoint
+from mytorch.training.checkpoint import RUNNING_SUMS, Checkpoint
 from mytorch.training.progress import progress
-from mytorch.training.report import ensure_dir, plot_curves, write_metrics
+from mytorch.training.report import plot_curves, writable_dir, write_metrics
+from mytorch.training.runs import CHECKPOINT_NAME, new_run_dir, real_folder
 from mytorch.utils.data import DataLoader, TensorDataset
-
-CHECKPOINT_NAME = "checkpoint.npz"
 
 
 class NonFiniteLossError(RuntimeError):
@@ -50,9 +51,31 @@ class TrainConfig:
     weight_decay: float = 0.0
     schedule: str = "cosine"
     seed: int = 0
-    out: str = "runs/latest"
+    out: str | None = None  # None: a new folder runs/<model>-<dataset>-<time> (see runs.py)
     data_root: str | None = None
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        positive_int, non_negative_int = "a positive integer", "a non-negative integer"
+        checks = (  # option, value, whether it is valid, what it should be
+            ("epochs", self.epochs, _is_int(self.epochs) and self.epochs >= 1, positive_int),
+            ("batch-size", self.batch_size, _is_int(self.batch_size) and self.batch_size >= 1,
+             positive_int),
+            ("seed", self.seed, _is_int(self.seed) and self.seed >= 0, non_negative_int),
+            ("lr", self.lr, _is_number(self.lr) and 0 < self.lr < math.inf, "a positive number"),
+            ("momentum", self.momentum,
+             _is_number(self.momentum) and 0 <= self.momentum < math.inf, "a non-negative number"),
+            ("weight-decay", self.weight_decay,
+             _is_number(self.weight_decay) and 0 <= self.weight_decay < math.inf,
+             "a non-negative number"),
+            ("optimizer", self.optimizer, self.optimizer in OPTIMIZERS,
+             f"one of {', '.join(OPTIMIZERS)}"),
+            ("schedule", self.schedule, self.schedule in SCHEDULES,
+             f"one of {', '.join(SCHEDULES)}"),
+        )
+        for option, value, valid, wanted in checks:
+            if not valid:
+                raise ValueError(f"train: --{option} must be {wanted}, got {value!r}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -60,8 +83,20 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 SCHEDULES = ("none", "step", "exponential", "cosine", "onecycle", "plateau")
+# schedules planned over the run's length: extending a run re-plans them
+PLANNED_SCHEDULES = ("step", "cosine", "onecycle")
+# what a resumed run may change; every other setting must stay the checkpoint's
+CHANGEABLE_ON_RESUME = ("epochs", "out", "data_root", "progress")
 
 
 def build_optimizer(config: TrainConfig, params: Any) -> optim.Optimizer:
@@ -127,26 +162,30 @@ class Trainer:
 
     Args:
         config: the run's settings.
-        resume: a checkpoint to continue from (its config wins over ``config``'s,
-            except ``epochs``, ``out`` and ``progress``, which may be changed to extend a run).
+        resume: a checkpoint to continue from. ``config`` must agree with the checkpoint's
+            settings except in ``CHANGEABLE_ON_RESUME`` (``model`` None: the checkpoint's;
+            ``out`` None: the checkpoint's folder; ``data_root`` None: the checkpoint's).
+            Giving more ``epochs`` extends the run, re-planning an epoch-planned schedule
+            (step, cosine, one-cycle) as if the run had started with that many epochs.
+
+    Raises:
+        ValueError: a setting is out of range, contradicts the checkpoint, or the
+            checkpoint does not fit its model.
     """
 
     def __init__(self, config: TrainConfig, resume: Checkpoint | None = None) -> None:
         from mytorch import datasets, models
 
+        if config.model is None and resume is None:
+            config = replace(config, model=models.default_model_for(config.dataset))
+        self.replanned_from: int | None = None  # the old epoch count, when extending re-planned
         if resume is not None:
-            saved = TrainConfig.from_dict(resume.config)
-            config = TrainConfig(
-                **{
-                    **asdict(saved),
-                    "epochs": config.epochs,
-                    "out": config.out,
-                    "progress": config.progress,
-                }
-            )
+            config = _resumed_config(config, resume)
+            saved_epochs = resume.config["epochs"]
+            if config.epochs != saved_epochs and config.schedule in PLANNED_SCHEDULES:
+                self.replanned_from = saved_epochs
         self.config = config
-        if config.model is None:
-            config.model = models.default_model_for(config.dataset)
+        assert config.model is not None
         mytorch.manual_seed(config.seed)
         self.model = models.get_model(config.model)
         dataset_class: Any = datasets.get_dataset(config.dataset)  # Name(root, train) -> dataset
@@ -165,17 +204,29 @@ class Trainer:
         self.loss_fn = nn.CrossEntropyLoss()
         self.optimizer = build_optimizer(config, self.model.parameters())
         self.scheduler = build_scheduler(config, self.optimizer, len(self.train_loader))
-        self.out = ensure_dir(config.out)
+        self.out = writable_dir(
+            config.out if config.out is not None else new_run_dir(config.model, config.dataset)
+        )
+        config.out = str(self.out)
         self.history: list[dict[str, float]] = []
         self.epoch, self.batches_done = 0, 0
+        self.running = dict.fromkeys(RUNNING_SUMS, 0.0)  # sums over the epoch's batches so far
         self.epoch_rng = dict(self.shuffle_rng.bit_generator.state)
-        self._stop_requested = False
+        # the newest checkpoint on disk from this run (None: nothing saved yet)
+        self.last_checkpoint: Path | None = None
+        self._stop_requested = self._saving = self._quit_after_saving = False
         if resume is not None:
             self._restore(resume)
 
     @property
     def checkpoint_path(self) -> Path:
         return self.out / CHECKPOINT_NAME
+
+    def kept_note(self) -> str:
+        """What a user still has when the run ends early: the last checkpoint, or nothing."""
+        if self.last_checkpoint is None:
+            return "no checkpoint was kept (none had been saved yet)"
+        return f"the last good checkpoint is kept at {self.last_checkpoint}"
 
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self, rng_state: dict[str, Any]) -> Checkpoint:
@@ -186,31 +237,82 @@ class Trainer:
             scheduler=None if self.scheduler is None else self.scheduler.state_dict(),
             epoch=self.epoch,
             batches_done=self.batches_done,
+            running=dict(self.running),
             epoch_rng=self.epoch_rng,
             rng=rng_state,
             history=self.history,
         )
 
     def _restore(self, ckpt: Checkpoint) -> None:
-        self.model.load_state_dict(ckpt.model)
-        self.optimizer.load_state_dict(ckpt.optimizer)
-        if self.scheduler is not None and ckpt.scheduler is not None:
-            self.scheduler.load_state_dict(ckpt.scheduler)
+        try:
+            self.model.load_state_dict(ckpt.model)
+            self.optimizer.load_state_dict(ckpt.optimizer)
+            if self.replanned_from is not None:
+                self.scheduler = self._replanned_scheduler(ckpt.epoch, ckpt.batches_done)
+            elif self.scheduler is not None:
+                if ckpt.scheduler is None:
+                    raise ValueError("it holds no schedule state")
+                self.scheduler.load_state_dict(ckpt.scheduler)
+            self.shuffle_rng.bit_generator.state = ckpt.epoch_rng  # checks it: replayed per epoch
+            mytorch.set_rng_state(ckpt.rng)
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(
+                f"train: the checkpoint {ckpt.path or ''} does not fit {self.config.model} "
+                f"with {self.config.optimizer}: {err}"
+            ) from err
         self.epoch, self.batches_done = ckpt.epoch, ckpt.batches_done
+        self.running = dict(ckpt.running)
         self.epoch_rng, self.history = ckpt.epoch_rng, list(ckpt.history)
-        mytorch.set_rng_state(ckpt.rng)
+        self.last_checkpoint = ckpt.path
+
+    def _replanned_scheduler(self, epoch: int, batches_done: int) -> Any:
+        """A fresh schedule over ``config.epochs``, advanced to where the run stands.
+
+        The rates are those the run would have had, had it been started with the new
+        epoch count (the old plan would, e.g., continue a finished cosine run near lr 0).
+        """
+        for group in self.optimizer.param_groups:  # the rates the new plan starts from
+            group["lr"] = self.config.lr
+            group.pop("initial_lr", None)
+        scheduler = build_scheduler(self.config, self.optimizer, len(self.train_loader))
+        per_batch = isinstance(scheduler, optim.lr_scheduler.OneCycleLR)
+        steps_taken = epoch * len(self.train_loader) + batches_done if per_batch else epoch
+        for _ in range(steps_taken):
+            scheduler.step()
+        return scheduler
 
     def request_stop(self) -> None:
         """Finish the current batch, save a checkpoint, and end the run (what Ctrl-C does)."""
         self._stop_requested = True
 
     def _on_interrupt(self, signum: int, frame: Any) -> None:
-        if self._stop_requested:  # a second Ctrl-C: stop now, without waiting for the batch
+        if not self._stop_requested:
+            print(
+                "\ninterrupt: finishing this batch and saving a checkpoint "
+                "(Ctrl-C again to quit now)"
+            )
+            self.request_stop()
+        elif self._saving:  # a second Ctrl-C while writing: quit once the files are whole
+            self._quit_after_saving = True
+        else:  # a second Ctrl-C: stop now, without waiting for the batch
             raise KeyboardInterrupt
-        print(
-            "\ninterrupt: finishing this batch and saving a checkpoint (Ctrl-C again to quit now)"
-        )
-        self.request_stop()
+
+    def _save(self) -> None:
+        """Write the checkpoint and the metrics; a second Ctrl-C meanwhile waits for the end."""
+        self._saving = True
+        try:
+            self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
+            self.last_checkpoint = self.checkpoint_path
+            write_metrics(self.out / "metrics.csv", self.history)
+        except OSError as err:
+            raise OSError(
+                err.errno,
+                f"train: could not save to {self.out} ({err.strerror or err}); {self.kept_note()}",
+            ) from err
+        finally:
+            self._saving = False
+        if self._quit_after_saving:
+            raise KeyboardInterrupt
 
     # -- the loop -------------------------------------------------------------------------------
     def fit(self) -> list[dict[str, float]]:
@@ -236,7 +338,8 @@ class Trainer:
         for _ in range(self.batches_done):
             next(batches)
         self.model.train()
-        total_loss = total_correct = seen = 0.0
+        sums = self.running  # continued from the checkpoint when resuming mid-epoch
+        start -= sums["seconds"]
         bar = progress(
             batches,
             total=len(self.train_loader),
@@ -251,8 +354,7 @@ class Trainer:
             if not math.isfinite(value):
                 raise NonFiniteLossError(
                     f"train: the loss became {value} at epoch {self.epoch + 1}, batch "
-                    f"{self.batches_done + 1}; stopping. The last good checkpoint is kept at "
-                    f"{self.checkpoint_path} (try a lower --lr)"
+                    f"{self.batches_done + 1}; stopping: {self.kept_note()} (try a lower --lr)"
                 )
             self.optimizer.zero_grad()
             loss.backward()
@@ -260,18 +362,24 @@ class Trainer:
             if isinstance(self.scheduler, optim.lr_scheduler.OneCycleLR):
                 self.scheduler.step()
             self.batches_done += 1
-            total_loss += value * len(y)
-            total_correct += float((logits.argmax(1) == y).sum().item())
-            seen += len(y)
-            bar.set_postfix_str(f"loss {total_loss / seen:.4f}")
+            sums["loss"] += value * len(y)
+            sums["correct"] += float((logits.argmax(1) == y).sum().item())
+            sums["seen"] += len(y)
+            bar.set_postfix_str(f"loss {sums['loss'] / sums['seen']:.4f}")
             if self._stop_requested:
-                self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
+                sums["seconds"] = time.perf_counter() - start
+                self._save()
                 print(
                     f"stopped at epoch {self.epoch + 1}, batch {self.batches_done}: "
                     f"checkpoint saved to {self.checkpoint_path}"
                 )
                 return
         test_loss, test_acc = self.evaluate()
+        if not math.isfinite(test_loss):
+            raise NonFiniteLossError(
+                f"train: the test loss became {test_loss} after epoch {self.epoch + 1}; "
+                f"stopping: {self.kept_note()} (try a lower --lr)"
+            )
         lr = self.optimizer.param_groups[0]["lr"]
         if isinstance(self.scheduler, optim.lr_scheduler.ReduceLROnPlateau):
             self.scheduler.step(test_loss)
@@ -282,8 +390,8 @@ class Trainer:
         # metrics of the epoch, with the running train figures (as most training scripts report)
         row = {
             "epoch": self.epoch + 1,
-            "train_loss": total_loss / max(seen, 1),
-            "train_acc": total_correct / max(seen, 1),
+            "train_loss": sums["loss"] / max(sums["seen"], 1),
+            "train_acc": sums["correct"] / max(sums["seen"], 1),
             "test_loss": test_loss,
             "test_acc": test_acc,
             "lr": lr,
@@ -291,9 +399,9 @@ class Trainer:
         }
         self.history.append(row)
         self.epoch, self.batches_done = self.epoch + 1, 0
+        self.running = dict.fromkeys(RUNNING_SUMS, 0.0)
         self.epoch_rng = dict(self.shuffle_rng.bit_generator.state)
-        self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
-        write_metrics(self.out / "metrics.csv", self.history)
+        self._save()
         print(
             f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:.4f} "
             f"acc {100 * row['train_acc']:.2f}%  test loss {test_loss:.4f} "
@@ -306,6 +414,45 @@ class Trainer:
 
     def plot(self) -> str | None:
         return plot_curves(self.out / "curves.png", self.history)
+
+
+def _resumed_config(config: TrainConfig, ckpt: Checkpoint) -> TrainConfig:
+    """``config`` checked against the checkpoint's settings, its gaps filled from them.
+
+    Raises:
+        ValueError: a setting outside ``CHANGEABLE_ON_RESUME`` differs from the checkpoint's
+            (naming both values), or ``epochs`` leaves nothing to train.
+    """
+    saved = TrainConfig.from_dict(ckpt.config)
+    where = ckpt.path or "the checkpoint"
+    config = replace(
+        config,
+        model=config.model if config.model is not None else saved.model,
+        data_root=config.data_root if config.data_root is not None else saved.data_root,
+        out=config.out if config.out is not None else str(
+            real_folder(ckpt.path.parent) if ckpt.path is not None else saved.out
+        ),
+    )
+    changed = [
+        f"--{f.name.replace('_', '-')} {getattr(config, f.name)} "
+        f"(the run has {getattr(saved, f.name)})"
+        for f in fields(TrainConfig)
+        if f.name not in CHANGEABLE_ON_RESUME and getattr(config, f.name) != getattr(saved, f.name)
+    ]
+    if changed:
+        raise ValueError(
+            f"train: cannot resume {where} with {', '.join(changed)}: a resumed run keeps its "
+            "settings (only --epochs, --out and --data-root may change); start a new run instead"
+        )
+    if config.epochs <= ckpt.epoch:
+        raise ValueError(
+            f"train: {where} has finished its {ckpt.epoch} epochs; give --epochs N with "
+            f"N > {ckpt.epoch} to train on"
+            if config.epochs == saved.epochs
+            else f"train: --epochs {config.epochs}, but {where} has already trained "
+            f"{ckpt.epoch} epochs; give N > {ckpt.epoch}"
+        )
+    return config
 
 
 def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
