@@ -39,6 +39,26 @@ def test_unknown_command_is_an_error(capsys: pytest.CaptureFixture[str]) -> None
     assert "invalid choice" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["no-such-command"], ["train", "--epochs", "many"],
+                                  ["train", "--optimizer", "nope"], ["eval"]])
+def test_a_usage_mistake_is_one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """argparse's "prog: error: message" line, without the usage lines (train's takes five)."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and ": error: " in err and "--help" in err, err
+
+
+def test_summary_of_an_unknown_model_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["summary", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "mytorch summary: error: unknown model 'nosuch'; available: "
+        f"{', '.join(mytorch.models.MODELS)}\n"
+    )
+
+
 def test_a_registered_subcommand_is_dispatched(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
@@ -52,7 +72,16 @@ def test_a_registered_subcommand_is_dispatched(monkeypatch: pytest.MonkeyPatch) 
     assert calls == ["hi"]
 
 
-def test_module_entry_point_runs() -> None:
-    done = subprocess.run([sys.executable, "-m", "mytorch.cli", "--version"],
+@pytest.mark.parametrize("module", ["mytorch.cli", "mytorch"])
+def test_module_entry_point_runs(module: str) -> None:
+    done = subprocess.run([sys.executable, "-m", module, "--version"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == f"mytorch {mytorch.__version__}"
+
+
+def test_the_command_reports_a_mistake_in_one_line_without_a_traceback() -> None:
+    done = subprocess.run([sys.executable, "-m", "mytorch", "summary", "nosuch"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("mytorch summary: error: unknown model 'nosuch'")
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr

@@ -57,7 +57,9 @@ class Checkpoint:
         try:
             raw = load(path)
         except (ValueError, pickle.UnpicklingError) as err:  # corrupt, or not a mytorch file
-            raise ValueError(f"load checkpoint: '{path}' is not a readable checkpoint: {err}") from err
+            raise ValueError(
+                f"load checkpoint: '{path}' is not a readable checkpoint: {err}"
+            ) from err
         missing = [k for k in _saved_fields() if not isinstance(raw, dict) or k not in raw]
         if missing:
             raise ValueError(f"load checkpoint: '{path}' is not a mytorch training checkpoint "

@@ -176,6 +176,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, resume: Checkpoint | None = None) -> None:
         from mytorch import datasets, models
 
+        dataset_class: Any = datasets.get_dataset(config.dataset)  # Name(root, train) -> dataset
         if config.model is None and resume is None:
             config = replace(config, model=models.default_model_for(config.dataset))
         self.replanned_from: int | None = None  # the old epoch count, when extending re-planned
@@ -188,7 +189,6 @@ class Trainer:
         assert config.model is not None
         mytorch.manual_seed(config.seed)
         self.model = models.get_model(config.model)
-        dataset_class: Any = datasets.get_dataset(config.dataset)  # Name(root, train) -> dataset
         train_x, train_y = dataset_arrays(dataset_class(root=config.data_root, train=True))
         test_x, test_y = dataset_arrays(dataset_class(root=config.data_root, train=False))
         self.shuffle_rng = np.random.default_rng(config.seed)
