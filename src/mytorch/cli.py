@@ -20,9 +20,13 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import mytorch
+
+if TYPE_CHECKING:  # the handlers import these lazily, so that `mytorch --help` stays instant
+    from mytorch.training.checkpoint import Checkpoint
+    from mytorch.training.trainer import Trainer
 
 
 def add_train(subparsers: Any) -> None:
@@ -114,7 +118,7 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan(trainer: Any, resume: Any) -> str:
+def _plan(trainer: Trainer, resume: Checkpoint | None) -> str:
     """What the run will do, where it starts from and where it writes, as printed at the start."""
     config = trainer.config
     lr = trainer.optimizer.param_groups[0]["lr"]

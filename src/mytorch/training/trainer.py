@@ -257,7 +257,7 @@ class Trainer:
             mytorch.set_rng_state(ckpt.rng)
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             raise ValueError(
-                f"train: the checkpoint {ckpt.path or ''} does not fit {self.config.model} "
+                f"train: {ckpt.path or 'the checkpoint'} does not fit {self.config.model} "
                 f"with {self.config.optimizer}: {err}"
             ) from err
         self.epoch, self.batches_done = ckpt.epoch, ckpt.batches_done
