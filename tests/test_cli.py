@@ -40,7 +40,8 @@ def test_unknown_command_is_an_error(capsys: pytest.CaptureFixture[str]) -> None
 
 
 @pytest.mark.parametrize("argv", [["no-such-command"], ["train", "--epochs", "many"],
-                                  ["train", "--optimizer", "nope"], ["eval"]])
+                                  ["train", "--optimizer", "nope"], ["eval"],
+                                  ["bench", "--repeat", "0"]])
 def test_a_usage_mistake_is_one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     """argparse's "prog: error: message" line, without the usage lines (train's takes five)."""
     with pytest.raises(SystemExit) as exit_info:

@@ -214,7 +214,7 @@ def add_datasets(subparsers: Any) -> None:
 def add_bench(subparsers: Any) -> None:
     p = subparsers.add_parser("bench", help="time mytorch against PyTorch (when installed)")
     p.add_argument(
-        "--repeat", type=int, default=5, help="timed repetitions per case (median shown)"
+        "--repeat", type=_positive_int, default=5, help="timed repetitions per case (median shown)"
     )
     p.add_argument("--only", default=None, help="run only cases whose name contains this text")
     p.set_defaults(
@@ -222,6 +222,17 @@ def add_bench(subparsers: Any) -> None:
             __import__("mytorch.bench").bench.run_suite(repeat=args.repeat, only=args.only)
         )
     )
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
 
 
 def _table(rows: dict[str, str]) -> str:
