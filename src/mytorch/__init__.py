@@ -49,6 +49,11 @@ from mytorch.serialization import load, save
 # isort: split
 from mytorch import nn, optim, viz  # noqa: E402  (after the core they build on)
 
+# isort: split
+# every public namespace reachable as an attribute, as `import torch` makes `torch.utils.data`;
+# each imports NumPy alone (their optional dependencies load when used)
+from mytorch import datasets, models, training, transforms, utils  # noqa: E402
+
 __version__ = "0.1.0"
 
 
