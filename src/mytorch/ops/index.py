@@ -34,10 +34,14 @@ Steps = tuple[Index, ...]  # indices applied one after another; all but the last
 
 # -- index normalization and messages -----------------------------------------------------
 def _index_part(op: str, item: Any) -> Any:
-    """One component of an index, with Tensors and lists turned into integer/bool arrays."""
+    """One component of an index, with Tensors and sequences turned into integer/bool arrays.
+
+    Any sequence counts as an index list, as in PyTorch: a list, a ``range``
+    (``x[range(n), target]``), a tuple nested inside the index.
+    """
     if isinstance(item, Tensor):
         item = item._data
-    elif isinstance(item, list):
+    elif isinstance(item, (list, tuple, range)):
         item = np.asarray(item)
         if item.size == 0:
             item = item.astype(np.intp)  # x[[]] selects nothing (np.asarray([]) is float)
