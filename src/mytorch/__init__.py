@@ -42,7 +42,7 @@ from mytorch.creation import (
 )
 from mytorch.device import cuda, device
 from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as functions)
-from mytorch.random import get_rng_state, manual_seed, seed, set_rng_state
+from mytorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
 
