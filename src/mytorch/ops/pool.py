@@ -253,7 +253,8 @@ def _avg_pool(op: str, nd: int, input: Tensor, kernel_size: Any, stride: Any, pa
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """1-D average pooling over (N, C, L) or (C, L) input (zero padding).
 
     Args:
@@ -265,6 +266,9 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
             reach past the padding, and its divisor counts only up to ``L + p``.
         count_include_pad: divide by the window length including padding (else
             by the number of input elements in the window).
+        divisor_override: divide every window sum by this instead (not 0). An
+            extension: PyTorch has it for ``avg_pool2d`` only; this equals
+            ``avg_pool2d`` over a height-1 window.
 
     Shape:
         (N, C, L) -> (N, C, OL) with ``OL = floor((L + 2p - k) / s) + 1``.
@@ -274,7 +278,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     tensor([[[2., 1.]]])
     """
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, None)
+                     count_include_pad, divisor_override)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

@@ -99,18 +99,20 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
 class _AvgPoolNd(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool1d(_AvgPoolNd):
-    """The mean over sliding windows.
+    """The mean over sliding windows (or the sum divided by ``divisor_override``).
 
     Shape:
         - Input: ``(N, C, L)`` or ``(C, L)``
@@ -118,14 +120,15 @@ class AvgPool1d(_AvgPoolNd):
     """
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         # PyTorch keeps AvgPool1d's options as 1-tuples (and shows them so in repr)
         super().__init__(_single(kernel_size), _single(kernel_size if stride is None else stride),
-                         _single(padding), ceil_mode, count_include_pad)
+                         _single(padding), ceil_mode, count_include_pad, divisor_override)
 
     def forward(self, input: Tensor) -> Tensor:
         return pool.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                               self.count_include_pad)
+                               self.count_include_pad, self.divisor_override)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -139,8 +142,8 @@ class AvgPool2d(_AvgPoolNd):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
-        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
-        self.divisor_override = divisor_override
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override)
 
     def forward(self, input: Tensor) -> Tensor:
         return pool.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
