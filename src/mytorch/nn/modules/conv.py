@@ -16,7 +16,7 @@ from mytorch.autograd.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
-from mytorch.ops.conv import PADDING_MODES, conv_nd, conv_transpose_nd
+from mytorch.ops.conv import PADDING_MODES, check_conv_args, conv_nd, conv_transpose_nd
 
 
 def _tuple(value: Any, nd: int) -> tuple[int, ...]:
@@ -56,6 +56,7 @@ class _ConvNd(Module):
             )
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only 'zeros' padding_mode is supported")
+        check_conv_args(name, self.nd, kernel_size, stride, padding, dilation)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, self.nd)
         self.stride = _tuple(stride, self.nd)

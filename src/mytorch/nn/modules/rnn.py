@@ -30,6 +30,7 @@ import numpy as np
 
 from mytorch import creation
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
@@ -157,13 +158,13 @@ class RNNBase(Module):
                 f"(input of shape {input.shape})"
             )
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(
+            raise ShapeError(
                 f"{name}: input.size(-1) must be equal to input_size. Expected "
                 f"{self.input_size}, got {input.shape[-1]} (input of shape {input.shape})"
             )
         time_axis = 1 if self.batch_first and input.ndim == 3 else 0
         if input.shape[time_axis] == 0:
-            raise RuntimeError(
+            raise ShapeError(
                 f"{name}: Expected sequence length to be larger than 0 in RNN "
                 f"(input of shape {input.shape})"
             )
@@ -184,7 +185,7 @@ class RNNBase(Module):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             dims = ", ".join(f"{s.ndim}-D" for s in state)
             what = "hx and cx" if lstm else "hx"
-            raise RuntimeError(
+            raise ShapeError(
                 f"{name}: For {kind} input, {what} should also be {input.ndim}-D but got "
                 f"({dims}) tensor(s) (input of shape {input.shape})"
             )
@@ -193,7 +194,7 @@ class RNNBase(Module):
         for k, s in enumerate(state):
             if s.shape != expected:
                 which = f"hidden[{k}]" if lstm else "hidden"
-                raise RuntimeError(
+                raise ShapeError(
                     f"{name}: Expected {which} size {expected}, got {s.shape} "
                     f"(input of shape {input.shape})"
                 )
