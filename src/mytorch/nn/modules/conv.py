@@ -15,7 +15,7 @@ from mytorch import creation
 from mytorch.autograd.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
-from mytorch.nn.parameter import Parameter
+from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.conv import PADDING_MODES, check_conv_args, conv_nd, conv_transpose_nd
 
 
@@ -41,10 +41,12 @@ class _ConvNd(Module):
         bias: bool,
         padding_mode: str,
         output_padding: Any = 0,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
+        dtype = parameter_dtype(name, device, dtype)
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
@@ -129,6 +131,7 @@ class _Conv(_ConvNd):
             groups,
             bias,
             padding_mode,
+            device=device,
             dtype=dtype,
         )
 
@@ -221,6 +224,7 @@ class _ConvTranspose(_ConvNd):
             bias,
             padding_mode,
             output_padding,
+            device=device,
             dtype=dtype,
         )
 
