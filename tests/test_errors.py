@@ -41,6 +41,8 @@ CASES = [
      r"tensordot.*\(2, 3\).*\(4, 5\)"),
     ("linear", lambda lib: lib.nn.functional.linear(z(lib, 2, 3), z(lib, 4, 5)),
      r"linear.*\(2, 3\).*\(4, 5\)"),
+    ("linear_bias", lambda lib: lib.nn.functional.linear(z(lib, 2, 3), z(lib, 4, 3), z(lib, 5)),
+     r"linear.*\(5,\).*\(4, 3\)"),
     ("Linear", lambda lib: lib.nn.Linear(3, 4)(z(lib, 2, 5)), r"linear.*\(2, 5\).*\(4, 3\)"),
     ("Bilinear", lambda lib: lib.nn.Bilinear(3, 4, 5)(z(lib, 2, 3), z(lib, 2, 5)),
      r"bilinear.*\(2, 3\).*\(2, 5\).*\(5, 3, 4\)"),

@@ -67,6 +67,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
             "(expected input (*, in_features) and weight (out_features, in_features))"
         )
+    if bias is not None and bias.shape not in ((), (1,), weight.shape[:1]):
+        raise ShapeError(
+            f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape} "
+            f"(expected bias ({weight.shape[0]},))"
+        )
     out = matmul(input, weight.T)  # (*, in) @ (in, out) -> (*, out)
     return out if bias is None else out + bias
 
