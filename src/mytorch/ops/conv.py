@@ -176,9 +176,10 @@ def _check_positive(op: str, **values: tuple[int, ...]) -> None:
 
 
 def check_conv_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any,
-                    dilation: Any) -> None:
+                    dilation: Any, output_padding: Any = 0) -> None:
     """Reject the window a convolution's forward would reject: kernel_size, stride or
-    dilation below 1, negative padding, an unknown padding string, 'same' with a stride.
+    dilation below 1, negative padding, an unknown padding string, 'same' with a stride,
+    an output_padding (transposed) that is negative or not below the stride or dilation.
 
     The convolution layers call this when built, so that ``Conv2d(1, 1, kernel_size=0)``
     fails there and not at the first forward.
@@ -188,6 +189,20 @@ def check_conv_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: An
     d = _ntuple(op, "dilation", dilation, nd)
     _check_positive(op, kernel_size=k, stride=s, dilation=d)
     _conv_padding(op, padding, nd, s, d, k)
+    _check_output_padding(op, _ntuple(op, "output_padding", output_padding, nd), s, d)
+
+
+def _check_output_padding(op: str, output_padding: tuple[int, ...], stride: tuple[int, ...],
+                          dilation: tuple[int, ...]) -> None:
+    if min(output_padding) < 0:
+        raise ShapeError(
+            f"{op}: negative output_padding is not supported, got output_padding={output_padding}"
+        )
+    if any(o >= max(si, di) for o, si, di in zip(output_padding, stride, dilation)):
+        raise ShapeError(
+            f"{op}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
 
 
 def _check_tensors(op: str, **tensors: Any) -> None:
@@ -412,15 +427,9 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
     p = _ntuple(op, "padding", padding, nd)
     op_ = _ntuple(op, "output_padding", output_padding, nd)
     _check_positive(op, stride=s, dilation=d)
-    if min(p) < 0 or min(op_) < 0:
-        raise ShapeError(
-            f"{op}: negative padding is not supported, got padding={p}, output_padding={op_}"
-        )
-    if any(o >= max(si, di) for o, si, di in zip(op_, s, d)):
-        raise ShapeError(
-            f"{op}: output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={op_}, stride={s}, dilation={d}"
-        )
+    if min(p) < 0:
+        raise ShapeError(f"{op}: negative padding is not supported, got padding={p}")
+    _check_output_padding(op, op_, s, d)
     _check_groups(op, weight, groups)
     Cin, Cg, *ks = weight.shape
     kernel_size = tuple(ks)

@@ -58,7 +58,7 @@ class _ConvNd(Module):
             )
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only 'zeros' padding_mode is supported")
-        check_conv_args(name, self.nd, kernel_size, stride, padding, dilation)
+        check_conv_args(name, self.nd, kernel_size, stride, padding, dilation, output_padding)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, self.nd)
         self.stride = _tuple(stride, self.nd)
