@@ -36,6 +36,15 @@ def test_core_imports_no_optional_dependency() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_import_mytorch_loads_data_models_and_training_on_first_use() -> None:
+    code = ("import sys, mytorch; print(sorted(m for m in ('mytorch.models', 'mytorch.datasets', "
+            "'mytorch.training', 'mytorch.transforms', 'mytorch.utils') if m in sys.modules)); "
+            "print({'models', 'utils', 'datasets'} <= set(dir(mytorch)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True"]  # light: the core only, yet all listed
+
+
 def test_import_mytorch_reaches_every_public_submodule() -> None:
     # `import torch` makes torch.utils.data, torch.nn.functional, ... attributes; ported scripts
     # use them without importing the submodule, and the optional dependencies stay unloaded

@@ -9,6 +9,9 @@ tensor([ 2., -4.])
 """
 
 import builtins
+from importlib import import_module as _import_module
+from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING
 
 from mytorch import autograd, ops
 from mytorch.autograd import dtypes as _dtypes
@@ -50,12 +53,23 @@ from mytorch.serialization import load, save
 # isort: split
 from mytorch import nn, optim, viz  # noqa: E402  (after the core they build on)
 
-# isort: split
-# every public namespace reachable as an attribute, as `import torch` makes `torch.utils.data`;
-# each imports NumPy alone (their optional dependencies load when used)
-from mytorch import datasets, models, training, transforms, utils  # noqa: E402
-
 __version__ = "0.1.0"
+
+# The namespaces for data, models and training are attributes too, as `import torch` makes
+# `torch.utils.data` one, but load on first use: `import mytorch` stays as light as the core.
+_ON_FIRST_USE = ("datasets", "models", "training", "transforms", "utils")
+if TYPE_CHECKING:
+    from mytorch import datasets, models, training, transforms, utils  # noqa: F401
+
+
+def __getattr__(name: str) -> _ModuleType:
+    if name in _ON_FIRST_USE:
+        return _import_module(f"mytorch.{name}")  # binds it: later use is direct
+    raise AttributeError(f"module 'mytorch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ON_FIRST_USE})
 
 
 def get_default_dtype() -> _dtypes.np.dtype:
