@@ -34,3 +34,32 @@ def test_core_imports_no_optional_dependency() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_import_mytorch_loads_data_models_and_training_on_first_use() -> None:
+    code = ("import sys, mytorch; print(sorted(m for m in ('mytorch.models', 'mytorch.datasets', "
+            "'mytorch.training', 'mytorch.transforms', 'mytorch.utils') if m in sys.modules)); "
+            "print({'models', 'utils', 'datasets'} <= set(dir(mytorch)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True"]  # light: the core only, yet all listed
+
+
+def test_import_mytorch_reaches_every_public_submodule() -> None:
+    # `import torch` makes torch.utils.data, torch.nn.functional, ... attributes; ported scripts
+    # use them without importing the submodule, and the optional dependencies stay unloaded
+    code = (
+        "import sys, mytorch\n"
+        "reached = [\n"
+        "    mytorch.utils.data.DataLoader, mytorch.utils.data.TensorDataset,\n"
+        "    mytorch.utils.data.random_split, mytorch.models, mytorch.nn.functional.relu,\n"
+        "    mytorch.nn.init.kaiming_uniform_, mytorch.nn.utils.clip_grad_norm_,\n"
+        "    mytorch.optim.lr_scheduler.StepLR, mytorch.datasets, mytorch.transforms.Compose,\n"
+        "    mytorch.autograd.Function, mytorch.viz.to_dot, mytorch.training,\n"
+        "]\n"
+        "print(sorted(m for m in ('torch', 'matplotlib', 'sklearn', 'tqdm', 'scipy', 'mnist1d', "
+        "'mpi4py', 'onnx') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

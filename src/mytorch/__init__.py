@@ -9,6 +9,9 @@ tensor([ 2., -4.])
 """
 
 import builtins
+from importlib import import_module as _import_module
+from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING
 
 from mytorch import autograd, ops
 from mytorch.autograd import dtypes as _dtypes
@@ -41,8 +44,9 @@ from mytorch.creation import (
     zeros_like,
 )
 from mytorch.device import cuda, device
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as functions)
-from mytorch.random import get_rng_state, manual_seed, seed, set_rng_state
+from mytorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
 
@@ -50,6 +54,22 @@ from mytorch.serialization import load, save
 from mytorch import nn, optim, viz  # noqa: E402  (after the core they build on)
 
 __version__ = "0.1.0"
+
+# The namespaces for data, models and training are attributes too, as `import torch` makes
+# `torch.utils.data` one, but load on first use: `import mytorch` stays as light as the core.
+_ON_FIRST_USE = ("datasets", "models", "training", "transforms", "utils")
+if TYPE_CHECKING:
+    from mytorch import datasets, models, training, transforms, utils  # noqa: F401
+
+
+def __getattr__(name: str) -> _ModuleType:
+    if name in _ON_FIRST_USE:
+        return _import_module(f"mytorch.{name}")  # binds it: later use is direct
+    raise AttributeError(f"module 'mytorch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ON_FIRST_USE})
 
 
 def get_default_dtype() -> _dtypes.np.dtype:

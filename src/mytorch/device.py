@@ -30,11 +30,11 @@ class device:
         return f"device(type='{self.type}')"
 
 
-def check_device(name: Any) -> None:
-    """Raise unless ``name`` means the CPU."""
+def check_device(name: Any, op: str = "device") -> None:
+    """Raise unless ``name`` means the CPU; ``op`` names the caller in the message."""
     text = name.type if isinstance(name, device) else str(name)
     if text.split(":")[0] != "cpu":
-        raise RuntimeError(f"device: mytorch runs on the CPU only, got device {text!r}")
+        raise RuntimeError(f"{op}: mytorch runs on the CPU only, got device {text!r}")
 
 
 class cuda:

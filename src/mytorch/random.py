@@ -2,7 +2,10 @@
 
 Every random draw in the library (rand, randn, dropout, init, shuffling)
 comes from here, so ``manual_seed(n)`` makes a whole run repeatable, and the
-generator's state can be saved in a checkpoint and restored exactly.
+generator's state can be saved in a checkpoint and restored exactly. Until
+``manual_seed`` is called the generator is seeded from the operating
+system's entropy at import, as PyTorch's is: two unseeded runs draw
+different weights, and ``initial_seed()`` tells which seed a run used.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-_generator = np.random.default_rng(0)
+_initial_seed = secrets.randbits(64)  # fresh at every import, as PyTorch
+_generator = np.random.default_rng(_initial_seed)
 
 
 def generator() -> np.random.Generator:
@@ -22,16 +26,22 @@ def generator() -> np.random.Generator:
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the global generator; returns it, like PyTorch returns its Generator."""
-    global _generator
-    _generator = np.random.default_rng(int(seed))
+    global _generator, _initial_seed
+    _initial_seed = int(seed)
+    _generator = np.random.default_rng(_initial_seed)
     return _generator
 
 
 def seed() -> int:
     """Seed the generator from the operating system's entropy; returns the seed used."""
-    new_seed = secrets.randbits(63)
+    new_seed = secrets.randbits(64)
     manual_seed(new_seed)
     return new_seed
+
+
+def initial_seed() -> int:
+    """The seed the global generator last got (at import, from ``manual_seed`` or ``seed``)."""
+    return _initial_seed
 
 
 def get_rng_state() -> dict[str, Any]:

@@ -85,6 +85,20 @@ def test_layer_protocol_on_arrays(make, shape):
     np.testing.assert_array_equal(dLdA, x.grad.numpy())
 
 
+def test_avg_pool1d_divisor_override_is_avg_pool2d_over_a_height_1_window():
+    # PyTorch's AvgPool1d lacks divisor_override (SPEC: ours has it); its AvgPool2d has it
+    layer = nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True, divisor_override=5)
+    torch_layer = torch.nn.AvgPool2d((1, 3), (1, 2), (0, 1), ceil_mode=True, divisor_override=5)
+    x = np.random.default_rng(0).standard_normal((2, 3, 8))
+    mx, tx = mytorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    my, ty = layer(mx), torch_layer(tx.unsqueeze(-2)).squeeze(-2)
+    np.testing.assert_allclose(my.numpy(), ty.detach().numpy(), rtol=1e-12)
+    g = np.random.default_rng(1).standard_normal(ty.shape)
+    my.backward(mytorch.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
 def test_downsample_backward_returns_input_width():
     layer = nn.Downsample1d(3)
     A = np.arange(2 * 3 * 10, dtype=np.float64).reshape(2, 3, 10)

@@ -49,6 +49,13 @@ SPECS = [
     spec("bool_list", lambda a, lib: a[:, [True, False, False, True]], [((3, 4),), ((0, 4),)]),
     spec("bool_scalar", lambda a, lib: a[True], [((3, 4),), ((),)]),
     spec("negative_array", lambda a, lib: a[[-1, -3, -1]], [((3, 4),), ((3,),)]),
+    # any sequence of ints is an index list: range (the x[range(n), target] idiom), a tuple
+    # inside the index, a NumPy integer array
+    spec("range_and_target", lambda a, lib: a[range(len(a)), [1, 3, 1]], [((3, 4),), ((3, 4, 2),)]),
+    spec("range_alone", lambda a, lib: a[range(2, -1, -1)], [((3, 4),), ((3,),)]),
+    spec("empty_range", lambda a, lib: a[range(0)], [((3, 4),)]),
+    spec("tuple_in_index", lambda a, lib: a[(0, 2, 0), 1], [((3, 4),), ((3, 2, 2),)]),
+    spec("numpy_int_array", lambda a, lib: a[:, np.array([3, 0, 3])], [((3, 4),), ((0, 4),)]),
     # gathers: gather, index_select, sort, topk
     spec("gather_dim1", lambda a, lib: lib.gather(a, 1, index([[0, 0], [3, 1], [2, 2]])(lib)),
          [((3, 4),), ((4, 5),)]),
@@ -242,6 +249,22 @@ def test_setitem_writes_in_place_with_broadcasting_and_casting():
     ints = mytorch.zeros(3, dtype=mytorch.int64)
     ints[1] = 2.7  # cast to the tensor's dtype, as torch
     assert ints.tolist() == [0, 2, 0] and ints.dtype == np.int64
+
+
+def test_setitem_takes_any_sequence_of_ints_like_torch():
+    rng = np.random.default_rng(0)
+    w_np, v_np = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    results = []
+    for lib in (mytorch, torch):
+        w = lib.tensor(w_np, requires_grad=True)
+        v = lib.tensor(v_np, requires_grad=True)
+        h = w * 1
+        h[range(3), (1, 3, 0)] = v * 2  # a range and a tuple as index lists
+        h[np.array([2]), range(2)] = 0.0
+        (h * h).sum().backward()
+        results.append((h.detach().numpy(), w.grad.numpy(), v.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
 def test_masked_augmented_assignment():

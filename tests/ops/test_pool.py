@@ -67,6 +67,8 @@ AVG_1D = [
     dict(kernel_size=4, stride=3, padding=2, ceil_mode=True),
     dict(kernel_size=4, stride=3, padding=2, ceil_mode=True, count_include_pad=False),
     dict(kernel_size=3, stride=1),
+    dict(kernel_size=3, stride=2, padding=1, divisor_override=5),
+    dict(kernel_size=2, stride=1, ceil_mode=True, count_include_pad=False, divisor_override=-2),
 ]
 AVG_2D = [
     dict(kernel_size=2),
@@ -93,6 +95,16 @@ UNPOOL_2D = [
 ]
 
 
+def torch_avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                     count_include_pad=True, divisor_override=None):
+    """PyTorch's avg_pool1d lacks divisor_override; its avg_pool2d over a height-1 window has it."""
+    if divisor_override is None:
+        return F.avg_pool1d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    stride = kernel_size if stride is None else stride
+    return F.avg_pool2d(x.unsqueeze(-2), (1, kernel_size), (1, stride), (0, padding), ceil_mode,
+                        count_include_pad, divisor_override).squeeze(-2)
+
+
 def mt_unpool(nd):
     pool, unpool = (mytorch.max_pool1d, mytorch.max_unpool1d) if nd == 1 else \
         (mytorch.max_pool2d, mytorch.max_unpool2d)
@@ -115,7 +127,7 @@ def th_unpool(nd):
 MAX_SPECS = (pool_specs("max_pool1d", mytorch.max_pool1d, F.max_pool1d, MAX_1D, SHAPES_1D, distinct)
              + pool_specs("max_pool2d", mytorch.max_pool2d, F.max_pool2d, MAX_2D, SHAPES_2D,
                           distinct))
-AVG_SPECS = (pool_specs("avg_pool1d", mytorch.avg_pool1d, F.avg_pool1d, AVG_1D, SHAPES_1D)
+AVG_SPECS = (pool_specs("avg_pool1d", mytorch.avg_pool1d, torch_avg_pool1d, AVG_1D, SHAPES_1D)
              + pool_specs("avg_pool2d", mytorch.avg_pool2d, F.avg_pool2d, AVG_2D, SHAPES_2D))
 ADAPTIVE_AVG_SPECS = (
     pool_specs("adaptive_avg_pool1d", mytorch.adaptive_avg_pool1d, F.adaptive_avg_pool1d,
@@ -179,6 +191,7 @@ SECOND_ORDER = named(
     "avg_pool1d(kernel_size=4,stride=3,padding=2,ceil_mode=True,count_include_pad=False)",
     "avg_pool2d(kernel_size=3,stride=2,padding=1,count_include_pad=False)",
     "avg_pool2d(kernel_size=3,stride=2,padding=1,divisor_override=5)",
+    "avg_pool1d(kernel_size=3,stride=2,padding=1,divisor_override=5)",
     "adaptive_avg_pool1d(output_size=7)", "adaptive_avg_pool2d(output_size=(7, 5))",
     "max_pool1d(kernel_size=3,stride=1,padding=1,dilation=2)",
     "max_pool2d(kernel_size=3,stride=2,padding=1,ceil_mode=True)",

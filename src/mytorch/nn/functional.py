@@ -8,6 +8,7 @@ are compositions of ops.
 from __future__ import annotations
 
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import (
     elu,
     gelu,
@@ -62,9 +63,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         bias ``(out_features,)``, output ``(*, out_features)``.
     """
     if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
             "(expected input (*, in_features) and weight (out_features, in_features))"
+        )
+    if bias is not None and bias.shape not in ((), (1,), weight.shape[:1]):
+        raise ShapeError(
+            f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape} "
+            f"(expected bias ({weight.shape[0]},))"
         )
     out = matmul(input, weight.T)  # (*, in) @ (in, out) -> (*, out)
     return out if bias is None else out + bias
@@ -80,7 +86,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
     if (weight.ndim != 3 or input1.shape[-1] != weight.shape[1]
             or input2.shape[-1] != weight.shape[2]):
-        raise ValueError(
+        raise ShapeError(
             f"bilinear: inputs of shapes {input1.shape} and {input2.shape} do not match weight "
             f"of shape {weight.shape} (expected (*, in1), (*, in2) and (out, in1, in2))"
         )

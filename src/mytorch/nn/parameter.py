@@ -8,6 +8,7 @@ import numpy as np
 
 from mytorch.autograd import dtypes
 from mytorch.autograd.tensor import Tensor
+from mytorch.device import check_device
 
 
 class Parameter(Tensor):
@@ -33,3 +34,23 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def parameter_dtype(layer: str, device: Any, dtype: Any) -> np.dtype:
+    """The dtype of a layer's parameters and buffers, from its ``device=`` and ``dtype=``.
+
+    Every layer with parameters calls this first, so all of them honour the two
+    arguments alike: ``device`` must mean the CPU (None, ``'cpu'``,
+    ``mytorch.device('cpu')``), the only device mytorch computes on, else a
+    RuntimeError names the layer; ``dtype`` (default float32) must be floating
+    point, since parameters need gradients.
+
+    >>> parameter_dtype("Linear", "cpu", "float64")
+    dtype('float64')
+    """
+    if device is not None:
+        check_device(device, layer)
+    dt = dtypes.as_dtype(dtype or dtypes.DEFAULT_FLOAT)
+    if dt.kind != "f":
+        raise TypeError(f"{layer}: parameters need a floating point dtype, got dtype={dt}")
+    return dt

@@ -30,6 +30,7 @@ import numpy as np
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import conv as kernels
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.elementwise import arrays
 from mytorch.ops.shape import pad, reshape
 
@@ -161,7 +162,7 @@ def _ntuple(op: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
         return (int(value),) * nd
     values = tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(values) != nd or not all(isinstance(v, (int, np.integer)) for v in values):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected {name} to be a single integer value or a list of {nd} values to "
             f"match the convolution dimensions, but got {name}={value!r}"
         )
@@ -171,7 +172,37 @@ def _ntuple(op: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
 def _check_positive(op: str, **values: tuple[int, ...]) -> None:
     for name, value in values.items():
         if min(value, default=1) <= 0:
-            raise ValueError(f"{op}: non-positive {name} is not supported, got {name}={value}")
+            raise ShapeError(f"{op}: non-positive {name} is not supported, got {name}={value}")
+
+
+def check_conv_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any,
+                    dilation: Any, output_padding: Any = 0) -> None:
+    """Reject the window a convolution's forward would reject: kernel_size, stride or
+    dilation below 1, negative padding, an unknown padding string, 'same' with a stride,
+    an output_padding (transposed) that is negative or not below the stride or dilation.
+
+    The convolution layers call this when built, so that ``Conv2d(1, 1, kernel_size=0)``
+    fails there and not at the first forward.
+    """
+    k = _ntuple(op, "kernel_size", kernel_size, nd)
+    s = _ntuple(op, "stride", stride, nd)
+    d = _ntuple(op, "dilation", dilation, nd)
+    _check_positive(op, kernel_size=k, stride=s, dilation=d)
+    _conv_padding(op, padding, nd, s, d, k)
+    _check_output_padding(op, _ntuple(op, "output_padding", output_padding, nd), s, d)
+
+
+def _check_output_padding(op: str, output_padding: tuple[int, ...], stride: tuple[int, ...],
+                          dilation: tuple[int, ...]) -> None:
+    if min(output_padding) < 0:
+        raise ShapeError(
+            f"{op}: negative output_padding is not supported, got output_padding={output_padding}"
+        )
+    if any(o >= max(si, di) for o, si, di in zip(output_padding, stride, dilation)):
+        raise ShapeError(
+            f"{op}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
 
 
 def _check_tensors(op: str, **tensors: Any) -> None:
@@ -183,14 +214,14 @@ def _check_tensors(op: str, **tensors: Any) -> None:
 
 def _check_dims(op: str, nd: int, input: Tensor, weight: Tensor, transposed: bool) -> None:
     if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, "
             f"but got input of shape {input.shape}"
         )
     if weight.ndim != nd + 2:
         channels = "(in_channels, out_channels/groups" if transposed else \
             "(out_channels, in_channels/groups"
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a {nd + 2}D weight {channels}, *kernel_size), "
             f"but got weight of shape {weight.shape}"
         )
@@ -198,9 +229,9 @@ def _check_dims(op: str, nd: int, input: Tensor, weight: Tensor, transposed: boo
 
 def _check_groups(op: str, weight: Tensor, groups: Any) -> None:
     if not isinstance(groups, (int, np.integer)) or groups <= 0:
-        raise ValueError(f"{op}: non-positive groups is not supported, got groups={groups!r}")
+        raise ShapeError(f"{op}: non-positive groups is not supported, got groups={groups!r}")
     if weight.shape[0] == 0 or weight.shape[0] % groups:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
             f"dimension 0 (and non-empty), but got weight of shape {weight.shape}"
         )
@@ -210,7 +241,7 @@ def _check_bias(op: str, weight: Tensor, bias: Tensor | None, channels: int, tra
                 ) -> None:
     if bias is not None and bias.shape != (channels,):
         kind = "transposed " if transposed else ""
-        raise ValueError(
+        raise ShapeError(
             f"{op}: given {kind}weight of shape {weight.shape}, expected bias to be 1-dimensional "
             f"with {channels} elements, but got bias of shape {bias.shape}"
         )
@@ -224,11 +255,11 @@ def _conv_padding(op: str, padding: Any, nd: int, stride: tuple[int, ...],
         if padding == "valid":
             return ((0, 0),) * nd
         if padding != "same":
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
             )
         if any(s != 1 for s in stride):
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: padding='same' is not supported for strided convolutions "
                 f"(stride={stride})"
             )
@@ -236,7 +267,7 @@ def _conv_padding(op: str, padding: Any, nd: int, stride: tuple[int, ...],
         return tuple((t // 2, t - t // 2) for t in totals)  # PyTorch's split: left = total // 2
     pads = _ntuple(op, "padding", padding, nd)
     if min(pads) < 0:
-        raise ValueError(f"{op}: negative padding is not supported, got padding={pads}")
+        raise ShapeError(f"{op}: negative padding is not supported, got padding={pads}")
     return tuple((p, p) for p in pads)
 
 
@@ -245,7 +276,7 @@ def _check_window(op: str, input_shape: tuple[int, ...], spatial: Sequence[int],
     """The (dilated) kernel must fit in the padded input along every dim."""
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel_size))
     if any(n < s for n, s in zip(spatial, span)):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: calculated padded input size per channel ({' x '.join(map(str, spatial))}) "
             f"is smaller than the dilated kernel size ({' x '.join(map(str, span))}); kernel size "
             f"can't be greater than actual input size (input of shape {input_shape})"
@@ -281,10 +312,11 @@ def _conv(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, 
         )
     O, Cg, *ks = weight.shape
     kernel_size = tuple(ks)
+    _check_positive(op, kernel_size=kernel_size)  # an empty kernel would give zeros, silently
     pads = _conv_padding(op, padding, nd, s, d, kernel_size)
     channels = input.shape[-nd - 1]
     if channels != Cg * groups:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: given groups={groups}, weight of shape {weight.shape} expects input of shape "
             f"{input.shape} to have {Cg * groups} channels, but got {channels} channels instead"
         )
@@ -395,21 +427,16 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
     p = _ntuple(op, "padding", padding, nd)
     op_ = _ntuple(op, "output_padding", output_padding, nd)
     _check_positive(op, stride=s, dilation=d)
-    if min(p) < 0 or min(op_) < 0:
-        raise ValueError(
-            f"{op}: negative padding is not supported, got padding={p}, output_padding={op_}"
-        )
-    if any(o >= max(si, di) for o, si, di in zip(op_, s, d)):
-        raise ValueError(
-            f"{op}: output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={op_}, stride={s}, dilation={d}"
-        )
+    if min(p) < 0:
+        raise ShapeError(f"{op}: negative padding is not supported, got padding={p}")
+    _check_output_padding(op, op_, s, d)
     _check_groups(op, weight, groups)
     Cin, Cg, *ks = weight.shape
     kernel_size = tuple(ks)
+    _check_positive(op, kernel_size=kernel_size)
     channels = input.shape[-nd - 1]
     if channels != Cin:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: given transposed=1, weight of shape {weight.shape} expects input of shape "
             f"{input.shape} to have {Cin} channels, but got {channels} channels instead"
         )
@@ -419,7 +446,7 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
         for n, k, si, pi, di, oi in zip(input.shape[-nd:], kernel_size, s, p, d, op_)
     )
     if min(out_size) <= 0:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the calculated output size {out_size} is not positive (input of shape "
             f"{input.shape}, weight of shape {weight.shape}, stride={s}, padding={p}, "
             f"dilation={d}, output_padding={op_})"
@@ -497,15 +524,16 @@ def conv_transpose2d(
 
 
 # -- unfold / fold -----------------------------------------------------------------------
-def _block_args(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any
-                ) -> tuple[tuple[int, ...], ConvArgs]:
+def block_args(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any
+               ) -> tuple[tuple[int, ...], ConvArgs]:
+    """unfold's/fold's window, checked (the layers check it when built, too)."""
     k = _ntuple(op, "kernel_size", kernel_size, 2)
     d = _ntuple(op, "dilation", dilation, 2)
     p = _ntuple(op, "padding", padding, 2)
     s = _ntuple(op, "stride", stride, 2)
     _check_positive(op, kernel_size=k, dilation=d, stride=s)
     if min(p) < 0:
-        raise ValueError(f"{op}: negative padding is not supported, got padding={p}")
+        raise ShapeError(f"{op}: negative padding is not supported, got padding={p}")
     return k, ConvArgs(s, tuple((pi, pi) for pi in p), d, 1)
 
 
@@ -514,7 +542,7 @@ def _check_blocks(op: str, spatial: Sequence[int], k: tuple[int, ...], args: Con
     """The number of windows per dim, which must be at least one."""
     blocks = kernels.conv_output_shape(spatial, k, args.stride, args.padding, args.dilation)
     if min(blocks) < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: given input with spatial size {tuple(spatial)}, kernel_size={k}, "
             f"dilation={args.dilation}, padding={tuple(p for p, _ in args.padding)}, "
             f"stride={args.stride}, the calculated shape of the array of sliding blocks is "
@@ -544,11 +572,11 @@ def unfold(
     op = "unfold"
     _check_tensors(op, input=input)
     if input.ndim not in (3, 4):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 3D (unbatched) or 4D (batched) input, but got input of shape "
             f"{input.shape}"
         )
-    k, args = _block_args(op, kernel_size, dilation, padding, stride)
+    k, args = block_args(op, kernel_size, dilation, padding, stride)
     _check_blocks(op, input.shape[-2:], k, args)
     x, unbatched = _unbatch(input, 2)
     cols = Unfold.apply(x, k, args)
@@ -581,21 +609,21 @@ def fold(
     op = "fold"
     _check_tensors(op, input=input)
     if input.ndim not in (2, 3):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 2D (unbatched) or 3D (batched) input, but got input of shape "
             f"{input.shape}"
         )
     size = _ntuple(op, "output_size", output_size, 2)
-    k, args = _block_args(op, kernel_size, dilation, padding, stride)
+    k, args = block_args(op, kernel_size, dilation, padding, stride)
     blocks = _check_blocks(op, size, k, args)
     rows, length = input.shape[-2:]
     if rows % math.prod(k):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected size of input's dimension 1 to be divisible by the product of "
             f"kernel_size, but got input of shape {input.shape} and kernel_size={k}"
         )
     if length != math.prod(blocks):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: given output_size={size}, kernel_size={k}, dilation={args.dilation}, "
             f"padding={tuple(p for p, _ in args.padding)}, stride={args.stride}, expected size "
             f"of input's last dimension to match the calculated number of sliding blocks "

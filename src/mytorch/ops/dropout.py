@@ -16,6 +16,7 @@ import numpy as np
 
 from mytorch import random
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.index import setitem
 from mytorch.ops.reduce import require_float
 
@@ -97,7 +98,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p("dropout1d", p)
     x = require_float("dropout1d", input)
     if x.ndim not in (2, 3):
-        raise RuntimeError(
+        raise ShapeError(
             f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input of shape "
             f"{x.shape}. Note that dropout1d exists to provide channel-wise dropout on inputs "
             "with 1 spatial dimension, a channel dimension, and an optional batch dimension "
@@ -140,7 +141,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p("dropout2d", p)
     x = require_float("dropout2d", input)
     if x.ndim < 2:
-        raise RuntimeError(
+        raise ShapeError(
             f"dropout2d: Feature dropout requires at least 2 dimensions in the input, got "
             f"shape {x.shape}"
         )

@@ -15,6 +15,7 @@ import numpy as np
 from mytorch.autograd import dtypes
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "log1p", "sqrt", "sin", "cos",
@@ -51,8 +52,8 @@ def _common_float_dtype(data: list[Any]) -> np.dtype | None:
     return dtype
 
 
-def _broadcast_error(op: str, a: Any, b: Any) -> ValueError:
-    return ValueError(
+def _broadcast_error(op: str, a: Any, b: Any) -> ShapeError:
+    return ShapeError(
         f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together"
     )
 
@@ -393,7 +394,7 @@ class Where(Function):
         try:
             return np.where(condition, x, y)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"where: condition {condition.shape}, input {np.shape(x)} and other "
                 f"{np.shape(y)} cannot be broadcast together"
             ) from None

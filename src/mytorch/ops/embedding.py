@@ -17,6 +17,7 @@ import numpy as np
 
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 
 __all__ = ["embedding"]
 
@@ -134,7 +135,7 @@ def embedding(
             f"(indices of shape {indices.shape})"
         )
     if not isinstance(weight, Tensor) or weight.ndim != 2:
-        raise RuntimeError(
+        raise ShapeError(
             f"embedding: 'weight' must be 2-D (V, D), got shape {np.shape(weight)}"
         )
     V = weight.shape[0]

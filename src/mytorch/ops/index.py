@@ -22,6 +22,7 @@ import numpy as np
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.shape import reshape, wrap_dim
 
 __all__ = [
@@ -34,10 +35,14 @@ Steps = tuple[Index, ...]  # indices applied one after another; all but the last
 
 # -- index normalization and messages -----------------------------------------------------
 def _index_part(op: str, item: Any) -> Any:
-    """One component of an index, with Tensors and lists turned into integer/bool arrays."""
+    """One component of an index, with Tensors and sequences turned into integer/bool arrays.
+
+    Any sequence counts as an index list, as in PyTorch: a list, a ``range``
+    (``x[range(n), target]``), a tuple nested inside the index.
+    """
     if isinstance(item, Tensor):
         item = item._data
-    elif isinstance(item, list):
+    elif isinstance(item, (list, tuple, range)):
         item = np.asarray(item)
         if item.size == 0:
             item = item.astype(np.intp)  # x[[]] selects nothing (np.asarray([]) is float)
@@ -233,7 +238,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
                 f"setitem: the tensor of shape {x.shape} is a read-only view (made by expand "
                 "or broadcasting); clone() it before writing into it"
             ) from None
-        raise ValueError(
+        raise ShapeError(
             f"setitem: {error} (value of shape {np.shape(value)}, index {_describe(parts)}, "
             f"tensor shape {x.shape})"
         ) from None
@@ -273,7 +278,7 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     idx = _integer_index("gather", index)
     axis = wrap_dim("gather", dim, x.shape)
     if idx.ndim != x.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"gather: index of shape {idx.shape} must have as many dims as the input of "
             f"shape {x.shape}"
         )
@@ -281,7 +286,7 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
         return reshape(gather(reshape(x, (1,)), 0, idx.reshape(1)), ())
     for d, (m, n) in enumerate(zip(idx.shape, x.shape)):
         if d != axis and m > n:
-            raise ValueError(
+            raise ShapeError(
                 f"gather: index of shape {idx.shape} is larger than the input of shape {x.shape} "
                 f"in dimension {d}"
             )
@@ -359,7 +364,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     axis = wrap_dim("topk", dim, x.shape)
     n = x.shape[axis] if x.ndim else 1
     if not 0 <= k <= n:
-        raise ValueError(
+        raise ShapeError(
             f"topk: k={k} is out of range for dimension {axis} of size {n} (shape {x.shape})"
         )
     order = _sort_order(x, axis, descending=largest)
@@ -381,7 +386,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     labels = _integer_index("one_hot", tensor)
     if num_classes == -1:
         if labels.size == 0:
-            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor")
+            raise ShapeError("one_hot: cannot infer the number of classes from an empty tensor")
         num_classes = int(labels.max()) + 1
     if labels.size and labels.min() < 0:
         raise ValueError(f"one_hot: class values must be non-negative, got {labels.min()}")

@@ -26,6 +26,7 @@ import numpy as np
 
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.elementwise import arrays
 from mytorch.ops.shape import broadcast_to, reshape
 
@@ -90,19 +91,19 @@ def matmul(a: Any, b: Any) -> Tensor:
     """
     a, b = _as_tensor("matmul", a), _as_tensor("matmul", b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: both arguments need to be at least 1-D, got shapes {a.shape} and {b.shape}"
         )
     inner_a, inner_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
     if inner_a != inner_b:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
             f"({inner_a} != {inner_b})"
         )
     try:
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} and {b.shape}: batch dimensions {a.shape[:-2]} and "
             f"{b.shape[:-2]} cannot be broadcast together"
         ) from None
@@ -124,7 +125,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product of two matrices: (m, k) @ (k, n) -> (m, n); no broadcasting."""
     a, b = _as_tensor("mm", a), _as_tensor("mm", b)
     if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
     return matmul(a, b)
 
 
@@ -132,9 +133,9 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched matrix product: (B, m, k) @ (B, k, n) -> (B, m, n); no broadcasting."""
     a, b = _as_tensor("bmm", a), _as_tensor("bmm", b)
     if a.ndim != 3 or b.ndim != 3:
-        raise ValueError(f"bmm: expected two 3-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"bmm: expected two 3-D tensors, got shapes {a.shape} and {b.shape}")
     if a.shape[0] != b.shape[0]:
-        raise ValueError(
+        raise ShapeError(
             f"bmm: batch sizes differ: shapes {a.shape} and {b.shape} "
             f"({a.shape[0]} != {b.shape[0]})"
         )
@@ -145,7 +146,7 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     """The dot product of two vectors of the same length: (k,), (k,) -> ()."""
     a, b = _as_tensor("dot", a), _as_tensor("dot", b)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
     return matmul(a, b)
 
 
@@ -153,7 +154,7 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
     """The outer product of two vectors: (m,), (n,) -> (m, n)."""
     a, b = _as_tensor("outer", a), _as_tensor("outer", b)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
     # a column times a row: (m, 1) @ (1, n) -> (m, n)
     return matmul(reshape(a, (a.shape[0], 1)), reshape(b, (1, b.shape[0])))
 
@@ -291,7 +292,7 @@ def _canonical_equation(equation: str, shapes: list[tuple[int, ...]]) -> str:
     inputs, arrow, output = eq.partition("->")
     terms = inputs.split(",")
     if len(terms) != len(shapes):
-        raise ValueError(
+        raise ShapeError(
             f"einsum: the equation {equation!r} has {len(terms)} operand terms "
             f"but {len(shapes)} operands were given"
         )
@@ -308,14 +309,14 @@ def _canonical_equation(equation: str, shapes: list[tuple[int, ...]]) -> str:
         n_letters = len(term.replace("...", ""))
         rank = len(shape) - n_letters
         if rank < 0 or (rank > 0 and "..." not in term):
-            raise ValueError(
+            raise ShapeError(
                 f"einsum: the subscripts {term!r} of operand {i} do not match its shape "
                 f"{shape} ({n_letters} letters for {len(shape)} dimensions)"
             )
         ranks.append(rank)
     spare = _unused_letters(eq)
     if max(ranks, default=0) > len(spare):
-        raise ValueError(f"einsum: too many dimensions for {equation!r}: letters run out")
+        raise ShapeError(f"einsum: too many dimensions for {equation!r}: letters run out")
     ellipsis = "".join(spare[: max(ranks, default=0)])
     terms = [t.replace("...", ellipsis[len(ellipsis) - r:]) for t, r in zip(terms, ranks)]
     if arrow:
@@ -341,14 +342,14 @@ def _label_sizes(equation: str, terms: list[str], tensors: list[Tensor]) -> dict
         for c, n in zip(term, t.shape):
             repeat = term.count(c) > 1
             if repeat and n != t.shape[term.index(c)]:
-                raise ValueError(
+                raise ShapeError(
                     f"einsum: subscript {c!r} is repeated for operand {i} of shape {t.shape} "
                     f"in {equation!r} but the sizes don't match"
                 )
             known = sizes.get(c, 1)
             if n != known and 1 not in (n, known):
                 shapes = ", ".join(str(x.shape) for x in tensors)
-                raise ValueError(
+                raise ShapeError(
                     f"einsum: subscript {c!r} has size {n} for operand {i} but size {known} "
                     f"elsewhere in {equation!r} (operand shapes {shapes})"
                 )
@@ -392,7 +393,7 @@ def _tensordot_axes(a: Tensor, b: Tensor, dims: Any) -> tuple[list[int], list[in
     shapes = f"shapes {a.shape} and {b.shape}"
     if isinstance(dims, (int, np.integer)):
         if not 0 <= dims <= min(a.ndim, b.ndim):
-            raise ValueError(f"tensordot: dims={dims} is out of range for {shapes}")
+            raise ShapeError(f"tensordot: dims={dims} is out of range for {shapes}")
         axes_a, axes_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:
         try:
@@ -403,22 +404,22 @@ def _tensordot_axes(a: Tensor, b: Tensor, dims: Any) -> tuple[list[int], list[in
             ) from None
         axes_a, axes_b = _axis_list(first), _axis_list(second)
         if len(axes_a) != len(axes_b):
-            raise ValueError(
+            raise ShapeError(
                 f"tensordot: dims {dims!r} name {len(axes_a)} and {len(axes_b)} axes; "
                 "both lists must have the same length"
             )
     for axes, t in ((axes_a, a), (axes_b, b)):
         for n, axis in enumerate(axes):
             if not -t.ndim <= axis < t.ndim:
-                raise ValueError(
+                raise ShapeError(
                     f"tensordot: axis {axis} in dims={dims!r} is out of range for {shapes}"
                 )
             axes[n] = axis % t.ndim
         if len(set(axes)) != len(axes):
-            raise ValueError(f"tensordot: dims={dims!r} repeats an axis ({shapes})")
+            raise ShapeError(f"tensordot: dims={dims!r} repeats an axis ({shapes})")
     for i, j in zip(axes_a, axes_b):
         if a.shape[i] != b.shape[j]:
-            raise ValueError(
+            raise ShapeError(
                 f"tensordot: contracted dimensions differ in size: a.shape[{i}] = {a.shape[i]} "
                 f"and b.shape[{j}] = {b.shape[j]} ({shapes})"
             )

@@ -37,6 +37,7 @@ import numpy as np
 
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops import reduce as reduce_ops
 from mytorch.ops.activation import Softmax, log_softmax, sigmoid
 from mytorch.ops.elementwise import abs, clamp, exp, log, log1p, where
@@ -97,7 +98,7 @@ def _pair(op: str, input: Any, target: Any, warn_broadcast: bool = True) -> tupl
     try:
         np.broadcast_shapes(x.shape, t.shape)
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: target of shape {t.shape} cannot be broadcast to the input's shape {x.shape}"
         ) from None
     if warn_broadcast:
@@ -115,7 +116,7 @@ def _weighted_reduce(op: str, loss: Tensor, weight: Any, reduction: str) -> Tens
         return _reduce(loss, reduction)
     w = _as_tensor(weight)
     if w.shape != loss.shape:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight of shape {w.shape} must have the input's shape {loss.shape}"
         )
     weighted = loss * w
@@ -315,7 +316,7 @@ def _broadcast_weight(op: str, name: str, weight: Any, shape: tuple[int, ...]) -
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{op}: {name} of shape {w.shape} cannot be broadcast to the input's "
+        raise ShapeError(f"{op}: {name} of shape {w.shape} cannot be broadcast to the input's "
                          f"shape {shape}")
     return w
 
@@ -421,7 +422,7 @@ def _class_picks(op: str, shape: tuple[int, ...], target: Tensor, weight: np.nda
         )
     expected = (n, *shape[2:])
     if t.shape != expected:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: target of shape {t.shape} does not match input of shape {shape} "
             f"(expected a target of shape {expected})"
         )
@@ -445,7 +446,7 @@ def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> Tenso
         return None
     w = weight if isinstance(weight, Tensor) else Tensor._make(np.asarray(weight))
     if w.shape != (classes,):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight tensor should be defined either for all {classes} classes or no "
             f"classes, but got weight of shape {w.shape}"
         )
@@ -465,12 +466,12 @@ def _batched(op: str, x: Tensor, target: Tensor, probabilities: bool
              ) -> tuple[Tensor, Tensor, bool]:
     """An unbatched input ``(C,)`` becomes a batch of one ``(1, C)`` (its target too)."""
     if x.ndim == 0:
-        raise ValueError(f"{op}: expected an input of shape (C,) or (N, C, d1, ...), got a "
+        raise ShapeError(f"{op}: expected an input of shape (C,) or (N, C, d1, ...), got a "
                          "0-d tensor")
     if x.ndim > 1:
         return x, target, False
     if target.ndim != (1 if probabilities else 0):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: an unbatched input of shape {x.shape} needs a 0-d class-index target or "
             f"probabilities of shape {x.shape}, got a target of shape {target.shape}"
         )
@@ -662,12 +663,12 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
     x, t, unbatched = _batched(op, x, t, probabilities)
     classes = x.shape[1]
     if classes == 0:
-        raise ValueError(f"{op}: expected at least one class, got input of shape {x.shape}")
+        raise ShapeError(f"{op}: expected at least one class, got input of shape {x.shape}")
     w = _class_weights(op, weight, classes, x.dtype)
     along_classes = (classes,) + (1,) * (x.ndim - 2)  # (C, 1, ..., 1): broadcasts along axis 1
     if probabilities:
         if t.shape != x.shape:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: probability targets must have the input's shape {x.shape}, got a "
                 f"target of shape {t.shape} (class indices need an integer dtype)"
             )
@@ -747,7 +748,7 @@ def _lengths(op: str, name: str, value: Any, batch: int) -> np.ndarray:
         raise TypeError(f"{op}: {name} must hold integers, got dtype {data.dtype}")
     data = data.astype(np.int64).reshape(-1) if data.ndim == 0 else data.astype(np.int64)
     if data.shape != (batch,):
-        raise ValueError(f"{op}: {name} must be of size batch_size ({batch}), got shape "
+        raise ShapeError(f"{op}: {name} must be of size batch_size ({batch}), got shape "
                          f"{data.shape}")
     if data.size and data.min() < 0:
         raise ValueError(f"{op}: expected {name} to have values at least 0, got {data.min()}")
@@ -765,7 +766,7 @@ def _padded_targets(op: str, targets: Any, target_lengths: np.ndarray, batch: in
     s_max = int(target_lengths.max(initial=0))
     if data.ndim == 2:
         if data.shape[0] != batch or data.shape[1] < s_max:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: padded targets of shape {data.shape} do not fit batch_size {batch} and "
                 f"the longest target_length {s_max} (expected ({batch}, >= {s_max}))"
             )
@@ -773,7 +774,7 @@ def _padded_targets(op: str, targets: Any, target_lengths: np.ndarray, batch: in
     if data.ndim == 1:
         total = int(target_lengths.sum())
         if data.shape[0] != total:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: concatenated targets of shape {data.shape} do not match the sum of "
                 f"target_lengths ({total})"
             )
@@ -782,7 +783,7 @@ def _padded_targets(op: str, targets: Any, target_lengths: np.ndarray, batch: in
         j = np.arange(s_max)
         inside = j[None, :] < target_lengths[:, None]  # (N, S_max)
         return np.where(inside, data[np.where(inside, offsets[:, None] + j, 0)], 0)
-    raise ValueError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape "
+    raise ShapeError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape "
                      f"{data.shape}")
 
 
@@ -980,11 +981,11 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         lp = lp.unsqueeze(1)  # (T, C) -> (T, 1, C)
         targets = _as_tensor(targets)
         if targets.ndim != 1:
-            raise ValueError(f"{op}: an unbatched log_probs of shape {log_probs.shape} needs "
+            raise ShapeError(f"{op}: an unbatched log_probs of shape {log_probs.shape} needs "
                              f"targets of shape (S,), got {targets.shape}")
         targets = targets._data[None]
     elif lp.ndim != 3:
-        raise ValueError(f"{op}: expected log_probs of shape (T, N, C) or (T, C), got "
+        raise ShapeError(f"{op}: expected log_probs of shape (T, N, C) or (T, C), got "
                          f"{lp.shape}")
     t_max, n, classes = lp.shape
     if not 0 <= blank < classes:
@@ -992,7 +993,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     in_lengths = _lengths(op, "input_lengths", input_lengths, n)
     tg_lengths = _lengths(op, "target_lengths", target_lengths, n)
     if in_lengths.size and in_lengths.max() > t_max:
-        raise ValueError(f"{op}: expected input_lengths to have values at most {t_max} (the "
+        raise ShapeError(f"{op}: expected input_lengths to have values at most {t_max} (the "
                          f"frames of log_probs of shape {lp.shape}), got {in_lengths.max()}")
     padded = _padded_targets(op, targets, tg_lengths, n)
     used = np.arange(padded.shape[1])[None, :] < tg_lengths[:, None]

@@ -25,6 +25,7 @@ from mytorch.autograd import dtypes, grad_mode
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import normalization as kernels
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.reduce import require_float
 from mytorch.ops.shape import reshape
 
@@ -79,7 +80,7 @@ def _same_dtype(x: Tensor, *params: Tensor | None) -> tuple[Any, ...]:
 def _check_size(op: str, name: str, t: Tensor | None, n: int, x: Tensor) -> None:
     """A per-channel tensor must hold ``n`` elements (RuntimeError, as PyTorch)."""
     if t is not None and t._data.size != n:
-        raise RuntimeError(
+        raise ShapeError(
             f"{op}: {name} should contain {n} elements not {t._data.size} "
             f"(input of shape {x.shape}, {name} of shape {t.shape})"
         )
@@ -133,7 +134,7 @@ def batch_norm(
     """
     x = require_float("batch_norm", input)
     if x.ndim < 2:
-        raise ValueError(
+        raise ShapeError(
             f"batch_norm: expected input of shape (N, C) or (N, C, *), got shape {x.shape}"
         )
     C = x.shape[1]
@@ -216,18 +217,18 @@ def layer_norm(
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0:
-        raise RuntimeError(
+        raise ShapeError(
             "layer_norm: Expected normalized_shape to be at least 1-dimensional, i.e., "
             "containing at least one element, but got normalized_shape = ()"
         )
     if x.ndim < k or x.shape[x.ndim - k:] != shape:
-        raise RuntimeError(
+        raise ShapeError(
             f"layer_norm: Given normalized_shape={shape}, expected input with shape "
             f"(*, {', '.join(map(str, shape))}), but got input of size {x.shape}"
         )
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != shape:
-            raise RuntimeError(
+            raise ShapeError(
                 f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got "
                 f"{name} of shape {t.shape} and normalized_shape = {shape}"
             )
@@ -269,20 +270,20 @@ def group_norm(
     """
     x = require_float("group_norm", input)
     if x.ndim < 2:
-        raise RuntimeError(
+        raise ShapeError(
             f"group_norm: Expected at least 2 dimensions for input tensor but received "
             f"{x.ndim} (input of shape {x.shape})"
         )
     N, C = x.shape[:2]
     G = num_groups
     if G <= 0 or C % G:
-        raise RuntimeError(
+        raise ShapeError(
             "group_norm: Expected number of channels in input to be divisible by num_groups, "
             f"but got input of shape {x.shape} and num_groups={G}"
         )
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t._data.size != C:
-            raise RuntimeError(
+            raise ShapeError(
                 f"group_norm: Expected {name} to be a vector of size equal to the number of "
                 f"channels in input, but got {name} of shape {t.shape} and input of shape "
                 f"{x.shape}"

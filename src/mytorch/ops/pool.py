@@ -30,6 +30,7 @@ from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import pool as kernels
+from mytorch.kernels.errors import ShapeError
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "max_unpool1d", "max_unpool2d",
@@ -48,12 +49,12 @@ def _check_input(op: str, x: Any, nd: int) -> None:
         raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
     unbatched, batched = _LAYOUTS[nd]
     if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a {nd + 1}-D {unbatched} or {nd + 2}-D {batched} input, "
             f"got shape {x.shape}"
         )
     if 0 in x.shape[-nd - 1:]:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected non-zero channel and spatial sizes (only the batch may be empty), "
             f"got shape {x.shape}"
         )
@@ -65,31 +66,43 @@ def _ntuple(op: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
     if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
         raise TypeError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
     if len(items) not in (1, nd):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
+        raise ShapeError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
     return tuple(int(v) for v in items) * (nd // len(items))
 
 
-def _windows(op: str, x: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any,
-             dilation: Any, ceil_mode: bool) -> kernels.Windows:
-    """Check a window pooling's arguments the way PyTorch does and return its geometry."""
-    _check_input(op, x, nd)
+def window_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any
+                ) -> tuple[tuple[int, ...], ...]:
+    """A window pooling's kernel_size, stride, padding, dilation as nd ints each, checked.
+
+    The checks PyTorch makes: kernel, stride and dilation positive, padding
+    non-negative and at most half the kernel. The pooling layers call this
+    when built, so that a bad window fails there and not at the first forward.
+    """
     K = _ntuple(op, "kernel_size", kernel_size, nd)
     s = K if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
         else _ntuple(op, "stride", stride, nd)
     p, d = _ntuple(op, "padding", padding, nd), _ntuple(op, "dilation", dilation, nd)
     for name, values in (("kernel_size", K), ("stride", s), ("dilation", d)):
         if min(values) <= 0:
-            raise ValueError(f"{op}: {name} must be greater than zero, got {values}")
+            raise ShapeError(f"{op}: {name} must be greater than zero, got {values}")
     if min(p) < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {p}")
+        raise ShapeError(f"{op}: padding must be non-negative, got {p}")
     if any(pi > ki // 2 for pi, ki in zip(p, K)):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: padding should be at most half of kernel_size, got padding={p} and "
             f"kernel_size={K}"
         )
+    return K, s, p, d
+
+
+def _windows(op: str, x: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any,
+             dilation: Any, ceil_mode: bool) -> kernels.Windows:
+    """Check a window pooling's arguments the way PyTorch does and return its geometry."""
+    _check_input(op, x, nd)
+    K, s, p, d = window_args(op, nd, kernel_size, stride, padding, dilation)
     win = kernels.Windows(x.shape[-nd:], K, s, p, d, ceil_mode)
     if min(win.out) < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: input of shape {x.shape} is too small for kernel_size={K}, stride={s}, "
             f"padding={p}, dilation={d}: the output size would be {win.out}"
         )
@@ -106,10 +119,10 @@ def _adaptive_size(op: str, x: Any, nd: int, output_size: Any) -> tuple[int, ...
             f"{op}: output_size must be an int or a tuple of ints (or None), got {output_size!r}"
         )
     if len(items) != nd:
-        raise ValueError(f"{op}: output_size must have {nd} elements, got {output_size!r}")
+        raise ShapeError(f"{op}: output_size must have {nd} elements, got {output_size!r}")
     out = tuple(L if v is None else int(v) for v, L in zip(items, x.shape[-nd:]))
     if min(out) < 0:
-        raise ValueError(f"{op}: output_size must be non-negative, got {out}")
+        raise ShapeError(f"{op}: output_size must be non-negative, got {out}")
     return out
 
 
@@ -247,13 +260,14 @@ def _avg_pool(op: str, nd: int, input: Tensor, kernel_size: Any, stride: Any, pa
               ceil_mode: bool, count_include_pad: bool, divisor_override: Any) -> Tensor:
     win = _windows(op, input, nd, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError(f"{op}: divisor_override must not be zero")
+        raise ShapeError(f"{op}: divisor_override must not be zero")
     divisor = kernels.avg_divisor(win, count_include_pad, divisor_override)
     return WindowSum.apply(input, win, None, divisor.astype(input.dtype))
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """1-D average pooling over (N, C, L) or (C, L) input (zero padding).
 
     Args:
@@ -265,6 +279,9 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
             reach past the padding, and its divisor counts only up to ``L + p``.
         count_include_pad: divide by the window length including padding (else
             by the number of input elements in the window).
+        divisor_override: divide every window sum by this instead (not 0). An
+            extension: PyTorch has it for ``avg_pool2d`` only; this equals
+            ``avg_pool2d`` over a height-1 window.
 
     Shape:
         (N, C, L) -> (N, C, OL) with ``OL = floor((L + 2p - k) / s) + 1``.
@@ -274,7 +291,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     tensor([[[2., 1.]]])
     """
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, None)
+                     count_include_pad, divisor_override)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -479,7 +496,7 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Any, kernel_size: Any,
         kind = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
         raise TypeError(f"{op}: indices must be an integer Tensor (int64), got {kind}")
     if indices.shape != input.shape:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: indices of shape {indices.shape} must have the input's shape {input.shape}"
         )
     K = _ntuple(op, "kernel_size", kernel_size, nd)
@@ -504,14 +521,14 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Any, kernel_size: Any,
                     f"{input.shape} (dim {axis} must be between {dv - si} and {dv + si}, exclusive)"
                 )
     if min(size) < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the output size {size} must be positive (input shape {input.shape})"
         )
     index = indices._data.astype(np.int64, copy=False)
     plane = math.prod(size)
     if index.size and (index.min() < 0 or index.max() >= plane):
         bad = index.min() if index.min() < 0 else index.max()
-        raise ValueError(
+        raise ShapeError(
             f"{op}: found an invalid max index {bad} (the output plane is "
             f"{'x'.join(map(str, size))})"
         )

@@ -21,6 +21,7 @@ from mytorch.autograd import dtypes
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import reduce as kernels
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.elementwise import abs, cast, exp, maximum, minimum, sign, where
 from mytorch.ops.shape import broadcast_to, reshape
 
@@ -57,7 +58,7 @@ def normalize_dims(op: str, x: Tensor, dim: Any, axis: Any = None) -> Dims:
             )
         normalized.append(d % ndim)
     if len(set(normalized)) != len(normalized):
-        raise RuntimeError(f"{op}: dim {dims} names a dimension twice (tensor of shape {x.shape})")
+        raise ShapeError(f"{op}: dim {dims} names a dimension twice (tensor of shape {x.shape})")
     return tuple(sorted(normalized)) if x.ndim else ()
 
 

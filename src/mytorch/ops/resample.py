@@ -25,6 +25,7 @@ import numpy as np
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import pool as kernels
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.pool import AxisMaps
 
 __all__ = ["upsample1d", "upsample2d", "downsample1d", "downsample2d", "interpolate"]
@@ -75,14 +76,14 @@ def _check_resample(op: str, x: Any, nd: int, factor: Any) -> int:
         raise ValueError(f"{op}: factor must be at least 1, got {factor}")
     layouts = {1: "(C, W) or 3-D (N, C, W)", 2: "(C, H, W) or 4-D (N, C, H, W)"}
     if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{op}: expected a {nd + 1}-D {layouts[nd]} input, got shape {x.shape}")
+        raise ShapeError(f"{op}: expected a {nd + 1}-D {layouts[nd]} input, got shape {x.shape}")
     return int(factor)
 
 
 def _upsample(op: str, nd: int, x: Tensor, factor: Any) -> Tensor:
     f = _check_resample(op, x, nd, factor)
     if 0 in x.shape[-nd:]:
-        raise ValueError(f"{op}: cannot upsample an empty signal, got shape {x.shape}")
+        raise ShapeError(f"{op}: cannot upsample an empty signal, got shape {x.shape}")
     size = tuple(f * (L - 1) + 1 for L in x.shape[-nd:])
     return Dilate.apply(x, (f,) * nd, size)
 
@@ -247,7 +248,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if input.dtype.kind != "f":
         raise TypeError(f"interpolate: expected a floating point input, got dtype {input.dtype}")
     if min(spatial) <= 0 or min(out) <= 0:
-        raise ValueError(
+        raise ShapeError(
             f"interpolate: input and output sizes should be greater than 0, got input "
             f"{tuple(spatial)} and output {tuple(out)}"
         )

@@ -34,6 +34,7 @@ import numpy as np
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import relu, sigmoid
 from mytorch.ops.elementwise import tanh
 from mytorch.ops.linalg import matmul
@@ -294,28 +295,28 @@ def check_cell_args(op: str, input: Tensor, state: Sequence[Tensor], w_ih: Tenso
     hidden_size = w_hh.shape[-1]
     if (w_ih.ndim != 2 or w_hh.ndim != 2 or w_hh.shape[0] != num_gates * hidden_size
             or w_ih.shape[0] != w_hh.shape[0]):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected w_ih of shape ({num_gates}*hidden_size, input_size) and w_hh of "
             f"shape ({num_gates}*hidden_size, hidden_size), got {w_ih.shape} and {w_hh.shape}"
         )
     if input.shape[-1] != w_ih.shape[1]:
-        raise RuntimeError(
+        raise ShapeError(
             f"{op}: input has inconsistent input_size: got {input.shape[-1]} expected "
             f"{w_ih.shape[1]} (input of shape {input.shape})"
         )
     for k, s in enumerate(state):
         if s.ndim != input.ndim:
-            raise RuntimeError(
+            raise ShapeError(
                 f"{op}: for a {input.ndim}-D input, hidden{k} should also be {input.ndim}-D, "
                 f"got shape {s.shape} (input of shape {input.shape})"
             )
         if s.shape[-1] != hidden_size:
-            raise RuntimeError(
+            raise ShapeError(
                 f"{op}: hidden{k} has inconsistent hidden_size: got {s.shape[-1]}, expected "
                 f"{hidden_size} (hidden{k} of shape {s.shape})"
             )
         if input.ndim == 2 and s.shape[0] != input.shape[0]:
-            raise RuntimeError(
+            raise ShapeError(
                 f"{op}: Input batch size {input.shape[0]} doesn't match hidden{k} batch size "
                 f"{s.shape[0]} (input {input.shape}, hidden{k} {s.shape})"
             )

@@ -20,6 +20,7 @@ from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import padding as _padding
 from mytorch.kernels.broadcast import sum_to as _sum_to_array
+from mytorch.kernels.errors import ShapeError
 
 __all__ = [
     "sum_to", "broadcast_to", "expand", "reshape", "view", "flatten", "squeeze", "unsqueeze",
@@ -63,7 +64,7 @@ def wrap_dims(op: str, dims: int | Sequence[int], shape: tuple[int, ...]) -> tup
     """Several dims through ``wrap_dim``; each may appear only once."""
     axes = tuple(wrap_dim(op, d, shape) for d in _int_tuple(dims))
     if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}: a dim appears multiple times in the list of dims {dims}")
+        raise ShapeError(f"{op}: a dim appears multiple times in the list of dims {dims}")
     return axes
 
 
@@ -89,7 +90,7 @@ class BroadcastTo(Function):
         try:
             return np.broadcast_to(x._data, shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"expand: the shape {x.shape} cannot be broadcast to {shape}"
             ) from None
 
@@ -117,7 +118,7 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
     sizes = _shape_arg(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(
+        raise ShapeError(
             f"expand: the number of sizes {sizes} must be >= the number of dims of shape {x.shape}"
         )
     target = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
@@ -131,7 +132,7 @@ class Reshape(Function):
         try:
             return x._data.reshape(shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"reshape: shape {shape} is invalid for input of shape {x.shape} "
                 f"({x._data.size} elements)"
             ) from None
@@ -161,7 +162,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """
     start, end = wrap_dim("flatten", start_dim, x.shape), wrap_dim("flatten", end_dim, x.shape)
     if start > end:
-        raise ValueError(
+        raise ShapeError(
             f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim} "
             f"(tensor of shape {x.shape})"
         )
@@ -207,7 +208,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     """
     order = _shape_arg(dims)
     if len(order) != x.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"permute: the number of dims {order} does not match the number of dimensions "
             f"of shape {x.shape}"
         )
@@ -231,7 +232,7 @@ def movedim(x: Tensor, source: int | Sequence[int], destination: int | Sequence[
     src = wrap_dims("movedim", source, x.shape)
     dst = wrap_dims("movedim", destination, x.shape)
     if len(src) != len(dst):
-        raise ValueError(
+        raise ShapeError(
             f"movedim: source {source} and destination {destination} must have the same length"
         )
     if not x.ndim:
@@ -278,12 +279,12 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """
     reps = _shape_arg(sizes)
     if len(reps) < x.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"repeat: the number of repeats {reps} cannot be smaller than the number of "
             f"dimensions of shape {x.shape}"
         )
     if any(r < 0 for r in reps):
-        raise ValueError(f"repeat: repeats {reps} must be non-negative (tensor of shape {x.shape})")
+        raise ShapeError(f"repeat: repeats {reps} must be non-negative (tensor of shape {x.shape})")
     return Repeat.apply(x, reps)
 
 
@@ -340,7 +341,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = _tensor_list("cat", tensors)
     for i, t in enumerate(tensors):
         if t.ndim == 0:
-            raise ValueError(
+            raise ShapeError(
                 f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated"
             )
     kept = [t for t in tensors if t.shape != (0,)] or tensors[:1]
@@ -348,7 +349,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     first = kept[0].shape
     for t in kept:
         if t.ndim != len(first) or _without(t.shape, axis) != _without(first, axis):
-            raise ValueError(
+            raise ShapeError(
                 f"cat: tensors must have the same shape except in dimension {axis}, "
                 f"got shapes {[t.shape for t in tensors]}"
             )
@@ -368,7 +369,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     shape = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != shape:
-            raise ValueError(
+            raise ShapeError(
                 f"stack: expects each tensor to be equal size, but got {shape} at entry 0 "
                 f"and {t.shape} at entry {i}"
             )
@@ -395,7 +396,7 @@ class Split(Function):
 
 def _split_dim(op: str, x: Tensor, dim: int) -> int:
     if x.ndim == 0:
-        raise ValueError(f"{op}: expects at least a 1-dimensional tensor, got shape {x.shape}")
+        raise ShapeError(f"{op}: expects at least a 1-dimensional tensor, got shape {x.shape}")
     return wrap_dim(op, dim, x.shape)
 
 
@@ -413,7 +414,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size < 0 or (size == 0 and n != 0):
-            raise ValueError(
+            raise ShapeError(
                 f"split: split_size must be positive (0 only for an empty dimension), got "
                 f"{size} for dimension {axis} of shape {x.shape}"
             )
@@ -424,7 +425,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ValueError(
+            raise ShapeError(
                 f"split: split sizes {sizes} must be non-negative and sum to {n}, the size of "
                 f"dimension {axis} of shape {x.shape}"
             )
@@ -439,7 +440,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     3
     """
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be greater than 0, got {chunks} (shape {x.shape})")
+        raise ShapeError(f"chunk: chunks must be greater than 0, got {chunks} (shape {x.shape})")
     axis = _split_dim("chunk", x, dim)
     n = x.shape[axis]
     if n == 0:
@@ -483,11 +484,11 @@ def roll(x: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | Non
     shift = _int_tuple(shifts)
     if dims is None:
         if len(shift) != 1:
-            raise ValueError(f"roll: without dims, shifts must be one int, got {shifts}")
+            raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts}")
         return Roll.apply(x, shift, None)
     axes = tuple(wrap_dim("roll", d, x.shape) for d in _int_tuple(dims))
     if len(shift) != len(axes):
-        raise ValueError(
+        raise ShapeError(
             f"roll: shifts {shifts} and dims {dims} must have the same length (shape {x.shape})"
         )
     return Roll.apply(x, shift, axes if x.ndim else None)
@@ -545,10 +546,10 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | No
     """
     amounts = _int_tuple(pad)
     if len(amounts) % 2:
-        raise ValueError(f"pad: padding length must be divisible by 2, got pad {amounts}")
+        raise ShapeError(f"pad: padding length must be divisible by 2, got pad {amounts}")
     k = len(amounts) // 2
     if k > x.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"pad: pad {amounts} pads {k} dims but the tensor of shape {x.shape} has {x.ndim}"
         )
     if mode not in _padding.MODES:
@@ -579,4 +580,4 @@ def _check_pad(amounts: tuple[int, ...], mode: str, shape: tuple[int, ...], n: i
         problem = "replicate padding needs a non-empty padded dim"
     else:
         return
-    raise ValueError(f"pad: pad {amounts} {problem} (mode {mode!r}, tensor of shape {shape})")
+    raise ShapeError(f"pad: pad {amounts} {problem} (mode {mode!r}, tensor of shape {shape})")

@@ -15,8 +15,8 @@ from mytorch import creation
 from mytorch.autograd.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
-from mytorch.nn.parameter import Parameter
-from mytorch.ops.conv import PADDING_MODES, conv_nd, conv_transpose_nd
+from mytorch.nn.parameter import Parameter, parameter_dtype
+from mytorch.ops.conv import PADDING_MODES, check_conv_args, conv_nd, conv_transpose_nd
 
 
 def _tuple(value: Any, nd: int) -> tuple[int, ...]:
@@ -41,10 +41,12 @@ class _ConvNd(Module):
         bias: bool,
         padding_mode: str,
         output_padding: Any = 0,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
+        dtype = parameter_dtype(name, device, dtype)
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
@@ -56,6 +58,7 @@ class _ConvNd(Module):
             )
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only 'zeros' padding_mode is supported")
+        check_conv_args(name, self.nd, kernel_size, stride, padding, dilation, output_padding)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, self.nd)
         self.stride = _tuple(stride, self.nd)
@@ -128,6 +131,7 @@ class _Conv(_ConvNd):
             groups,
             bias,
             padding_mode,
+            device=device,
             dtype=dtype,
         )
 
@@ -220,6 +224,7 @@ class _ConvTranspose(_ConvNd):
             bias,
             padding_mode,
             output_padding,
+            device=device,
             dtype=dtype,
         )
 

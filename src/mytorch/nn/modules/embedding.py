@@ -10,7 +10,7 @@ from mytorch import creation
 from mytorch.autograd.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
-from mytorch.nn.parameter import Parameter
+from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.embedding import embedding
 
 
@@ -51,6 +51,7 @@ class Embedding(Module):
                  _weight: Any = None, _freeze: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        dtype = parameter_dtype(type(self).__name__, device, dtype)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
@@ -67,7 +68,7 @@ class Embedding(Module):
         self.sparse = sparse
         if _weight is None:
             self.weight = Parameter(
-                creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device),
+                creation.empty(num_embeddings, embedding_dim, dtype=dtype),
                 requires_grad=not _freeze,
             )
             self.reset_parameters()

@@ -6,7 +6,7 @@ from typing import Any
 
 from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
-from mytorch.ops.conv import fold, unfold
+from mytorch.ops.conv import block_args, fold, unfold
 
 
 class Unfold(Module):
@@ -19,6 +19,7 @@ class Unfold(Module):
         self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
     ) -> None:
         super().__init__()
+        block_args("Unfold", kernel_size, dilation, padding, stride)  # fail here, not in forward
         self.kernel_size, self.dilation, self.padding, self.stride = (
             kernel_size,
             dilation,
@@ -51,6 +52,7 @@ class Fold(Module):
         stride: Any = 1,
     ) -> None:
         super().__init__()
+        block_args("Fold", kernel_size, dilation, padding, stride)  # fail here, not in forward
         self.output_size, self.kernel_size = output_size, kernel_size
         self.dilation, self.padding, self.stride = dilation, padding, stride
 

@@ -9,7 +9,7 @@ from mytorch.autograd.tensor import Tensor
 from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.module import Module
-from mytorch.nn.parameter import Parameter
+from mytorch.nn.parameter import Parameter, parameter_dtype
 
 
 class Identity(Module):
@@ -29,6 +29,7 @@ class Linear(Module):
         in_features: size of each input sample.
         out_features: size of each output sample.
         bias: whether to learn the additive bias ``b`` (default True).
+        device: 'cpu' (the only device), or None.
         dtype: dtype of the parameters (default float32).
 
     Shape:
@@ -48,13 +49,12 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        dtype = parameter_dtype(type(self).__name__, device, dtype)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(
-            creation.empty(out_features, in_features, dtype=dtype, device=device)
-        )
+        self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype))
         if bias:
-            self.bias = Parameter(creation.empty(out_features, dtype=dtype, device=device))
+            self.bias = Parameter(creation.empty(out_features, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -93,6 +93,7 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        dtype = parameter_dtype(type(self).__name__, device, dtype)
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         self.weight = Parameter(

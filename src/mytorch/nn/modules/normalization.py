@@ -18,19 +18,19 @@ from mytorch import creation
 from mytorch.autograd.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
-from mytorch.nn.parameter import Parameter
+from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.normalization import batch_norm, group_norm, layer_norm
 
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], affine: bool, bias: bool,
-                       dtype: Any, device: Any) -> None:
+                       dtype: np.dtype) -> None:
     """Register ``weight`` (and ``bias``) of ``shape``, or None in their place."""
     if affine:
-        module.weight = Parameter(creation.empty(*shape, dtype=dtype, device=device))
+        module.weight = Parameter(creation.empty(*shape, dtype=dtype))
     else:
         module.register_parameter("weight", None)
     if affine and bias:
-        module.bias = Parameter(creation.empty(*shape, dtype=dtype, device=device))
+        module.bias = Parameter(creation.empty(*shape, dtype=dtype))
     else:
         module.register_parameter("bias", None)
 
@@ -51,12 +51,13 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
+        dtype = parameter_dtype(type(self).__name__, device, dtype)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        _affine_parameters(self, (num_features,), affine, bias, dtype, device)
+        _affine_parameters(self, (num_features,), affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
@@ -190,11 +191,12 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        dtype = parameter_dtype(type(self).__name__, device, dtype)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
         self.normalized_shape = tuple(shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -238,6 +240,7 @@ class GroupNorm(Module):
                  affine: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
+        dtype = parameter_dtype(type(self).__name__, device, dtype)
         if num_groups <= 0 or num_channels % num_groups != 0:
             raise ValueError(
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
@@ -247,7 +250,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _affine_parameters(self, (num_channels,), affine, bias, dtype, device)
+        _affine_parameters(self, (num_channels,), affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -18,9 +18,12 @@ def _single(value: Any) -> tuple[Any, ...]:
 
 
 class _MaxPoolNd(Module):
+    nd: int
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
+        pool.window_args(type(self).__name__, self.nd, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
@@ -40,6 +43,8 @@ class MaxPool1d(_MaxPoolNd):
           (ceil instead of floor with ``ceil_mode``); stride defaults to kernel_size.
     """
 
+    nd = 1
+
     def forward(self, input: Tensor) -> Any:
         return pool.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                                ceil_mode=self.ceil_mode, return_indices=self.return_indices)
@@ -57,6 +62,8 @@ class MaxPool2d(_MaxPoolNd):
     >>> MaxPool2d(2)(mytorch.randn(1, 3, 8, 8)).shape
     (1, 3, 4, 4)
     """
+
+    nd = 2
 
     def forward(self, input: Tensor) -> Any:
         return pool.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -98,34 +105,42 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
 
 class _AvgPoolNd(Module):
+    nd: int
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         super().__init__()
+        pool.window_args(type(self).__name__, self.nd, kernel_size, stride, padding, 1)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool1d(_AvgPoolNd):
-    """The mean over sliding windows.
+    """The mean over sliding windows (or the sum divided by ``divisor_override``).
 
     Shape:
         - Input: ``(N, C, L)`` or ``(C, L)``
         - Output: ``(N, C, L_out)``, ``L_out = floor((L + 2p - k) / s) + 1`` (ceil with ceil_mode).
     """
 
+    nd = 1
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         # PyTorch keeps AvgPool1d's options as 1-tuples (and shows them so in repr)
         super().__init__(_single(kernel_size), _single(kernel_size if stride is None else stride),
-                         _single(padding), ceil_mode, count_include_pad)
+                         _single(padding), ceil_mode, count_include_pad, divisor_override)
 
     def forward(self, input: Tensor) -> Tensor:
         return pool.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                               self.count_include_pad)
+                               self.count_include_pad, self.divisor_override)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -136,11 +151,13 @@ class AvgPool2d(_AvgPoolNd):
         - Output: ``(N, C, H_out, W_out)``, per dim ``floor((in + 2p - k) / s) + 1``.
     """
 
+    nd = 2
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
-        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
-        self.divisor_override = divisor_override
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override)
 
     def forward(self, input: Tensor) -> Tensor:
         return pool.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,

@@ -30,9 +30,10 @@ import numpy as np
 
 from mytorch import creation
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.errors import ShapeError
 from mytorch.nn import init
 from mytorch.nn.module import Module
-from mytorch.nn.parameter import Parameter
+from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.dropout import dropout
 from mytorch.ops.rnn import STEPS, cell_step, input_projection, run_cell
 from mytorch.ops.shape import cat, split
@@ -67,6 +68,7 @@ class RNNBase(Module):
                  bidirectional: bool = False, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
+        dtype = parameter_dtype(name, device, dtype)
         if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
                 or not 0 <= float(dropout) <= 1):  # type: ignore[arg-type]
             raise ValueError(
@@ -113,7 +115,7 @@ class RNNBase(Module):
                 names = []
                 for kind, shape in shapes.items():
                     setattr(self, kind + suffix,
-                            Parameter(creation.empty(*shape, dtype=dtype, device=device)))
+                            Parameter(creation.empty(*shape, dtype=dtype)))
                     names.append(kind + suffix)
                 self._all_weights.append(names)
         self._flat_weights_names = [param for names in self._all_weights for param in names]
@@ -157,13 +159,13 @@ class RNNBase(Module):
                 f"(input of shape {input.shape})"
             )
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(
+            raise ShapeError(
                 f"{name}: input.size(-1) must be equal to input_size. Expected "
                 f"{self.input_size}, got {input.shape[-1]} (input of shape {input.shape})"
             )
         time_axis = 1 if self.batch_first and input.ndim == 3 else 0
         if input.shape[time_axis] == 0:
-            raise RuntimeError(
+            raise ShapeError(
                 f"{name}: Expected sequence length to be larger than 0 in RNN "
                 f"(input of shape {input.shape})"
             )
@@ -184,7 +186,7 @@ class RNNBase(Module):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             dims = ", ".join(f"{s.ndim}-D" for s in state)
             what = "hx and cx" if lstm else "hx"
-            raise RuntimeError(
+            raise ShapeError(
                 f"{name}: For {kind} input, {what} should also be {input.ndim}-D but got "
                 f"({dims}) tensor(s) (input of shape {input.shape})"
             )
@@ -193,7 +195,7 @@ class RNNBase(Module):
         for k, s in enumerate(state):
             if s.shape != expected:
                 which = f"hidden[{k}]" if lstm else "hidden"
-                raise RuntimeError(
+                raise ShapeError(
                     f"{name}: Expected {which} size {expected}, got {s.shape} "
                     f"(input of shape {input.shape})"
                 )
@@ -450,19 +452,16 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        dtype = parameter_dtype(type(self).__name__, device, dtype)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
         gate_size = STEPS[self.mode].num_gates * hidden_size
-        self.weight_ih = Parameter(
-            creation.empty(gate_size, input_size, dtype=dtype, device=device)
-        )
-        self.weight_hh = Parameter(
-            creation.empty(gate_size, hidden_size, dtype=dtype, device=device)
-        )
+        self.weight_ih = Parameter(creation.empty(gate_size, input_size, dtype=dtype))
+        self.weight_hh = Parameter(creation.empty(gate_size, hidden_size, dtype=dtype))
         if bias:
-            self.bias_ih = Parameter(creation.empty(gate_size, dtype=dtype, device=device))
-            self.bias_hh = Parameter(creation.empty(gate_size, dtype=dtype, device=device))
+            self.bias_ih = Parameter(creation.empty(gate_size, dtype=dtype))
+            self.bias_hh = Parameter(creation.empty(gate_size, dtype=dtype))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
