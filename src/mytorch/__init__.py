@@ -48,6 +48,7 @@ from mytorch.serialization import load, save
 
 # isort: split
 from mytorch import nn, optim, viz  # noqa: E402  (after the core they build on)
+from mytorch import onnx  # noqa: E402  (loads the onnx package only when exporting)
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""The ``mytorch`` command: train, eval, summary, models, datasets, bench.
+"""The ``mytorch`` command: train, eval, summary, models, datasets, bench, export.
 
 Each subcommand is a function ``add_<name>(subparsers)``, listed in
 ``COMMANDS``, that registers its parser and sets ``handler`` (a function of the
@@ -200,6 +200,39 @@ def add_bench(subparsers: Any) -> None:
     )
 
 
+def add_export(subparsers: Any) -> None:
+    p = subparsers.add_parser("export", help="export a checkpoint's model to ONNX")
+    p.add_argument("checkpoint", help="a checkpoint.npz written by `mytorch train` (or its folder)")
+    p.add_argument("output", help="the ONNX file to write, e.g. model.onnx")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset version (default 17)")
+    p.set_defaults(handler=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Rebuild the checkpoint's model by name, load its weights, export it with a free batch."""
+    from pathlib import Path
+
+    from mytorch import models, onnx
+    from mytorch.training.checkpoint import Checkpoint
+    from mytorch.training.trainer import CHECKPOINT_NAME
+
+    try:
+        path = Path(args.checkpoint)
+        ckpt = Checkpoint.load(path / CHECKPOINT_NAME if path.is_dir() else path)
+        model = models.get_model(ckpt.config["model"])
+        model.load_state_dict(ckpt.model)
+        onnx.export(model, mytorch.zeros(2, *model.input_shape), args.output,
+                    input_names=["input"], output_names=["output"],
+                    dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                    opset_version=args.opset)
+    except (OSError, ImportError, KeyError, ValueError, NotImplementedError) as err:
+        print(f"mytorch export: {err}", file=sys.stderr)
+        return 2
+    print(f"exported {ckpt.config['model']} (epoch {ckpt.epoch}) to {args.output}: input "
+          f"'input' (batch, {', '.join(map(str, model.input_shape))}), output 'output'")
+    return 0
+
+
 def _table(rows: dict[str, str]) -> str:
     width = max(map(len, rows), default=0)
     return "\n".join(f"{name:<{width}}  {text}" for name, text in rows.items())
@@ -218,6 +251,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     add_models,
     add_datasets,
     add_bench,
+    add_export,
 ]
 
 
