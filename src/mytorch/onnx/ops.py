@@ -310,7 +310,8 @@ def _index(g: Graph, name: str, dims: Dims, shape_: tuple[int, ...], parts: Any
            ) -> tuple[str, Dims]:
     parts = parts if isinstance(parts, tuple) else (parts,)
     arrays = [p for p in parts if isinstance(p, np.ndarray)]
-    if arrays and (len(arrays) > 1 or arrays[0].dtype == np.bool_ or None in parts):
+    if arrays and (len(arrays) > 1 or arrays[0].dtype == np.bool_
+                   or any(p is None for p in parts)):
         raise NotImplementedError(
             f"mytorch.onnx: indexing with {len(arrays)} arrays, a bool mask or None among "
             "arrays has no ONNX mapping (one integer array, ints, slices and None do)"
@@ -318,8 +319,9 @@ def _index(g: Graph, name: str, dims: Dims, shape_: tuple[int, ...], parts: Any
     # every axis gets a part: Ellipsis, or the end, stands for full slices of the rest
     consumed = sum(1 for p in parts if p is not None and p is not Ellipsis)
     rest = (slice(None),) * (len(shape_) - consumed)
-    if Ellipsis in parts:
-        k = parts.index(Ellipsis)
+    ellipsis = [k for k, p in enumerate(parts) if p is Ellipsis]
+    if ellipsis:
+        k = ellipsis[0]
         parts = parts[:k] + rest + parts[k + 1:]
     else:
         parts = parts + rest
