@@ -47,8 +47,12 @@ from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
 
 # isort: split
-from mytorch import nn, optim, viz  # noqa: E402  (after the core they build on)
-from mytorch import onnx  # noqa: E402  (loads the onnx package only when exporting)
+from mytorch import (  # noqa: E402  (after the core they build on)
+    nn,
+    onnx,  # noqa: E402  (loads the onnx package only when exporting)
+    optim,
+    viz,
+)
 
 __version__ = "0.1.0"
 

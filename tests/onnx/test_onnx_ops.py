@@ -94,7 +94,8 @@ def test_functional_softmax_and_log_softmax() -> None:
     dict(stride=2, padding=1), dict(padding="same", dilation=2), dict(padding="valid", bias=False),
     dict(padding=2, groups=3, stride=(2, 1)), dict(padding=(1, 2), dilation=(2, 1)),
     dict(padding=2, padding_mode="reflect"), dict(padding=(1, 3), padding_mode="replicate"),
-    dict(padding=2, padding_mode="circular", stride=2), dict(padding="same", padding_mode="circular"),
+    dict(padding=2, padding_mode="circular", stride=2),
+    dict(padding="same", padding_mode="circular"),
 ], ids=str)
 def test_conv2d(options: dict[str, Any]) -> None:
     check(nn.Conv2d(3, 6, (3, 4) if options.get("padding") != "same" else 3, **options), images())

@@ -106,7 +106,7 @@ def embedding(g: Graph, m: Embedding, args: tuple[Any, ...], outputs: tuple[Tens
 
 # -- recurrent layers ------------------------------------------------------------------------
 # for each mode: ONNX op, the gate blocks of PyTorch's matrices in ONNX's order, attributes
-_RECURRENT = {
+_RECURRENT: dict[str, tuple[str, list[int], dict[str, Any]]] = {
     "RNN_TANH": ("RNN", [0], {"activations": ["Tanh"]}),
     "RNN_RELU": ("RNN", [0], {"activations": ["Relu"]}),
     "GRU": ("GRU", [1, 0, 2], {"linear_before_reset": 1}),

@@ -18,11 +18,21 @@ import numpy as np
 
 from mytorch.autograd.function import Function
 from mytorch.autograd.tensor import Tensor
-from mytorch.ops import activation, conv, elementwise, index, linalg, normalization, pool, reduce
-from mytorch.ops import resample, shape
-from mytorch.ops.embedding import Embedding
 from mytorch.onnx.graph import INT64_MAX, INT64_MIN, Dims, Graph
 from mytorch.onnx.trace import Call
+from mytorch.ops import (
+    activation,
+    conv,
+    elementwise,
+    index,
+    linalg,
+    normalization,
+    pool,
+    reduce,
+    resample,
+    shape,
+)
+from mytorch.ops.embedding import Embedding
 
 Rule = Callable[[Graph, Call], None]
 OPS: dict[type[Function], Rule] = {}
