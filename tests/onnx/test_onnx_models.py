@@ -49,7 +49,7 @@ def test_recurrent_layer_with_initial_state(mode: str) -> None:
             self.rnn = layer
 
         def forward(self, x: Any, h: Any, c: Any) -> Any:
-            return self.rnn(x, (h, c) if mode == "LSTM" else h)
+            return self.rnn(x, hx=(h, c) if mode == "LSTM" else h)  # a keyword argument
 
     check(WithState(), lambda n: [randn(5, n, 3, seed=n), randn(states, n, 4, seed=n + 1),
                                   randn(states, n, 4, seed=n + 2)], batch_axes=[1, 1, 1])

@@ -224,12 +224,21 @@ def test_repeat_expand_pad() -> None:
     check(Fn(fn), images())
 
 
-def test_reductions() -> None:
+@pytest.mark.parametrize("opset", [17, 18])  # from 18 the axes of Reduce* are an input
+def test_reductions(opset: int) -> None:
     def fn(x: Any) -> Any:
+        values, indices = x.max(dim=3)
         return (x.sum(dim=(2, 3)) + x.mean(1, keepdim=True).amax(dim=(2, 3))
-                + x.var(dim=2).std(dim=2) + mytorch.logsumexp(x, dim=3).amin(2))
+                + x.var(dim=2).std(dim=2) + mytorch.logsumexp(x, dim=3).amin(2)
+                + (x * 0.5 + 1).prod(dim=2).min(dim=2, keepdim=True)[0][..., 0]
+                + values.mean(2) * indices.sum(2))
 
-    check(Fn(fn), images())
+    check(Fn(fn), images(), opset_version=opset)
+
+
+def test_tensordot() -> None:
+    W = mytorch.randn(3, 8, 2)
+    check(Fn(lambda x: mytorch.tensordot(x, W, dims=([1, 3], [0, 1]))), images())
 
 
 # -- embedding, resampling -------------------------------------------------------------------
@@ -247,6 +256,11 @@ def test_embedding_is_gather() -> None:
 ], ids=repr)
 def test_upsample(layer: nn.Module) -> None:
     check(layer, images())
+
+
+def test_course_upsampling_and_downsampling() -> None:
+    check(nn.Sequential(nn.Upsample1d(3), nn.Downsample1d(2)), series())
+    check(nn.Sequential(nn.Upsample2d(2), nn.Tanh(), nn.Downsample2d(3)), images())
 
 
 def test_interpolate_linear_and_area() -> None:

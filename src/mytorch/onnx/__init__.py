@@ -131,7 +131,7 @@ def export(model: Module, args: Any, f: str | os.PathLike[str] | IO[bytes],
         call = trace.calls[k]
         if do_constant_folding and not any(id(t) in varying for t in call.tensor_args()):
             for t in call.outputs:  # the traced value is the value
-                g.bind(t, g.constant(t._data, _op_name(call.op)))
+                g.bind(t, g.constant(t._data, _folded_name(g, call)))
             continue
         if isinstance(call.op, Module):
             LAYERS[type(call.op)].write(g, call.op, call.args, call.outputs)
@@ -145,8 +145,11 @@ def export(model: Module, args: Any, f: str | os.PathLike[str] | IO[bytes],
     return _write(onnx, g, inputs, input_names, outputs, output_names, axes, f)
 
 
-def _op_name(op: Any) -> str:
-    return type(op).__name__ if isinstance(op, Module) else op.__name__
+def _folded_name(g: Graph, call: Any) -> str:
+    """``bias.Reshape`` for an op folded on one parameter, else the op's name."""
+    op = type(call.op).__name__ if isinstance(call.op, Module) else call.op.__name__
+    named = {g.state_names[id(t)] for t in call.tensor_args() if id(t) in g.state_names}
+    return f"{named.pop()}.{op}" if len(named) == 1 else op
 
 
 def _example_inputs(args: Any) -> tuple[Tensor, ...]:

@@ -126,8 +126,8 @@ def recurrent(g: Graph, m: RNNBase, args: tuple[Any, ...], outputs: tuple[Tensor
     input. The final states ``Y_h`` (and ``Y_c``), (D, N, H) per layer, are
     joined into (num_layers * D, N, H) as PyTorch returns them.
     """
-    x = args[0]
-    state = () if len(args) == 1 else (args[1],) if isinstance(args[1], Tensor) else args[1]
+    x, hx = args[0], args[1] if len(args) == 2 else None
+    state = () if hx is None else (hx,) if isinstance(hx, Tensor) else tuple(hx)
     op_type, blocks, attributes = _RECURRENT[m.mode]
     D = 2 if m.bidirectional else 1
     batched, batch_first = x.ndim == 3, m.batch_first and x.ndim == 3

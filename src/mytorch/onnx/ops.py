@@ -377,7 +377,7 @@ def _reduced_dims(dims: Dims, axes: Any, keepdim: bool) -> Dims:
                  if keepdim or k not in axes)
 
 
-_REDUCE = {reduce.Sum: "ReduceSum", reduce.Mean: "ReduceMean",
+_REDUCE = {reduce.Sum: "ReduceSum", reduce.Mean: "ReduceMean", reduce.Prod: "ReduceProd",
            reduce.LogSumExp: "ReduceLogSumExp"}
 
 
@@ -396,6 +396,17 @@ def amax(g: Graph, call: Call) -> None:
            _reduced_dims(g.shape(x), axes, keepdim))
 
 
+@rule(reduce.MaxDim)
+def max_dim(g: Graph, call: Call) -> None:
+    """Values and (first) indices of the max or min along one dim."""
+    x, dim, keepdim, take_max = call.args
+    values, indices = call.outputs
+    xv, dims = g.value(x), _reduced_dims(g.shape(x), (dim,), keepdim)
+    extreme, arg = ("ReduceMax", "ArgMax") if take_max else ("ReduceMin", "ArgMin")
+    g.bind(values, g.reduce(extreme, xv, (dim,), keepdim), dims)
+    g.bind(indices, g.op(arg, xv, axis=int(dim), keepdims=int(keepdim)), dims)
+
+
 @rule(reduce.Var, reduce.Std)
 def variance(g: Graph, call: Call) -> None:
     """``sum((x - mean)^2) / (n - correction)``, and its square root for std."""
@@ -410,7 +421,7 @@ def variance(g: Graph, call: Call) -> None:
 
 
 # -- matrix products -----------------------------------------------------------------------
-@rule(linalg.Einsum)
+@rule(linalg.Einsum, linalg.Tensordot)
 def einsum(g: Graph, call: Call) -> None:
     equation, *operands = call.args
     y = _out(call)
@@ -445,13 +456,13 @@ def convolution_transpose(g: Graph, call: Call) -> None:
 
 
 # -- pooling and resampling ----------------------------------------------------------------
-def _pool(g: Graph, x: Tensor, nd: int, op_type: str, **attributes: Any) -> str:
+def _pool(g: Graph, x: Tensor, nd: int, op_type: str, *inputs: str, **attributes: Any) -> str:
     """An ONNX pool wants (N, C, *L): an unbatched (C, *L) input gets a batch axis of 1."""
     name = g.value(x)
     unbatched = x.ndim == nd + 1
     if unbatched:
         name = g.op("Unsqueeze", name, g.ints([0]))
-    y = g.op(op_type, name, **attributes)
+    y = g.op(op_type, name, *inputs, **attributes)
     return g.op("Squeeze", y, g.ints([0])) if unbatched else y
 
 
@@ -509,6 +520,20 @@ def axis_maps(g: Graph, call: Call) -> None:
         if moved:
             name = g.op("Transpose", name, perm=order)
     g.bind(_out(call), name)
+
+
+@rule(resample.Dilate)
+def dilate(g: Graph, call: Call) -> None:
+    """factor - 1 zeros between neighbours: a transposed convolution with stride ``factor``
+    and a kernel of one 1 per channel (groups = channels)."""
+    x, factors, size = call.args
+    nd = len(factors)
+    C = x.shape[-nd - 1] if x.ndim > nd else 1
+    ones = g.constant(np.ones((C, 1) + (1,) * nd, x.dtype), "ones")
+    reach = [(n - 1) * f + 1 for n, f in zip(x.shape[-nd:], factors)]
+    g.bind(_out(call), _pool(g, x, nd, "ConvTranspose", ones, group=C, kernel_shape=[1] * nd,
+                             strides=list(factors),
+                             output_padding=[n - r for n, r in zip(size, reach)]))
 
 
 @rule(resample.Decimate)

@@ -4,9 +4,10 @@ Two sources feed the record, both switched on only inside ``trace``:
 
 * ``Function.apply`` reports each op with its arguments, attributes included
   (``autograd.function.op_tracer``);
-* a forward hook on each layer that ``mytorch.onnx.layers`` exports as one
-  ONNX op (Gemm, BatchNormalization, GRU...) reports the layer's call after
-  its ops.
+* each layer that ``mytorch.onnx.layers`` exports as one ONNX op (Gemm,
+  BatchNormalization, GRU...) reports its call after its ops, through a
+  wrapper of its ``forward`` set on the instance for the trace only (a
+  forward hook would not see keyword arguments such as ``hx=``).
 
 A ``Call`` becomes the *producer* of its outputs; a layer's call, recorded
 last, replaces the ops inside it as the producer of the layer's outputs, so
@@ -17,6 +18,7 @@ result nobody uses.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -85,10 +87,28 @@ class Trace:
             return  # the layer passed an input through: no call of its own
         self.record(module, args, outputs)
 
+    def _watch(self, module: Module) -> None:
+        """Report the layer's calls through a ``forward`` set on the instance (removed after
+        the trace): unlike a forward hook it sees keyword arguments (``rnn(x, hx=h)``),
+        which it passes on as positional ones."""
+        forward = module.forward
+        signature = inspect.signature(forward)
+
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            output = forward(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+            if not bound.kwargs:  # else keyword-only arguments: its ops stand for it
+                self._on_layer(module, bound.args, output)
+            return output
+
+        object.__setattr__(module, "forward", traced)
+
     def run(self, model: Module, inputs: tuple[Tensor, ...]) -> Any:
         """Call ``model(*inputs)`` with recording on; return its output."""
-        hooks = [m.register_forward_hook(self._on_layer)
-                 for m in model.modules() if layers.has_rule(m)]
+        watched = list({id(m): m for m in model.modules()
+                        if layers.has_rule(m) and "forward" not in vars(m)}.values())
+        for module in watched:
+            self._watch(module)
         _function.op_tracer = self._on_op
         try:
             # with gradients recorded, every op goes through its Function (an op may take
@@ -97,8 +117,8 @@ class Trace:
                 return model(*inputs)
         finally:
             _function.op_tracer = None
-            for remove in hooks:
-                remove()
+            for module in watched:
+                object.__delattr__(module, "forward")
 
     def reachable(self, outputs: list[Tensor]) -> list[int]:
         """Indices of the calls the outputs depend on, in recording order."""
