@@ -55,8 +55,29 @@ def test_recurrent_layer_with_initial_state(mode: str) -> None:
                                   randn(states, n, 4, seed=n + 2)], batch_axes=[1, 1, 1])
 
 
-def test_unbatched_gru() -> None:
+@pytest.mark.parametrize("cell", [nn.RNNCell(3, 4), nn.RNNCell(3, 4, nonlinearity="relu"),
+                                  nn.GRUCell(3, 4), nn.LSTMCell(3, 4, bias=False)], ids=repr)
+def test_recurrent_cell_steps(cell: nn.Module) -> None:
+    class Unrolled(nn.Module):  # three steps from a given state, then three from zeros
+        def __init__(self) -> None:
+            super().__init__()
+            self.cell = cell
+
+        def forward(self, x: Any, h: Any) -> Any:
+            state = (h, h * 0.5) if isinstance(self.cell, nn.LSTMCell) else h
+            for x_t in (x[:, 0], x[:, 1], x[:, 2]):
+                state = self.cell(x_t, state)
+            first = state if isinstance(state, mytorch.Tensor) else state[0]
+            return first, self.cell(x[:, 0] + first.sum(1, keepdim=True))
+
+    proto = check(Unrolled(), lambda n: [randn(n, 3, 3, seed=n), randn(n, 4, seed=n + 1)])
+    kind = type(cell).__name__[:-4]  # RNN, GRU or LSTM
+    assert [node.op_type for node in proto.graph.node].count(kind) == 4
+
+
+def test_unbatched_gru_and_lstm_cell() -> None:
     check(nn.GRU(3, 4, batch_first=True), lambda n: [randn(7, 3, seed=n)], batch_axes=[None])
+    check(nn.LSTMCell(3, 4), lambda n: [randn(3, seed=n)], batch_axes=[None])
 
 
 # -- the model zoo ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A layer whose rule applies is exported as that op, with its parameters as
 the op's inputs (``Linear`` as Gemm, ``BatchNorm`` in evaluation as
 BatchNormalization, ``Embedding`` as Gather, ``RNN``/``GRU``/``LSTM`` as
-ONNX's recurrent ops instead of a loop unrolled over time). Where no rule
+ONNX's recurrent ops instead of a loop unrolled over time, and their cells as
+those ops on a sequence of one step). Where no rule
 applies (a ``Linear`` on 3-D input, a batch norm using batch statistics),
 the layer's ops are exported one by one like any other code.
 
@@ -25,7 +26,16 @@ from mytorch.nn.module import Module
 from mytorch.nn.modules.embedding import Embedding
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d
-from mytorch.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
+from mytorch.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
 
 if TYPE_CHECKING:
     from mytorch.onnx.graph import Graph
@@ -141,9 +151,10 @@ def recurrent(g: Graph, m: RNNBase, args: tuple[Any, ...], outputs: tuple[Tensor
     initial = [g.value(s) if batched else g.op("Unsqueeze", g.value(s), g.ints([1]))
                for s in state]
     prefix = g.module_names.get(id(m), "rnn")
+    H = m.hidden_size
     finals: list[list[str]] = [[] for _ in range(2 if m.mode == "LSTM" else 1)]
     for layer in range(m.num_layers):
-        W, R, B = _layer_weights(m, layer, blocks)
+        W, R, B = _onnx_weights(m.all_weights[layer * D:(layer + 1) * D], H, blocks)
         inputs = [name, g.constant(W, f"{prefix}.W_l{layer}"),
                   g.constant(R, f"{prefix}.R_l{layer}"), g.constant(B, f"{prefix}.B_l{layer}")]
         if initial:
@@ -160,7 +171,6 @@ def recurrent(g: Graph, m: RNNBase, args: tuple[Any, ...], outputs: tuple[Tensor
         # (L, D, N, H) -> (L, N, D, H) -> (L, N, D*H)
         name = g.op("Reshape", g.op("Transpose", Y, perm=[0, 2, 1, 3]), g.ints([0, 0, -1]))
     states = [kept[0] if len(kept) == 1 else g.op("Concat", *kept, axis=0) for kept in finals]
-    H = m.hidden_size
     if batch_first:
         name = g.op("Transpose", name, perm=[1, 0, 2])
         g.bind(outputs[0], name, (batch, seq, D * H))
@@ -175,20 +185,41 @@ def recurrent(g: Graph, m: RNNBase, args: tuple[Any, ...], outputs: tuple[Tensor
             g.bind(t, g.op("Squeeze", s, g.ints([1])), (m.num_layers * D, H))
 
 
-def _layer_weights(m: RNNBase, layer: int, blocks: list[int]
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ONNX's W (D, G*H, I), R (D, G*H, H) and B (D, 2*G*H) of one layer, gates reordered."""
-    D = 2 if m.bidirectional else 1
-    H = m.hidden_size
+def _onnx_weights(groups: list[list[Any]], H: int, blocks: list[int]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ONNX's W (D, G*H, I), R (D, G*H, H) and B (D, 2*G*H) from the parameter groups
+    ``[w_ih, w_hh(, b_ih, b_hh)]`` of the D directions, gates put in ONNX's order."""
 
     def gates(a: np.ndarray) -> np.ndarray:  # (G*H, ...) blocks of H rows, in ONNX's order
         return np.concatenate([a[k * H:(k + 1) * H] for k in blocks])
 
     Ws, Rs, Bs = [], [], []
-    for w_ih, w_hh, *biases in m.all_weights[layer * D:(layer + 1) * D]:
+    for w_ih, w_hh, *biases in groups:
         Ws.append(gates(w_ih._data))
         Rs.append(gates(w_hh._data))
         b_ih, b_hh = ((b._data for b in biases) if biases
                       else (np.zeros(w_ih.shape[0], w_ih.dtype),) * 2)
         Bs.append(np.concatenate([gates(b_ih), gates(b_hh)]))
     return np.stack(Ws), np.stack(Rs), np.stack(Bs)
+
+
+@layer_rule(RNNCell, GRUCell, LSTMCell, applies=lambda m, args: 1 <= len(args) <= 2
+            and _same_dtype(m, args[0]) and args[0].ndim in (1, 2))
+def cell(g: Graph, m: RNNCellBase, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> None:
+    """One step: the layer's ONNX op on a sequence of length 1, (N, I) -> (1, N, I)."""
+    x, hx = args[0], args[1] if len(args) == 2 else None
+    state = () if hx is None else (hx,) if isinstance(hx, Tensor) else tuple(hx)
+    op_type, blocks, attributes = _RECURRENT[m.mode]
+    new_axes = g.ints([0] if x.ndim == 2 else [0, 1])  # (N, *) -> (1, N, *); (*) -> (1, 1, *)
+    params = [m.weight_ih, m.weight_hh] + ([m.bias_ih, m.bias_hh] if m.bias else [])
+    W, R, B = _onnx_weights([params], m.hidden_size, blocks)
+    prefix = g.module_names.get(id(m), "cell")
+    inputs = [g.op("Unsqueeze", g.value(x), new_axes), g.constant(W, f"{prefix}.W"),
+              g.constant(R, f"{prefix}.R"), g.constant(B, f"{prefix}.B")]
+    if state:
+        inputs += ["", *(g.op("Unsqueeze", g.value(s), new_axes) for s in state)]
+    _, *final = g.node(op_type, inputs, 1 + len(outputs), hidden_size=m.hidden_size,
+                       **attributes)
+    dims = (*g.shape(x)[:-1], m.hidden_size)
+    for t, s in zip(outputs, final):  # (1, N, H) -> (N, H), the next state
+        g.bind(t, g.op("Squeeze", s, new_axes), dims)
