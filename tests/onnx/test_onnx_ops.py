@@ -84,6 +84,10 @@ def test_activation(layer: nn.Module) -> None:
     check(layer, lambda n: [2 * randn(n, 4, 7, seed=n)])
 
 
+def test_functional_hardtanh() -> None:
+    check(Fn(lambda x: F.hardtanh(x, -0.5, 0.25)), lambda n: [randn(n, 4, 7, seed=n)])
+
+
 def test_functional_softmax_and_log_softmax() -> None:
     check(Fn(lambda x: F.softmax(x, dim=0) + F.log_softmax(x, dim=2)),
           lambda n: [randn(n, 4, 7, seed=n)], batch_axes=[None])
@@ -272,6 +276,19 @@ def test_interpolate_linear_and_area() -> None:
 def test_an_op_without_mapping_is_named() -> None:
     with pytest.raises(NotImplementedError, match="op CumSum .* has no ONNX mapping"):
         check(Fn(lambda x: x.cumsum(1)), images())
+
+
+def test_a_failing_forward_leaves_no_tracer_behind() -> None:
+    linear = nn.Linear(3, 2)
+
+    def fn(x: Any) -> Any:
+        linear(x)
+        raise ValueError("the model failed")
+
+    with pytest.raises(ValueError, match="the model failed"):
+        mytorch.onnx.export(Fn(fn, linear), mytorch.randn(2, 3), io.BytesIO())
+    assert mytorch.autograd.function.op_tracer is None
+    assert "forward" not in vars(linear)  # the layer's own forward again
 
 
 def test_max_pool_indices_are_refused() -> None:

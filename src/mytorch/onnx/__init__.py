@@ -28,7 +28,10 @@ such as the batch. The symbolic sizes are followed through the graph so that a
 reshape (``x.view(x.shape[0], -1)``) keeps the batch free: ONNX's Reshape gets
 0 ("same as the input") or -1 where the batch is, never the traced number.
 Trace with a batch of 2 or more, so the batch axis can be told from axes of
-size 1.
+size 1. As in every tracing exporter, what the model computes in Python rather
+than with ops is fixed at its traced value: a number made from a size
+(``x.sum() / x.shape[0]``) or a comparison's mask (``where(x > 0, ...)``; the
+comparisons record no op) becomes a constant.
 
 The ``onnx`` package is needed only here, and imported only when ``export``
 runs: ``import mytorch`` never loads it.

@@ -211,8 +211,8 @@ def reshape_target(op: str, dims: Dims, source: tuple[int, ...], target: tuple[i
 
 @rule(shape.Reshape)
 def reshape(g: Graph, call: Call) -> None:
-    x, target = call.args
-    y = _out(call)
+    x = call.args[0]
+    y = _out(call)  # its shape is the target with any -1 resolved
     spec, dims = reshape_target("reshape", g.shape(x), x.shape, y.shape)
     g.bind(y, g.op("Reshape", g.value(x), g.ints(spec)), dims)
 
