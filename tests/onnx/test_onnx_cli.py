@@ -49,4 +49,6 @@ def test_export_command_errors_are_one_line(tmp_path: Path,
     assert cli.main(["export", str(tmp_path / "c.npz"), str(tmp_path / "m.onnx"),
                      "--opset", "3"]) == 2
     assert "opset_version must be in" in capsys.readouterr().err
+    assert cli.main(["export", str(tmp_path / "c.npz"), str(tmp_path / "no" / "m.onnx")]) == 2
+    assert "no folder" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()

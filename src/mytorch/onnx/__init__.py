@@ -267,6 +267,8 @@ def _write(onnx: Any, g: Graph, inputs: tuple[Tensor, ...], input_names: list[st
 def _write_atomically(path: str, data: bytes) -> None:
     """A temporary file in the same folder, then a rename: a crash leaves no half file."""
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"mytorch.onnx.export: no folder {folder!r} to write {path!r}")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".onnx-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
