@@ -47,12 +47,7 @@ from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
 
 # isort: split
-from mytorch import (  # noqa: E402  (after the core they build on)
-    nn,
-    onnx,  # noqa: E402  (loads the onnx package only when exporting)
-    optim,
-    viz,
-)
+from mytorch import nn, onnx, optim, viz  # noqa: E402  (after the core they build on)
 
 __version__ = "0.1.0"
 

@@ -122,6 +122,16 @@ def test_conv_transpose2d(options: dict[str, Any]) -> None:
     check(nn.ConvTranspose2d(3, 6, 3, **options), images(h=5, w=4))
 
 
+@pytest.mark.parametrize("layer", [nn.Conv2d(3, 4, 3, padding="same"),
+                                   nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1)],
+                         ids=repr)
+def test_convolution_layer_is_one_node_with_its_bias(layer: nn.Module) -> None:
+    proto = check(layer, images())
+    (node,) = proto.graph.node
+    assert node.op_type == type(layer).__name__[:-2]  # Conv, ConvTranspose
+    assert list(node.input)[1:] == ["weight", "bias"]
+
+
 def test_conv_transpose1d() -> None:
     check(nn.ConvTranspose1d(3, 4, 4, stride=3, padding=2, output_padding=1), series())
 

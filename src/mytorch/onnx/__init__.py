@@ -137,7 +137,7 @@ def export(model: Module, args: Any, f: str | os.PathLike[str] | IO[bytes],
                 g.bind(t, g.constant(t._data, _folded_name(g, call)))
             continue
         if isinstance(call.op, Module):
-            LAYERS[type(call.op)].write(g, call.op, call.args, call.outputs)
+            LAYERS[type(call.op)].write(g, call)
         elif call.op in OPS:
             OPS[call.op](g, call)
         else:

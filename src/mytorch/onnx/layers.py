@@ -1,12 +1,14 @@
 """Layer rules: layers that ONNX has as one op, written from the layer as a whole.
 
 A layer whose rule applies is exported as that op, with its parameters as
-the op's inputs (``Linear`` as Gemm, ``BatchNorm`` in evaluation as
+the op's inputs (``Linear`` as Gemm, ``Conv`` as Conv with its bias, ``BatchNorm`` in evaluation as
 BatchNormalization, ``Embedding`` as Gather, ``RNN``/``GRU``/``LSTM`` as
 ONNX's recurrent ops instead of a loop unrolled over time, and their cells as
 those ops on a sequence of one step). Where no rule
 applies (a ``Linear`` on 3-D input, a batch norm using batch statistics),
-the layer's ops are exported one by one like any other code.
+the layer's ops are exported one by one like any other code. A rule may
+read those ops (``call.inner``): a convolution layer takes its geometry from
+its traced Conv op, and adds its bias as that op's third input.
 
 ONNX's recurrent ops take all gates of a direction as one matrix, in their
 own order: GRU ``z, r, h`` where PyTorch has ``r, z, n``; LSTM ``i, o, f, c``
@@ -23,6 +25,7 @@ import numpy as np
 
 from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
+from mytorch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from mytorch.nn.modules.embedding import Embedding
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d
@@ -32,18 +35,18 @@ from mytorch.nn.modules.rnn import (
     RNN,
     GRUCell,
     LSTMCell,
-    RNNBase,
     RNNCell,
-    RNNCellBase,
 )
+from mytorch.onnx import ops
 
 if TYPE_CHECKING:
     from mytorch.onnx.graph import Graph
+    from mytorch.onnx.trace import Call
 
 
 class LayerRule(NamedTuple):
     applies: Callable[[Any, tuple[Any, ...]], bool]  # (layer, inputs): export as one op?
-    write: Callable[[Graph, Any, tuple[Any, ...], tuple[Tensor, ...]], None]
+    write: Callable[[Graph, Call], None]  # the layer's call (its ops as ``call.inner``)
 
 
 LAYERS: dict[type[Module], LayerRule] = {}
@@ -75,12 +78,29 @@ def _same_dtype(module: Module, x: Any) -> bool:
 # -- Linear as Gemm ------------------------------------------------------------------------
 @layer_rule(Linear, applies=lambda m, args: len(args) == 1 and _same_dtype(m, args[0])
             and args[0].ndim == 2)
-def linear(g: Graph, m: Linear, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> None:
+def linear(g: Graph, call: Call) -> None:
     """``Gemm(x, W, b, transB=1) = x W^T + b`` on (N, in) input."""
+    m, args, outputs = call.op, call.args, call.outputs
     inputs = [g.value(args[0]), g.value(m.weight)]
     if m.bias is not None:
         inputs.append(g.value(m.bias))
     g.bind(outputs[0], g.op("Gemm", *inputs, transB=1))
+
+
+# -- convolutions with their bias -----------------------------------------------------------
+def _convolution_applies(m: Any, args: tuple[Any, ...]) -> bool:
+    """Zero padding on batched input: the traced Conv op reads the layer's input itself."""
+    return (m.padding_mode == "zeros" and isinstance(args[0], Tensor)
+            and args[0].ndim == m.nd + 2 and _same_dtype(m, args[0]))
+
+
+@layer_rule(Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, applies=_convolution_applies)
+def convolution(g: Graph, call: Call) -> None:
+    """The traced Conv (or ConvTranspose) op, with the layer's bias as its third input."""
+    m = call.op
+    (conv_call,) = [c for c in call.inner if c.op in ops.CONVOLUTIONS]
+    bias = None if m.bias is None else g.value(m.bias)
+    g.bind(call.outputs[0], ops.conv_node(g, conv_call, bias))
 
 
 # -- batch norm in evaluation ----------------------------------------------------------------
@@ -90,8 +110,9 @@ def _uses_running_stats(m: Any, args: tuple[Any, ...]) -> bool:
 
 
 @layer_rule(BatchNorm1d, BatchNorm2d, applies=_uses_running_stats)
-def batch_norm(g: Graph, m: Any, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> None:
+def batch_norm(g: Graph, call: Call) -> None:
     """BatchNormalization with the running statistics (affine=False: scale 1, shift 0)."""
+    m, args, outputs = call.op, call.args, call.outputs
     x = args[0]
     C = m.num_features
     scale = g.value(m.weight) if m.weight is not None else g.constant(np.ones(C, x.dtype))
@@ -103,9 +124,9 @@ def batch_norm(g: Graph, m: Any, args: tuple[Any, ...], outputs: tuple[Tensor, .
 
 # -- Embedding as Gather ---------------------------------------------------------------------
 @layer_rule(Embedding, applies=lambda m, args: len(args) == 1 and isinstance(args[0], Tensor))
-def embedding(g: Graph, m: Embedding, args: tuple[Any, ...], outputs: tuple[Tensor, ...]
-              ) -> None:
+def embedding(g: Graph, call: Call) -> None:
     """``weight[indices]``: rows of the table; the result's leading axes are the indices'."""
+    m, args, outputs = call.op, call.args, call.outputs
     indices = args[0]
     name = g.value(indices)
     if indices.dtype != np.int64:
@@ -129,13 +150,14 @@ def _recurrent_applies(m: Any, args: tuple[Any, ...]) -> bool:
 
 
 @layer_rule(RNN, GRU, LSTM, applies=_recurrent_applies)
-def recurrent(g: Graph, m: RNNBase, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> None:
+def recurrent(g: Graph, call: Call) -> None:
     """One ONNX RNN/GRU/LSTM node per layer, on time-major (L, N, I) input.
 
     ONNX's ``Y`` is (L, D, N, H): moved to (L, N, D*H) it is the next layer's
     input. The final states ``Y_h`` (and ``Y_c``), (D, N, H) per layer, are
     joined into (num_layers * D, N, H) as PyTorch returns them.
     """
+    m, args, outputs = call.op, call.args, call.outputs
     x, hx = args[0], args[1] if len(args) == 2 else None
     state = () if hx is None else (hx,) if isinstance(hx, Tensor) else tuple(hx)
     op_type, blocks, attributes = _RECURRENT[m.mode]
@@ -205,8 +227,9 @@ def _onnx_weights(groups: list[list[Any]], H: int, blocks: list[int]
 
 @layer_rule(RNNCell, GRUCell, LSTMCell, applies=lambda m, args: 1 <= len(args) <= 2
             and _same_dtype(m, args[0]) and args[0].ndim in (1, 2))
-def cell(g: Graph, m: RNNCellBase, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> None:
+def cell(g: Graph, call: Call) -> None:
     """One step: the layer's ONNX op on a sequence of length 1, (N, I) -> (1, N, I)."""
+    m, args, outputs = call.op, call.args, call.outputs
     x, hx = args[0], args[1] if len(args) == 2 else None
     state = () if hx is None else (hx,) if isinstance(hx, Tensor) else tuple(hx)
     op_type, blocks, attributes = _RECURRENT[m.mode]

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd.function import Function
 from mytorch.autograd.tensor import Tensor
 from mytorch.onnx.graph import INT64_MAX, INT64_MIN, Dims, Graph
-from mytorch.onnx.trace import Call
 from mytorch.ops import (
     activation,
     conv,
@@ -34,7 +33,10 @@ from mytorch.ops import (
 )
 from mytorch.ops.embedding import Embedding
 
-Rule = Callable[[Graph, Call], None]
+if TYPE_CHECKING:
+    from mytorch.onnx.trace import Call
+
+Rule = Callable[[Graph, "Call"], None]
 OPS: dict[type[Function], Rule] = {}
 
 
@@ -435,24 +437,31 @@ def _conv_attributes(args: conv.ConvArgs, kernel_size: tuple[int, ...]) -> dict[
                 dilations=list(args.dilation), group=args.groups)
 
 
-@rule(conv.Conv)
-def convolution(g: Graph, call: Call) -> None:
-    """Zero padding is the op's own; other padding modes arrive as a traced ``Pad``."""
-    x, W, args, _ = call.args
-    g.bind(_out(call), g.op("Conv", g.value(x), g.value(W),
-                            **_conv_attributes(args, W.shape[2:])))
+CONVOLUTIONS = (conv.Conv, conv.ConvTranspose)
 
 
-@rule(conv.ConvTranspose)
-def convolution_transpose(g: Graph, call: Call) -> None:
-    """The output size is the traced one: ``output_padding`` is what the formula lacks."""
-    gy, W, args, size = call.args
+def conv_node(g: Graph, call: Call, bias: str | None = None) -> str:
+    """The Conv or ConvTranspose node of a traced convolution op, with ``bias`` (a value
+    name: a Conv layer's bias) as its third input when given.
+
+    Zero padding is the op's own (other padding modes arrive as a traced ``Pad``). A
+    transposed convolution's output size is the traced one: ``output_padding`` is what
+    the size formula lacks.
+    """
+    x, W, args, size = call.args
     K = W.shape[2:]
+    inputs = [g.value(x), g.value(W), *([bias] if bias else [])]
+    if call.op is conv.Conv:
+        return g.op("Conv", *inputs, **_conv_attributes(args, K))
     reach = [(n - 1) * s - b - a + d * (k - 1) + 1 for n, s, (b, a), d, k
-             in zip(gy.shape[2:], args.stride, args.padding, args.dilation, K)]
-    g.bind(_out(call), g.op("ConvTranspose", g.value(gy), g.value(W),
-                            output_padding=[n - r for n, r in zip(size, reach)],
-                            **_conv_attributes(args, K)))
+             in zip(x.shape[2:], args.stride, args.padding, args.dilation, K)]
+    return g.op("ConvTranspose", *inputs, output_padding=[n - r for n, r in zip(size, reach)],
+                **_conv_attributes(args, K))
+
+
+@rule(*CONVOLUTIONS)
+def convolution(g: Graph, call: Call) -> None:
+    g.bind(_out(call), conv_node(g, call))
 
 
 # -- pooling and resampling ----------------------------------------------------------------

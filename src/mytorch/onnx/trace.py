@@ -30,11 +30,13 @@ from mytorch.onnx import layers
 
 
 class Call(NamedTuple):
-    """One recorded op (``op`` a ``Function`` subclass) or layer (``op`` the Module)."""
+    """One recorded op (``op`` a ``Function`` subclass) or layer (``op`` the Module, and
+    ``inner`` the calls its forward made)."""
 
     op: Any
     args: tuple[Any, ...]
     outputs: tuple[Tensor, ...]
+    inner: tuple[Call, ...] = ()
 
     def tensor_args(self) -> Iterator[Tensor]:
         return flat_tensors(self.args)
@@ -63,9 +65,10 @@ class Trace:
         self.calls: list[Call] = []
         self.producer: dict[int, tuple[int, int]] = {}
 
-    def record(self, op: Any, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> None:
+    def record(self, op: Any, args: tuple[Any, ...], outputs: tuple[Tensor, ...],
+               inner: tuple[Call, ...] = ()) -> None:
         index = len(self.calls)
-        self.calls.append(Call(op, args, outputs))
+        self.calls.append(Call(op, args, outputs, inner))
         for i, t in enumerate(outputs):
             self.producer[id(t)] = (index, i)
 
@@ -78,14 +81,15 @@ class Trace:
             )
         self.record(function, args, result if isinstance(result, tuple) else (result,))
 
-    def _on_layer(self, module: Module, args: tuple[Any, ...], output: Any) -> None:
+    def _on_layer(self, module: Module, args: tuple[Any, ...], output: Any,
+                  inner: tuple[Call, ...]) -> None:
         if not layers.exports_as_layer(module, args):
             return  # its ops, recorded one by one, stand for it
         inputs = {id(t) for t in flat_tensors(args)}
         outputs = tuple(flat_tensors(output))
         if any(id(t) in inputs for t in outputs):
             return  # the layer passed an input through: no call of its own
-        self.record(module, args, outputs)
+        self.record(module, args, outputs, inner)
 
     def _watch(self, module: Module) -> None:
         """Report the layer's calls through a ``forward`` set on the instance (removed after
@@ -95,10 +99,11 @@ class Trace:
         signature = inspect.signature(forward)
 
         def traced(*args: Any, **kwargs: Any) -> Any:
+            start = len(self.calls)
             output = forward(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
             if not bound.kwargs:  # else keyword-only arguments: its ops stand for it
-                self._on_layer(module, bound.args, output)
+                self._on_layer(module, bound.args, output, tuple(self.calls[start:]))
             return output
 
         object.__setattr__(module, "forward", traced)
