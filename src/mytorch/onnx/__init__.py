@@ -6,9 +6,9 @@ How it works, in three steps:
    mode. Every op reports itself from ``Function.apply`` with the arguments
    its ``forward`` received (so a convolution's stride and padding, a pooling's
    windows, an interpolation's matrices are all there), and every layer that
-   ONNX has as a single op reports itself from a forward hook after its own ops.
-   Nothing is recorded when no export is running: the hook in ``apply`` is one
-   test of a module variable.
+   ONNX has as a single op reports itself after its own ops. Nothing is
+   recorded when no export is running: the hook in ``apply`` is one test of a
+   module variable.
 2. **Walk back from the outputs.** Each traced tensor has a producer: the last
    call that returned it. A layer's call comes after its ops, so it replaces
    them; ops nested inside another op, and results nobody uses, are never
@@ -16,8 +16,9 @@ How it works, in three steps:
 3. **Write ONNX** (``graph.py``). Rules turn each call into nodes: one rule per
    op (``ops.py``: elementwise math, activations, shapes, indexing, reductions,
    convolution, pooling, normalization, resampling...) and one per layer exported
-   whole (``layers.py``: Linear as Gemm, BatchNorm as BatchNormalization,
-   Embedding as Gather, RNN/GRU/LSTM as ONNX's recurrent ops). Graph inputs
+   whole (``layers.py``: Linear as Gemm, Conv with its bias, BatchNorm as
+   BatchNormalization, Embedding as Gather, RNN/GRU/LSTM as ONNX's recurrent
+   ops). Graph inputs
    come from ``args``; parameters and buffers become initializers under their
    ``named_parameters`` / ``named_buffers`` names. With ``do_constant_folding``
    an op whose inputs are all constants is not written: its traced result is.

@@ -1,14 +1,14 @@
 """Layer rules: layers that ONNX has as one op, written from the layer as a whole.
 
-A layer whose rule applies is exported as that op, with its parameters as
-the op's inputs (``Linear`` as Gemm, ``Conv`` as Conv with its bias, ``BatchNorm`` in evaluation as
-BatchNormalization, ``Embedding`` as Gather, ``RNN``/``GRU``/``LSTM`` as
-ONNX's recurrent ops instead of a loop unrolled over time, and their cells as
-those ops on a sequence of one step). Where no rule
-applies (a ``Linear`` on 3-D input, a batch norm using batch statistics),
-the layer's ops are exported one by one like any other code. A rule may
-read those ops (``call.inner``): a convolution layer takes its geometry from
-its traced Conv op, and adds its bias as that op's third input.
+A layer whose rule applies is exported as that op, with its parameters as the
+op's inputs: ``Linear`` as Gemm, ``Conv``/``ConvTranspose`` as Conv/ConvTranspose
+with their bias, ``BatchNorm`` in evaluation as BatchNormalization, ``Embedding``
+as Gather, ``RNN``/``GRU``/``LSTM`` as ONNX's recurrent ops (not a loop unrolled
+over time), and their cells as those ops over one step. Where no rule applies
+(a ``Linear`` on 3-D input, a batch norm using batch statistics, a convolution
+with reflect padding) the layer's ops are exported one by one like any other
+code. A rule may read those ops (``call.inner``): a convolution layer takes
+its geometry from its traced Conv op.
 
 ONNX's recurrent ops take all gates of a direction as one matrix, in their
 own order: GRU ``z, r, h`` where PyTorch has ``r, z, n``; LSTM ``i, o, f, c``
