@@ -155,6 +155,11 @@ def test_pooling(layer: nn.Module) -> None:
     check(layer, series() if "1d" in type(layer).__name__ else images())
 
 
+def test_global_average_pooling() -> None:
+    proto = check(nn.AdaptiveAvgPool2d(1), images())
+    assert [node.op_type for node in proto.graph.node] == ["GlobalAveragePool"]
+
+
 def test_pooling_on_unbatched_input() -> None:
     check(nn.MaxPool2d(2), lambda n: [randn(3, 6, 6, seed=n)], batch_axes=[None])
 

@@ -515,6 +515,10 @@ def axis_maps(g: Graph, call: Call) -> None:
     x, maps = call.args
     name = g.value(x)
     n = x.ndim
+    if n == len(maps) + 2 and all(M.shape[0] == 1 and np.all(M == M[0, 0]) for M in maps):
+        # the mean of every plane (adaptive pooling to size 1): ONNX's own op
+        g.bind(_out(call), g.op("GlobalAveragePool", name))
+        return
     for i, M in enumerate(maps):
         axis = n - len(maps) + i
         if axis == n - 1:  # (..., L) @ (L, OUT)
