@@ -225,8 +225,11 @@ def run_export(args: argparse.Namespace) -> int:
                     input_names=["input"], output_names=["output"],
                     dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
                     opset_version=args.opset)
-    except (OSError, ImportError, KeyError, ValueError, NotImplementedError) as err:
-        print(f"mytorch export: {err}", file=sys.stderr)
+    except (OSError, ImportError) as err:  # what the machine refused: a file, a package
+        print(f"mytorch export: error: {err}", file=sys.stderr)
+        return 1
+    except (KeyError, ValueError, NotImplementedError) as err:  # a bad checkpoint or model
+        print(f"mytorch export: error: {err}", file=sys.stderr)
         return 2
     print(f"exported {ckpt.config['model']} (epoch {ckpt.epoch}) to {args.output}: input "
           f"'input' (batch, {', '.join(map(str, model.input_shape))}), output 'output'")

@@ -39,9 +39,10 @@ def test_export_command(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 def test_export_command_errors_are_one_line(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["export", str(tmp_path / "none.npz"), str(tmp_path / "m.onnx")]) == 2
+    assert cli.main(["export", str(tmp_path / "none.npz"), str(tmp_path / "m.onnx")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("mytorch export: ") and err.count("\n") == 1 and "none.npz" in err
+    assert err.startswith("mytorch export: error: ") and err.count("\n") == 1
+    assert "none.npz" in err
     np.savez(tmp_path / "other.npz", a=np.zeros(2))
     assert cli.main(["export", str(tmp_path / "other.npz"), str(tmp_path / "m.onnx")]) == 2
     assert "not a mytorch training checkpoint" in capsys.readouterr().err
@@ -49,6 +50,6 @@ def test_export_command_errors_are_one_line(tmp_path: Path,
     assert cli.main(["export", str(tmp_path / "c.npz"), str(tmp_path / "m.onnx"),
                      "--opset", "3"]) == 2
     assert "opset_version must be in" in capsys.readouterr().err
-    assert cli.main(["export", str(tmp_path / "c.npz"), str(tmp_path / "no" / "m.onnx")]) == 2
+    assert cli.main(["export", str(tmp_path / "c.npz"), str(tmp_path / "no" / "m.onnx")]) == 1
     assert "no folder" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
