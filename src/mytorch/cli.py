@@ -1,4 +1,4 @@
-"""The ``mytorch`` command: train, eval, summary, models, datasets, bench.
+"""The ``mytorch`` command: train, eval, summary, models, datasets, bench, export.
 
 Each subcommand is a function ``add_<name>(subparsers)``, listed in
 ``COMMANDS``, that registers its parser and sets ``handler`` (a function of the
@@ -159,19 +159,12 @@ def add_eval(subparsers: Any) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from mytorch import datasets, models
-    from mytorch.training.checkpoint import Checkpoint
-    from mytorch.training.runs import find_checkpoint
+    from mytorch import datasets
     from mytorch.training.trainer import dataset_arrays, evaluate
     from mytorch.utils.data import DataLoader, TensorDataset
 
-    ckpt = Checkpoint.load(find_checkpoint(args.checkpoint))
+    ckpt, model = _checkpoint_model(args.checkpoint)
     config = ckpt.config
-    model = models.get_model(config["model"])
-    try:
-        model.load_state_dict(ckpt.model)
-    except RuntimeError as err:  # names every missing, unexpected and mismatched weight
-        raise CLIError(f"{ckpt.path} does not hold {config['model']}'s weights: {err}") from err
     root = args.data_root or config.get("data_root")
     dataset_class: Any = datasets.get_dataset(config["dataset"])
     x, y = dataset_arrays(dataset_class(root=root, train=False))
@@ -183,6 +176,22 @@ def run_eval(args: argparse.Namespace) -> int:
         f"test loss {loss:.4f}, test accuracy {100 * acc:.2f}%"
     )
     return 0
+
+
+def _checkpoint_model(path: str) -> tuple[Any, Any]:
+    """The checkpoint at ``path`` (a file or a run folder) and its model with those weights."""
+    from mytorch import models
+    from mytorch.training.checkpoint import Checkpoint
+    from mytorch.training.runs import find_checkpoint
+
+    ckpt = Checkpoint.load(find_checkpoint(path))
+    model = models.get_model(ckpt.config["model"])
+    try:
+        model.load_state_dict(ckpt.model)
+    except RuntimeError as err:  # names every missing, unexpected and mismatched weight
+        name = ckpt.config["model"]
+        raise CLIError(f"{ckpt.path} does not hold {name}'s weights: {err}") from err
+    return ckpt, model
 
 
 def add_summary(subparsers: Any) -> None:
@@ -235,6 +244,28 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def add_export(subparsers: Any) -> None:
+    p = subparsers.add_parser("export", help="export a checkpoint's model to ONNX")
+    p.add_argument("checkpoint", help="a checkpoint.npz written by `mytorch train` (or its folder)")
+    p.add_argument("output", help="the ONNX file to write, e.g. model.onnx")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset version (default 17)")
+    p.set_defaults(handler=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Rebuild the checkpoint's model by name, load its weights, export it with a free batch."""
+    from mytorch import onnx
+
+    ckpt, model = _checkpoint_model(args.checkpoint)
+    onnx.export(model, mytorch.zeros(2, *model.input_shape), args.output,
+                input_names=["input"], output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                opset_version=args.opset)
+    print(f"exported {ckpt.config['model']} (epoch {ckpt.epoch}) to {args.output}: input "
+          f"'input' (batch, {', '.join(map(str, model.input_shape))}), output 'output'")
+    return 0
+
+
 def _table(rows: dict[str, str]) -> str:
     width = max(map(len, rows), default=0)
     return "\n".join(f"{name:<{width}}  {text}" for name, text in rows.items())
@@ -253,6 +284,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     add_models,
     add_datasets,
     add_bench,
+    add_export,
 ]
 
 
