@@ -22,6 +22,7 @@ import mytorch
 
 
 def add_train(subparsers: Any) -> None:
+    from mytorch.training.parallel import mpi_command
     from mytorch.training.trainer import OPTIMIZERS, SCHEDULES, TrainConfig
 
     defaults = TrainConfig()
@@ -60,7 +61,8 @@ def add_train(subparsers: Any) -> None:
         help="continue a run from its checkpoint (a file, or a run folder)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(handler=run_train)
+    # under `mpirun -n N`: data-parallel, rank 0 prints, a failing process stops them all
+    p.set_defaults(handler=mpi_command(run_train))
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ import mytorch
 from mytorch import nn, optim
 from mytorch.autograd.tensor import Tensor
 from mytorch.training.checkpoint import Checkpoint
+from mytorch.training.parallel import World
 from mytorch.training.progress import progress
 from mytorch.training.report import ensure_dir, plot_curves, write_metrics
 from mytorch.utils.data import DataLoader, TensorDataset
@@ -145,6 +146,7 @@ class Trainer:
                 }
             )
         self.config = config
+        self.world = World.from_environment()  # several processes when launched by mpirun
         if config.model is None:
             config.model = models.default_model_for(config.dataset)
         mytorch.manual_seed(config.seed)
@@ -153,10 +155,13 @@ class Trainer:
         train_x, train_y = dataset_arrays(dataset_class(root=config.data_root, train=True))
         test_x, test_y = dataset_arrays(dataset_class(root=config.data_root, train=False))
         self.shuffle_rng = np.random.default_rng(config.seed)
+        train_set = TensorDataset(mytorch.tensor(train_x), mytorch.tensor(train_y))
+        self.sampler = self.world.sampler(train_set, config.seed)  # this process's shard
         self.train_loader = DataLoader(
-            TensorDataset(mytorch.tensor(train_x), mytorch.tensor(train_y)),
+            train_set,
             batch_size=config.batch_size,
-            shuffle=True,
+            shuffle=self.sampler is None,
+            sampler=self.sampler,
             generator=self.shuffle_rng,
         )
         self.test_loader = DataLoader(
@@ -172,6 +177,12 @@ class Trainer:
         self._stop_requested = False
         if resume is not None:
             self._restore(resume)
+        self.net = self.world.wrap(self.model)  # what trains: DistributedDataParallel(model)
+        if self.world.size > 1 and self.world.is_main:
+            print(
+                f"data-parallel on {self.world.size} processes: batch {config.batch_size} "
+                f"per process, {self.world.size * config.batch_size} in all"
+            )
 
     @property
     def checkpoint_path(self) -> Path:
@@ -232,6 +243,8 @@ class Trainer:
         config, start = self.config, time.perf_counter()
         # replay this epoch's shuffle from its starting state (also when resuming mid-epoch)
         self.shuffle_rng.bit_generator.state = self.epoch_rng
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch)
         batches = iter(self.train_loader)
         for _ in range(self.batches_done):
             next(batches)
@@ -242,12 +255,12 @@ class Trainer:
             total=len(self.train_loader),
             initial=self.batches_done,
             desc=f"epoch {self.epoch + 1}/{config.epochs}",
-            enabled=config.progress,
+            enabled=config.progress and self.world.is_main,
         )
         for x, y in bar:
-            logits = self.model(x)
+            logits = self.net(x)
             loss = self.loss_fn(logits, y)
-            value = loss.item()
+            value = self.world.mean(loss.item())  # every process sees the same value
             if not math.isfinite(value):
                 raise NonFiniteLossError(
                     f"train: the loss became {value} at epoch {self.epoch + 1}, batch "
@@ -265,13 +278,14 @@ class Trainer:
             seen += len(y)
             bar.set_postfix_str(f"loss {total_loss / seen:.4f}")
             if self._stop_requested:
-                self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
+                if self.world.is_main:
+                    self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
                 print(
                     f"stopped at epoch {self.epoch + 1}, batch {self.batches_done}: "
                     f"checkpoint saved to {self.checkpoint_path}"
                 )
                 return
-        test_loss, test_acc = self.evaluate()
+        test_loss, test_acc = self.world.from_main(self.evaluate)  # rank 0's buffers
         lr = self.optimizer.param_groups[0]["lr"]
         if isinstance(self.scheduler, optim.lr_scheduler.ReduceLROnPlateau):
             self.scheduler.step(test_loss)
@@ -283,7 +297,7 @@ class Trainer:
         row = {
             "epoch": self.epoch + 1,
             "train_loss": total_loss / max(seen, 1),
-            "train_acc": total_correct / max(seen, 1),
+            "train_acc": self.world.mean(total_correct / max(seen, 1)),
             "test_loss": test_loss,
             "test_acc": test_acc,
             "lr": lr,
@@ -292,6 +306,8 @@ class Trainer:
         self.history.append(row)
         self.epoch, self.batches_done = self.epoch + 1, 0
         self.epoch_rng = dict(self.shuffle_rng.bit_generator.state)
+        if not self.world.is_main:  # rank 0 writes the files and prints
+            return
         self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
         write_metrics(self.out / "metrics.csv", self.history)
         print(
@@ -305,6 +321,8 @@ class Trainer:
         return evaluate(self.model, self.test_loader)
 
     def plot(self) -> str | None:
+        if not self.world.is_main:
+            return None
         return plot_curves(self.out / "curves.png", self.history)
 
 
