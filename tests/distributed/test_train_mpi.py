@@ -70,3 +70,15 @@ def test_the_trainer_shards_like_the_sampler_with_the_runs_seed() -> None:
     assert isinstance(sampler, DistributedSampler)
     assert (sampler.rank, sampler.num_replicas, sampler.seed, sampler.shuffle) == (1, 2, 7, True)
     assert World().sampler(range(10), seed=7) is None
+
+
+def test_the_ddp_example_script_trains_identical_copies(run_mpi: RunMPI) -> None:
+    example = WORKERS.parents[2] / "examples" / "ddp_train.py"
+    result = run_mpi(2, str(example), "--epochs", "3", timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    finals = [line.split(": ", 1)[1] for line in result.stdout.splitlines()
+              if line.startswith("rank ")]
+    assert len(finals) == 2 and finals[0] == finals[1]  # the same weights on both processes
+    accuracy = float(finals[0].split()[1].rstrip(","))
+    assert accuracy > 0.95
+    assert sum(line.startswith("epoch ") for line in result.stdout.splitlines()) == 3
