@@ -188,7 +188,8 @@ class Work:
         return self._completed
 
     def wait(self, timeout: Any = None) -> bool:
-        """Block until the collective has completed; returns True."""
+        """Block until the collective has completed; returns True (``timeout`` is accepted,
+        without effect: MPI waits as long as it takes)."""
         if not self._completed:
             self._request.Wait()
             self._complete()
