@@ -6,8 +6,10 @@
    gradients that arrived for each output, call the op's ``backward``, reduce
    each input gradient to that input's shape and dtype (the one place where
    broadcasting is undone), and pass it along its edge.
-3. At a leaf, ``AccumulateGrad`` adds into ``.grad``; ``autograd.grad``
-   captures gradients instead of accumulating them.
+3. At a leaf, ``AccumulateGrad`` adds into ``.grad`` and runs the leaf's
+   post-accumulate hooks; ``autograd.grad`` captures gradients instead of
+   accumulating them. Callbacks that hooks queued (``queue_callback``) run
+   once the whole pass has finished.
 
 Recording is on during step 2 only when ``create_graph=True``; then every
 gradient is itself a graph and can be differentiated again.
