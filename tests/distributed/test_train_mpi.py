@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from mpi_launch import WORKERS, RunMPI
 
 from mytorch.training import Checkpoint
+from mytorch.training.parallel import World, launched_by_mpi
 from mytorch.utils.data.distributed import DistributedSampler
 
 MYTORCH = ("-c", "import sys; from mytorch.cli import main; sys.exit(main())")
@@ -63,9 +65,25 @@ def test_a_process_failing_alone_stops_the_others(run_mpi: RunMPI) -> None:
     assert time.perf_counter() - start < 30  # rank 0 did not wait for it forever
 
 
-def test_the_trainer_shards_like_the_sampler_with_the_runs_seed() -> None:
-    from mytorch.training.parallel import World
+@pytest.mark.parametrize("variables, launched", [
+    ({}, False),
+    ({"OMPI_COMM_WORLD_SIZE": "2"}, True),  # Open MPI
+    ({"PMI_SIZE": "3"}, True),  # MPICH, Intel MPI
+    ({"OMPI_COMM_WORLD_SIZE": "1"}, False),  # mpirun -n 1: an ordinary single process
+])
+def test_launched_by_mpi_reads_the_launchers_variables(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], launched: bool
+) -> None:
+    for name in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert launched_by_mpi() is launched
+    if not launched:
+        assert (World.from_environment().rank, World.from_environment().size) == (0, 1)
 
+
+def test_the_trainer_shards_like_the_sampler_with_the_runs_seed() -> None:
     sampler = World(rank=1, size=2).sampler(range(10), seed=7)
     assert isinstance(sampler, DistributedSampler)
     assert (sampler.rank, sampler.num_replicas, sampler.seed, sampler.shuffle) == (1, 2, 7, True)
