@@ -163,6 +163,17 @@ def dropping_the_wrapper_removes_its_hooks() -> None:
     assert weight._accumulator.post_hooks == []  # type: ignore[union-attr]
 
 
+@check
+def different_models_on_the_ranks_raise_on_every_rank() -> None:
+    model = nn.Linear(3, 2 + dist.get_rank())
+    try:
+        DistributedDataParallel(model)
+    except ValueError as err:
+        assert "DistributedDataParallel: the processes wrap different models" in str(err)
+    else:
+        raise AssertionError("no ValueError for different models")
+
+
 if __name__ == "__main__":
     dist.init_process_group("mpi")
     for function in CHECKS:

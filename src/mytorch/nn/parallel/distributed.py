@@ -27,6 +27,7 @@ How the averaging overlaps backward (PyTorch's design, in NumPy):
 from __future__ import annotations
 
 import weakref
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -46,7 +47,8 @@ __all__ = ["DistributedDataParallel"]
 class DistributedDataParallel(Module):
     """Wrap ``module`` so that backward averages its gradients across the processes.
 
-    Call ``mytorch.distributed.init_process_group("mpi")`` first. At construction,
+    Call ``mytorch.distributed.init_process_group("mpi")`` first. At construction, the
+    processes check that they wrap models of the same layout (ValueError otherwise), and
     rank 0's parameters and buffers are copied to every process, so all start equal.
     Forward runs ``module``; with ``broadcast_buffers`` it first copies rank 0's
     buffers (BatchNorm's running statistics) to the others, as PyTorch does.
@@ -83,7 +85,9 @@ class DistributedDataParallel(Module):
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.require_backward_grad_sync = True
-        _broadcast_from_rank_0([*module.parameters(), *module.buffers()])
+        state = [*module.parameters(), *module.buffers()]
+        _check_same_layout(state)
+        _broadcast_from_rank_0(state)
         trainable = [p for p in module.parameters() if p.requires_grad]
         self.reducer = _Reducer(assign_buckets(trainable, int(bucket_cap_mb * 2**20)))
 
@@ -111,6 +115,21 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = previous
+
+
+def _check_same_layout(tensors: list[Tensor]) -> None:
+    """Every process must wrap the same model: compare a checksum of the shapes and dtypes
+    of its parameters and buffers (every process learns of a difference, and raises)."""
+    layout = ";".join(f"{t.dtype}{tuple(t.shape)}" for t in tensors)
+    checksum = zlib.crc32(layout.encode())
+    extremes = np.array([checksum, -checksum], dtype=np.int64)  # max and -min, in one MAX
+    dist.all_reduce(Tensor._make(extremes), op=dist.ReduceOp.MAX)
+    if extremes[0] != -extremes[1]:
+        raise ValueError(
+            "DistributedDataParallel: the processes wrap different models (the shapes or "
+            f"dtypes of the parameters and buffers differ between ranks; this rank has "
+            f"{len(tensors)} tensors)"
+        )
 
 
 def _broadcast_from_rank_0(tensors: list[Tensor]) -> None:
