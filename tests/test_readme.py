@@ -34,7 +34,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     pytest_args = test_command.split("/bin/python -m pytest", 1)[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert f'"$venv/bin/python" -m pytest{pytest_args}\n' in ci
-    assert 'pip install --quiet -e ".[test]"' in ci
+    assert 'pip install --quiet -e ".[test,mpi]"' in ci  # mpi: CI also runs the mpirun tests
     assert 'ruff" check src tests' in ci and 'mypy" src' in ci
 
 

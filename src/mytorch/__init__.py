@@ -51,7 +51,7 @@ from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
 
 # isort: split
-from mytorch import nn, onnx, optim, viz  # noqa: E402  (after the core they build on)
+from mytorch import distributed, nn, onnx, optim, viz  # noqa: E402  (after the core they build on)
 
 __version__ = "0.1.0"
 

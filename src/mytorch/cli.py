@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the handlers import these lazily, so that `mytorch --help` 
 
 
 def add_train(subparsers: Any) -> None:
+    from mytorch.training.parallel import mpi_command
     from mytorch.training.trainer import OPTIMIZERS, SCHEDULES, TrainConfig
 
     defaults = TrainConfig()
@@ -66,7 +67,8 @@ def add_train(subparsers: Any) -> None:
         "--epochs may extend it, other settings stay the run's",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(handler=run_train)
+    # under `mpirun -n N`: data-parallel, rank 0 prints, a failing process stops them all
+    p.set_defaults(handler=mpi_command(run_train))
 
 
 # the `train` options that are settings of the run (TrainConfig fields)

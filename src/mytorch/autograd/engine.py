@@ -6,8 +6,10 @@
    gradients that arrived for each output, call the op's ``backward``, reduce
    each input gradient to that input's shape and dtype (the one place where
    broadcasting is undone), and pass it along its edge.
-3. At a leaf, ``AccumulateGrad`` adds into ``.grad``; ``autograd.grad``
-   captures gradients instead of accumulating them.
+3. At a leaf, ``AccumulateGrad`` adds into ``.grad`` and runs the leaf's
+   post-accumulate hooks; ``autograd.grad`` captures gradients instead of
+   accumulating them. Callbacks that hooks queued (``queue_callback``) run
+   once the whole pass has finished.
 
 Recording is on during step 2 only when ``create_graph=True``; then every
 gradient is itself a graph and can be differentiated again.
@@ -15,7 +17,8 @@ gradient is itself a graph and can be differentiated again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -62,6 +65,8 @@ def run_backward(
             if type(node) is AccumulateGrad:
                 if inputs is None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph)
+                    for hook in node.post_hooks:
+                        hook(node.variable)
                 continue
             if node.retained and inputs is None:
                 for nr, tensor in node.retained.items():
@@ -168,14 +173,18 @@ def backward(
     roots, root_grads = _roots_and_grads("backward", tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    if inputs is None:
-        run_backward(roots, root_grads, retain_graph, create_graph)
-        return
-    grads = run_backward(roots, root_grads, retain_graph, create_graph, list(inputs))
-    assert grads is not None
-    for tensor, grad in zip(inputs, grads):
-        if grad is not None:
-            _accumulate(tensor, grad, create_graph)
+    with _backward_pass():
+        if inputs is None:
+            run_backward(roots, root_grads, retain_graph, create_graph)
+            return
+        grads = run_backward(roots, root_grads, retain_graph, create_graph, list(inputs))
+        assert grads is not None
+        for tensor, grad in zip(inputs, grads):
+            if grad is not None:
+                _accumulate(tensor, grad, create_graph)
+                if tensor._accumulator is not None and tensor.grad_fn is None:  # a leaf
+                    for hook in tensor._accumulator.post_hooks:
+                        hook(tensor)
 
 
 def grad(
@@ -207,7 +216,8 @@ def grad(
     roots, root_grads = _roots_and_grads("grad", outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    grads = run_backward(roots, root_grads, retain_graph, create_graph, inputs)
+    with _backward_pass():
+        grads = run_backward(roots, root_grads, retain_graph, create_graph, inputs)
     assert grads is not None
     for i, g in enumerate(grads):
         if g is None and not allow_unused:
@@ -216,6 +226,37 @@ def grad(
                 "pass allow_unused=True to get None for it"
             )
     return tuple(g if create_graph or g is None else _detached(g) for g in grads)
+
+
+# The callbacks queued during each running backward pass (a backward started inside a hook
+# pushes its own list), run when that pass has finished.
+_final_callbacks: list[list[Callable[[], None]]] = []
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once the backward pass now running has finished.
+
+    Called from a hook during backward, as PyTorch's
+    ``Variable._execution_engine.queue_callback``: DistributedDataParallel waits there
+    for its last gradient averages, so ``loss.backward()`` returns averaged gradients.
+    Callbacks run in the order they were queued, and only when the pass succeeded.
+    """
+    if not _final_callbacks:
+        raise RuntimeError("queue_callback: no backward pass is running; call it from a hook")
+    _final_callbacks[-1].append(callback)
+
+
+@contextmanager
+def _backward_pass() -> Iterator[None]:
+    """Collect the callbacks queued while the body runs; run them after it succeeded."""
+    callbacks: list[Callable[[], None]] = []
+    _final_callbacks.append(callbacks)
+    try:
+        yield
+    finally:
+        _final_callbacks.pop()
+    for callback in callbacks:  # not reached when the body raised
+        callback()
 
 
 def _roots_and_grads(

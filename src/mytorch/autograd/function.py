@@ -149,12 +149,18 @@ class Node:
 
 
 class AccumulateGrad(Node):
-    """The node at a leaf tensor: it adds the incoming gradient into ``variable.grad``."""
+    """The node at a leaf tensor: it adds the incoming gradient into ``variable.grad``.
+
+    ``post_hooks`` run after each accumulation, with the tensor: what
+    ``Tensor.register_post_accumulate_grad_hook`` registers (DistributedDataParallel
+    starts averaging a gradient there, the moment it is complete).
+    """
 
     def __init__(self, variable: Tensor) -> None:
         super().__init__(None)
         self.variable = variable
         self.output_meta = ((variable.shape, variable.dtype),)
+        self.post_hooks: list[Callable[[Tensor], None]] = []
 
     def name(self) -> str:
         return "AccumulateGrad"

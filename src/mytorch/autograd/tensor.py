@@ -9,7 +9,7 @@ explicitly, to a function in ``mytorch.ops``; those functions hold the math.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -109,6 +109,28 @@ class Tensor:
     def retains_grad(self) -> bool:
         retained = self.grad_fn.retained if self.grad_fn is not None else None
         return retained is not None and retained.get(self._output_nr) is self
+
+    def register_post_accumulate_grad_hook(
+        self, hook: Callable[[Tensor], None]
+    ) -> Callable[[], None]:
+        """``hook(tensor)`` runs each time backward has accumulated into this leaf's ``.grad``.
+
+        Returns a function that removes the hook (as ``Module``'s hooks do).
+
+        >>> import mytorch
+        >>> w = mytorch.tensor([1.0, 2.0], requires_grad=True)
+        >>> remove = w.register_post_accumulate_grad_hook(lambda t: print(t.grad))
+        >>> (3 * w).sum().backward()
+        tensor([3., 3.])
+        """
+        if not self._requires_grad or self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks can only be "
+                "registered on leaf tensors that require grad"
+            )
+        hooks = self._edge()[0].post_hooks
+        hooks.append(hook)
+        return lambda: hooks.remove(hook)
 
     def _edge(self) -> Edge:
         """Where the gradient of this tensor goes: its op's node, or its accumulator."""

@@ -48,6 +48,9 @@ from mytorch.nn.modules.resample import Downsample1d, Downsample2d, Upsample, Up
 from mytorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from mytorch.nn.parameter import Parameter
 
+# isort: split
+from mytorch.nn import parallel  # noqa: E402  (DistributedDataParallel builds on Module)
+
 __all__ = [
     "ELU",
     "GELU",
@@ -115,5 +118,6 @@ __all__ = [
     "Upsample2d",
     "functional",
     "init",
+    "parallel",
     "utils",
 ]

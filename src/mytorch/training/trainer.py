@@ -27,6 +27,7 @@ import mytorch
 from mytorch import nn, optim
 from mytorch.autograd.tensor import Tensor
 from mytorch.training.checkpoint import RUNNING_SUMS, Checkpoint
+from mytorch.training.parallel import World
 from mytorch.training.progress import progress
 from mytorch.training.report import plot_curves, writable_dir, write_metrics
 from mytorch.training.runs import CHECKPOINT_NAME, new_run_dir, real_folder
@@ -187,15 +188,19 @@ class Trainer:
                 self.replanned_from = saved_epochs
         self.config = config
         assert config.model is not None
+        self.world = World.from_environment()  # several processes when launched by mpirun
         mytorch.manual_seed(config.seed)
         self.model = models.get_model(config.model)
         train_x, train_y = dataset_arrays(dataset_class(root=config.data_root, train=True))
         test_x, test_y = dataset_arrays(dataset_class(root=config.data_root, train=False))
         self.shuffle_rng = np.random.default_rng(config.seed)
+        train_set = TensorDataset(mytorch.tensor(train_x), mytorch.tensor(train_y))
+        self.sampler = self.world.sampler(train_set, config.seed)  # this process's shard
         self.train_loader = DataLoader(
-            TensorDataset(mytorch.tensor(train_x), mytorch.tensor(train_y)),
+            train_set,
             batch_size=config.batch_size,
-            shuffle=True,
+            shuffle=self.sampler is None,
+            sampler=self.sampler,
             generator=self.shuffle_rng,
         )
         self.test_loader = DataLoader(
@@ -204,9 +209,14 @@ class Trainer:
         self.loss_fn = nn.CrossEntropyLoss()
         self.optimizer = build_optimizer(config, self.model.parameters())
         self.scheduler = build_scheduler(config, self.optimizer, len(self.train_loader))
-        self.out = writable_dir(
-            config.out if config.out is not None else new_run_dir(config.model, config.dataset)
-        )
+        # rank 0 makes (and checks) the run's folder; the other processes only learn its name
+        model_name = config.model
+
+        def make_out() -> str:
+            out = config.out if config.out is not None else new_run_dir(model_name, config.dataset)
+            return str(writable_dir(out))
+
+        self.out = Path(self.world.text_from_main(make_out))
         config.out = str(self.out)
         self.history: list[dict[str, float]] = []
         self.epoch, self.batches_done = 0, 0
@@ -217,6 +227,12 @@ class Trainer:
         self._stop_requested = self._saving = self._quit_after_saving = False
         if resume is not None:
             self._restore(resume)
+        self.net = self.world.wrap(self.model)  # what trains: DistributedDataParallel(model)
+        if self.world.size > 1 and self.world.is_main:
+            print(
+                f"data-parallel on {self.world.size} processes: batch {config.batch_size} "
+                f"per process, {self.world.size * config.batch_size} in all"
+            )
 
     @property
     def checkpoint_path(self) -> Path:
@@ -298,7 +314,11 @@ class Trainer:
             raise KeyboardInterrupt
 
     def _save(self) -> None:
-        """Write the checkpoint and the metrics; a second Ctrl-C meanwhile waits for the end."""
+        """Write the checkpoint and the metrics; a second Ctrl-C meanwhile waits for the end.
+
+        Under mpirun, rank 0 alone writes (every process holds the same model)."""
+        if not self.world.is_main:
+            return
         self._saving = True
         try:
             self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
@@ -334,6 +354,8 @@ class Trainer:
         config, start = self.config, time.perf_counter()
         # replay this epoch's shuffle from its starting state (also when resuming mid-epoch)
         self.shuffle_rng.bit_generator.state = self.epoch_rng
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch)
         batches = iter(self.train_loader)
         for _ in range(self.batches_done):
             next(batches)
@@ -345,12 +367,12 @@ class Trainer:
             total=len(self.train_loader),
             initial=self.batches_done,
             desc=f"epoch {self.epoch + 1}/{config.epochs}",
-            enabled=config.progress,
+            enabled=config.progress and self.world.is_main,
         )
         for x, y in bar:
-            logits = self.model(x)
+            logits = self.net(x)
             loss = self.loss_fn(logits, y)
-            value = loss.item()
+            value = self.world.mean(loss.item())  # every process sees the same value
             if not math.isfinite(value):
                 raise NonFiniteLossError(
                     f"train: the loss became {value} at epoch {self.epoch + 1}, batch "
@@ -374,7 +396,7 @@ class Trainer:
                     f"checkpoint saved to {self.checkpoint_path}"
                 )
                 return
-        test_loss, test_acc = self.evaluate()
+        test_loss, test_acc = self.world.from_main(self.evaluate)  # rank 0's buffers
         if not math.isfinite(test_loss):
             raise NonFiniteLossError(
                 f"train: the test loss became {test_loss} after epoch {self.epoch + 1}; "
@@ -390,8 +412,8 @@ class Trainer:
         # metrics of the epoch, with the running train figures (as most training scripts report)
         row = {
             "epoch": self.epoch + 1,
-            "train_loss": sums["loss"] / max(sums["seen"], 1),
-            "train_acc": sums["correct"] / max(sums["seen"], 1),
+            "train_loss": sums["loss"] / max(sums["seen"], 1),  # the loss is already global
+            "train_acc": self.world.mean(sums["correct"] / max(sums["seen"], 1)),
             "test_loss": test_loss,
             "test_acc": test_acc,
             "lr": lr,
@@ -413,6 +435,8 @@ class Trainer:
         return evaluate(self.model, self.test_loader)
 
     def plot(self) -> str | None:
+        if not self.world.is_main:
+            return None
         return plot_curves(self.out / "curves.png", self.history)
 
 
