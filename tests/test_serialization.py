@@ -40,7 +40,7 @@ def assert_same(a, b):
         assert a == b and type(a) is type(b)
 
 
-@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors", ".pt"])
 def test_round_trip_nested(tmp_path, suffix):
     obj = nested()
     path = tmp_path / f"ckpt{suffix}"
@@ -52,7 +52,7 @@ def test_npz_is_readable_without_pickle(tmp_path):
     path = tmp_path / "ckpt.npz"
     mytorch.save(nested(), path)
     with np.load(path, allow_pickle=False) as npz:
-        assert "/model/fc.weight" in npz.files
+        assert "model/fc.weight" in npz.files
 
 
 def test_safetensors_layout(tmp_path):
@@ -62,7 +62,7 @@ def test_safetensors_layout(tmp_path):
     (n,) = np.frombuffer(raw[:8], dtype="<u8")
     assert n % 8 == 0
     header = raw[8:8 + n].decode()
-    assert '"/w"' in header and '"F32"' in header and '"shape": [2, 3]' in header
+    assert '"w"' in header and '"F32"' in header and '"shape": [2, 3]' in header
 
 
 def test_unsupported_object_is_refused(tmp_path):
@@ -74,11 +74,11 @@ def test_write_is_atomic_old_file_survives_a_crash(tmp_path, monkeypatch):
     path = tmp_path / "ckpt.npz"
     mytorch.save({"v": mytorch.ones(2)}, path)
 
-    def crash(f, **arrays):
+    def crash(f, arrays):
         f.write(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(serialization.npz, "write", crash)
     with pytest.raises(KeyboardInterrupt):
         mytorch.save({"v": mytorch.zeros(2)}, path)
     monkeypatch.undo()
@@ -86,7 +86,7 @@ def test_write_is_atomic_old_file_survives_a_crash(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["ckpt.npz"]  # no temporary file left behind
 
 
-@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors", ".pt"])
 def test_truncated_file_gives_clear_error(tmp_path, suffix):
     path = tmp_path / f"ckpt{suffix}"
     mytorch.save(nested(), path)
@@ -147,9 +147,3 @@ def test_legacy_non_zip_torch_file_is_refused(tmp_path):
     path.write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(ValueError, match="not a PyTorch zip checkpoint"):
         mytorch.load(path)
-
-
-def test_rebuild_rejects_out_of_range_strides():
-    storage = np.zeros(4, np.float32)
-    with pytest.raises(ValueError, match="runs past its storage"):
-        serialization._rebuild_tensor(storage, 0, (3, 3), (3, 1))

@@ -1,0 +1,76 @@
+"""Atomic file writing: a crash never leaves a half-written file under the real name.
+
+The bytes go to a hidden temporary file in the same folder, ``.NAME.PID.RANDOM.tmp``,
+which is flushed to disk and then renamed over ``NAME``. A writer killed outright
+(SIGKILL, power loss) leaves its temporary file behind; the next write to ``NAME``
+removes those whose writing process no longer exists. The PID in the name is what
+makes that safe: a live writer's file is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
+    """Call ``write(file)`` on a temporary file, then rename it over ``path``.
+
+    A new file gets the usual mode (``0o666`` less the umask); a file replaced keeps its mode.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(target)
+    tmp_name = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    # os.open applies the umask to 0o666, as open() would; O_EXCL: never reuse a file
+    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o666)
+    try:
+        if target.exists():
+            os.chmod(tmp_name, target.stat().st_mode & 0o7777)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
+        dir_fd = os.open(target.parent, os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete ``.NAME.PID.*.tmp`` files left by writers to ``target`` that no longer run."""
+    prefix = f".{target.name}."
+    for leftover in target.parent.glob(f"{_glob_escape(prefix)}*.tmp"):
+        pid_text = leftover.name[len(prefix):].split(".", 1)[0]
+        if pid_text.isdigit() and not _process_exists(int(pid_text)):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:  # another writer cleaned it first
+                pass
+
+
+def _process_exists(pid: int) -> bool:
+    if os.name != "posix":  # without signal 0 we cannot tell: keep the file
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # alive under another user / not a real pid
+        return True
+    return True
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
