@@ -1,11 +1,16 @@
 import io
 import os
 import pickle
+import re
+import struct
 import zipfile
+import zlib
 
+import crafted_files
 import numpy as np
 import pytest
 import torch
+from guarded_load import GuardedLoader
 
 import mytorch
 from mytorch import serialization
@@ -147,3 +152,155 @@ def test_legacy_non_zip_torch_file_is_refused(tmp_path):
     path.write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(ValueError, match="not a PyTorch zip checkpoint"):
         mytorch.load(path)
+
+
+# -- crafted files: loaded in a separate process under a 1 GiB address-space limit -------------
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    loader = GuardedLoader(tmp_path_factory.mktemp("load-worker-cwd"))
+    yield loader
+    loader.close()
+
+
+def assert_refused(guarded, path, match, outcome="ValueError"):
+    answer = guarded(path)
+    assert answer["outcome"] == outcome, answer
+    assert re.search(match, answer["message"]), answer["message"]
+    return answer["message"]
+
+
+F32_STORAGE = {"0": np.arange(4, dtype="<f4").tobytes()}
+
+
+@pytest.mark.parametrize("offset, size, stride, match", [
+    (-4, (2,), (1,), "non-negative"),                                  # negative offset
+    (0, (2, 2), (-1, 1), "non-negative"),                              # negative stride
+    (0, (-2,), (1,), "non-negative"),                                  # negative size
+    (0, (3, 3), (3, 1), "reaches element 8, past its storage '0' of 4"),  # size x stride
+    (3, (2,), (1,), "reaches element 4, past its storage"),            # offset + extent
+    (5, (0,), (1,), "invalid storage offset"),                         # empty, offset past end
+    (0, (50000, 50000), (0, 0), "10000000000 bytes, past what the file can justify"),
+    (0, (2**62, 2**62), (0, 0), "storage size calculation overflowed"),
+    (0, (2, 2), (1,), "one stride per size"),
+    (0.5, (2,), (1,), "non-negative integers"),
+    (0, [2], [1], "non-negative integers"),
+])
+def test_pt_geometry_is_checked_before_memory_is_touched(tmp_path, guarded, offset, size,
+                                                          stride, match):
+    path = tmp_path / "crafted.pt"
+    tensor = crafted_files.tensor_opcodes("FloatStorage", "0", 4, offset, size, stride)
+    path.write_bytes(crafted_files.pt_bytes({"w": tensor}, F32_STORAGE))
+    assert_refused(guarded, path, re.escape(match) if "(" not in match else match)
+
+
+@pytest.mark.parametrize("numel, storages, byteorder, match", [
+    (4, {}, b"little", "storage '0' has no member 'archive/data/0'"),
+    (5, F32_STORAGE, b"little", "declares 5 elements of 4 bytes, its member holds 16 bytes"),
+    (2**70, F32_STORAGE, b"little", "declares 1180591620717411303424 elements"),
+    (4, F32_STORAGE, b"middle", "byteorder must be 'little' or 'big'"),
+])
+def test_pt_storage_is_checked_against_its_member(tmp_path, guarded, numel, storages,
+                                                  byteorder, match):
+    path = tmp_path / "crafted.pt"
+    tensor = crafted_files.tensor_opcodes("FloatStorage", "0", numel, 0, (2,), (1,))
+    path.write_bytes(crafted_files.pt_bytes({"w": tensor}, storages, byteorder))
+    assert_refused(guarded, path, re.escape(match))
+
+
+def test_pt_valid_crafted_geometry_loads_exactly(tmp_path, guarded):
+    """The checks refuse nothing valid: a transposed view, a zero-stride row, a big-endian file."""
+    path = tmp_path / "views.pt"
+    tensors = {"t": crafted_files.tensor_opcodes("FloatStorage", "0", 4, 0, (2, 2), (1, 2)),
+               "row": crafted_files.tensor_opcodes("FloatStorage", "0", 4, 1, (3, 2), (0, 1))}
+    storage = {"0": np.arange(4, dtype=">f4").tobytes()}
+    path.write_bytes(crafted_files.pt_bytes(tensors, storage, byteorder=b"big"))
+    loaded = mytorch.load(path)
+    np.testing.assert_array_equal(loaded["t"].numpy(), [[0, 2], [1, 3]])
+    np.testing.assert_array_equal(loaded["row"].numpy(), [[1, 2]] * 3)
+    assert guarded(path)["outcome"] == "ok"
+
+
+def test_deflated_member_inflating_to_2_gib_is_refused(tmp_path, guarded):
+    """A 2 MB member of an .npz or .pt file that would inflate to 2 GiB (a zip bomb)."""
+    zeros = 2 << 30
+    header = crafted_files.npy_header((zeros // 4,))
+    bomb = crafted_files.deflate_bomb(header, zeros)
+    assert len(bomb) < 4 << 20
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(crafted_files.raw_zip("x.npy", bomb, method=zipfile.ZIP_DEFLATED, crc=0,
+                                           file_size=len(header) + zeros))
+    assert_refused(guarded, path, "zip member 'x.npy' needs 2147483776 bytes, past what the "
+                                  "file can justify")
+    path = tmp_path / "bomb.pt"  # the same member as a storage of a .pt file
+    path.write_bytes(crafted_files.raw_zip("archive/data.pkl", bomb, method=zipfile.ZIP_DEFLATED,
+                                           crc=0, file_size=len(header) + zeros))
+    assert_refused(guarded, path, "zip member 'archive/data.pkl' needs 2147483776 bytes")
+
+
+@pytest.mark.parametrize("declared, match", [
+    (1000, "Bad CRC-32|'x.npy'"),              # claims less than the stream inflates to
+    (64 << 20, "truncated|Bad CRC-32|x.npy"),  # claims more than there is
+])
+def test_lying_deflated_size_reads_no_further_than_declared(tmp_path, guarded, declared, match):
+    zeros = 16 << 20
+    header = crafted_files.npy_header((zeros // 4,))
+    bomb = crafted_files.deflate_bomb(header, zeros)
+    path = tmp_path / "liar.npz"
+    path.write_bytes(crafted_files.raw_zip("x.npy", bomb, method=zipfile.ZIP_DEFLATED,
+                                           crc=zlib.crc32(header), file_size=declared))
+    assert_refused(guarded, path, match)
+
+
+def test_lying_stored_sizes_are_refused(tmp_path, guarded):
+    data = crafted_files.npy_header((4,)) + bytes(16)
+    path = tmp_path / "liar.npz"
+    path.write_bytes(crafted_files.raw_zip("x.npy", data, method=zipfile.ZIP_STORED,
+                                           crc=zlib.crc32(data), file_size=1 << 30))
+    assert_refused(guarded, path, "stored uncompressed but declares 1073741824 bytes in 144")
+    raw = bytearray(crafted_files.raw_zip("x.npy", data, method=zipfile.ZIP_STORED,
+                                          crc=zlib.crc32(data), file_size=len(data)))
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 20:central + 28] = struct.pack("<2I", 1 << 30, 1 << 30)  # both sizes lie
+    path.write_bytes(bytes(raw))
+    assert_refused(guarded, path, "member 'x.npy' runs past the end of the file")
+
+
+@pytest.mark.parametrize("shape, descr, match", [
+    ((1 << 40,), "<f4", r"shape \(1099511627776,\) of float32 needs 4398046511104 bytes"),
+    ((-1, 4), "<f4", "negative dimension"),
+    ((4,), "|O", "unsupported dtype object"),
+    ((4,), "<c8", "unsupported dtype complex64"),
+])
+def test_npz_member_header_is_checked_before_numpy_allocates(tmp_path, guarded, shape, descr,
+                                                             match):
+    path = tmp_path / "liar.npz"
+    path.write_bytes(crafted_files.zip_bytes(
+        {"x.npy": crafted_files.npy_header(shape, descr) + bytes(16)}))
+    assert_refused(guarded, path, match)
+
+
+@pytest.mark.parametrize("pickled, match, outcome", [
+    (b"\x80\x02cbuiltins\neval\n(X\x05\x00\x00\x001 + 1tR.", "refusing 'builtins.eval'",
+     "UnpicklingError"),
+    (b"\x80\x02}(X\x01\x00\x00\x00a", "truncated|EOF|corrupt", None),
+    (b"\xff\xfe garbage", "corrupt|invalid load key", None),
+    (b"\x80\x02ctorch\nFloatStorage\n}(X\x05\x00\x00\x00dtypeK\x01ub.", "corrupt|attribute",
+     "ValueError"),  # BUILD on an allowed name: it cannot be altered
+    (b"\x80\x02ctorch\nFloatStorage\n.", "holds a _TorchType", "ValueError"),
+    (b"\x80\x02]q\x00h\x00a.", "nested or cyclic|RecursionError", "ValueError"),
+    (b"\x80\x02(X\x07\x00\x00\x00storageK\x01X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ.",
+     "unsupported persistent id", "UnpicklingError"),
+])
+def test_bad_pickles_are_refused_cleanly(tmp_path, guarded, pickled, match, outcome):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(crafted_files.zip_bytes({"archive/data.pkl": pickled,
+                                              "archive/data/0": bytes(16)}))
+    answer = guarded(path)
+    assert answer["outcome"] in ((outcome,) if outcome else ("ValueError", "UnpicklingError"))
+    assert re.search(match, answer["message"]), answer["message"]
+
+
+def test_malicious_pickle_in_the_guarded_worker_runs_nothing(tmp_path, guarded):
+    path = tmp_path / "evil.pt"
+    _malicious_pt(path)
+    assert_refused(guarded, path, "refusing '(posix|os).system'", "UnpicklingError")
