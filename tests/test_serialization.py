@@ -6,13 +6,13 @@ import struct
 import zipfile
 import zlib
 
-import crafted_files
 import numpy as np
 import pytest
 import torch
-from guarded_load import GuardedLoader
 
+import crafted_files
 import mytorch
+from guarded_load import GuardedLoader
 from mytorch import serialization
 
 
