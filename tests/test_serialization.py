@@ -1,4 +1,5 @@
 import io
+import math
 import os
 import pickle
 import re
@@ -304,3 +305,112 @@ def test_malicious_pickle_in_the_guarded_worker_runs_nothing(tmp_path, guarded):
     path = tmp_path / "evil.pt"
     _malicious_pt(path)
     assert_refused(guarded, path, "refusing '(posix|os).system'", "UnpicklingError")
+
+
+# -- safetensors: the official package both ways, every standard dtype, malformed headers -------
+ALL_NUMPY_DTYPES = [np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
+                    np.uint64, np.uint32, np.uint16, np.uint8, np.bool_]
+
+
+def test_files_of_the_official_safetensors_package_load(tmp_path):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    rng = np.random.default_rng(0)
+    arrays = {f"layer.{np.dtype(d).name}": (rng.standard_normal((2, 3)) * 50).astype(d)
+              for d in ALL_NUMPY_DTYPES}
+    arrays["empty"] = np.zeros((0, 3), np.float32)
+    arrays["scalar"] = np.array(2.5, np.float32)
+    path = tmp_path / "official.safetensors"
+    safetensors_numpy.save_file(arrays, str(path))
+    loaded = mytorch.load(path)
+    assert sorted(loaded) == sorted(arrays)
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype
+        np.testing.assert_array_equal(loaded[name].numpy(), array)
+
+
+def test_bfloat16_and_float8_load_as_exact_float32(tmp_path):
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    every_bit_pattern = torch.arange(256, dtype=torch.uint8)
+    tensors = {"bf16": torch.randn(5, 7).to(torch.bfloat16),
+               "bf16_specials": torch.tensor([float("inf"), -0.0, 1e-40], dtype=torch.bfloat16),
+               "e4m3": every_bit_pattern.view(torch.float8_e4m3fn).clone(),
+               "e5m2": every_bit_pattern.view(torch.float8_e5m2).clone()}
+    path = tmp_path / "narrow.safetensors"
+    safetensors_torch.save_file(tensors, str(path))
+    loaded = mytorch.load(path)
+    for name, tensor in tensors.items():
+        assert loaded[name].dtype == np.float32
+        np.testing.assert_array_equal(loaded[name].numpy(), tensor.float().numpy())
+
+
+def test_official_safetensors_package_reads_our_files(tmp_path):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    arrays = {f"model/fc.{np.dtype(d).name}": np.arange(6).reshape(2, 3).astype(d)
+              for d in ALL_NUMPY_DTYPES}
+    path = tmp_path / "ours.safetensors"
+    mytorch.save({"model": {k.split("/")[1]: mytorch.tensor(v) for k, v in arrays.items()},
+                  "epoch": 3}, path)
+    theirs = safetensors_numpy.load_file(str(path))
+    assert sorted(theirs) == sorted(arrays)  # clean names: no leading "/"
+    for name, array in arrays.items():
+        assert theirs[name].dtype == array.dtype
+        np.testing.assert_array_equal(theirs[name], array)
+    state = {"fc.weight": mytorch.ones(2, 3), "fc.bias": mytorch.zeros(2)}
+    mytorch.save(state, path)
+    assert sorted(safetensors_numpy.load_file(str(path))) == ["fc.bias", "fc.weight"]
+
+
+def _f32(shape, begin, end=None):
+    end = begin + 4 * math.prod(shape) if end is None else end
+    return {"dtype": "F32", "shape": shape, "data_offsets": [begin, end]}
+
+
+@pytest.mark.parametrize("header, data, match", [
+    ({"a": _f32([2], 0), "b": _f32([2], 4)}, 12, "tensor 'b' begins at byte 4: it overlaps"),
+    ({"a": _f32([2], 0), "b": _f32([2], 12)}, 20, "tensor 'b' begins at byte 12: it leaves a gap"),
+    ({"a": _f32([2], 4)}, 12, "tensor 'a' begins at byte 4: it leaves a gap"),
+    ({"a": _f32([2], -8, 0)}, 8, r"data_offsets must be \[begin, end\]"),
+    ({"a": _f32([2], 8, 0)}, 8, r"data_offsets must be \[begin, end\] with 0 <= begin <= end"),
+    ({"a": _f32([2], 0, 12)}, 12, "shape \\[2\\] of F32 needs 8 bytes, data_offsets \\[0, 12\\]"),
+    ({"a": _f32([-2, -1], 0, 8)}, 8, "shape must be a list of non-negative integers"),
+    ({"a": _f32([2], 0)}, 12, "the tensors cover 8 bytes of data, the file holds 12"),
+    ({"a": _f32([4], 0)}, 8, "the tensors cover 16 bytes of data, the file holds 8"),
+    ([1, 2], 0, "not a .npz, .safetensors or PyTorch"),  # not even recognised
+    ({"a": "F32"}, 0, "expected dtype, shape and data_offsets"),
+    ({"a": {"dtype": "F32", "shape": [2]}}, 8, "expected dtype, shape and data_offsets"),
+    ({"a": {"dtype": "F32", "shape": "2", "data_offsets": [0, 8]}}, 8, "shape must be a list"),
+    ({"a": {"dtype": "F32", "shape": [True], "data_offsets": [0, 4]}}, 4, "shape must be a list"),
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8.0]}}, 8, "data_offsets must be"),
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0]}}, 8, "data_offsets must be"),
+    ({"a": {"dtype": "Q7", "shape": [2], "data_offsets": [0, 8]}}, 8, "unsupported dtype 'Q7'"),
+    ({"a": {"dtype": 5, "shape": [2], "data_offsets": [0, 8]}}, 8, "unsupported dtype 5"),
+    ({"__metadata__": {"k": 1}}, 0, "'__metadata__' must map strings to strings"),
+    ({"__metadata__": [1]}, 0, "'__metadata__' must map strings to strings"),
+])
+def test_malformed_safetensors_header_is_a_value_error(tmp_path, guarded, header, data, match):
+    raw = crafted_files.safetensors_bytes(header, bytes(data))
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(raw)
+    assert_refused(guarded, path, match)
+    safetensors = pytest.importorskip("safetensors")
+    with pytest.raises(safetensors.SafetensorError):  # the official reader refuses it too
+        safetensors.deserialize(raw)
+
+
+@pytest.mark.parametrize("raw_header, match", [
+    (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "RecursionError|recursion"),
+    (b'{"a": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "a": 1}', "names 'a' twice"),
+    (b'{"\xff": 1}', "UnicodeDecodeError|utf-8|codec"),
+    (b'{"a": 1', "Expecting ',' delimiter"),
+    (b"{not json", "Expecting property name"),
+])
+def test_unparsable_safetensors_header_is_a_value_error(tmp_path, guarded, raw_header, match):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(crafted_files.safetensors_bytes(None, raw_header=raw_header))
+    assert_refused(guarded, path, match)
+
+
+def test_safetensors_header_longer_than_the_file_is_a_value_error(tmp_path, guarded):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(struct.pack("<Q", 2**63) + b"{}")
+    assert_refused(guarded, path, "header of 9223372036854775808 bytes does not fit the file")

@@ -76,8 +76,8 @@ def read(raw: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
 
 def _entry(name: str, info: Any) -> tuple[str, list[int], int, int]:
     """``(dtype code, shape, begin, end)`` of one header entry, every field checked."""
-    if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
-        raise ValueError(f"tensor '{name}': expected exactly dtype, shape and data_offsets, "
+    if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+        raise ValueError(f"tensor '{name}': expected dtype, shape and data_offsets, "
                          f"got {info!r:.200}")
     code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
     if not isinstance(code, str) or code not in dtypes.STORED:
