@@ -3,7 +3,10 @@ import math
 import os
 import pickle
 import re
+import signal
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
 
@@ -414,3 +417,228 @@ def test_safetensors_header_longer_than_the_file_is_a_value_error(tmp_path, guar
     path = tmp_path / "bad.safetensors"
     path.write_bytes(struct.pack("<Q", 2**63) + b"{}")
     assert_refused(guarded, path, "header of 9223372036854775808 bytes does not fit the file")
+
+
+# -- save: colliding keys, formats by suffix, PyTorch reads our .pt/.pth ---------------------------
+@pytest.mark.parametrize("obj", [
+    {"a/b": mytorch.ones(1), "a": {"b": mytorch.zeros(1)}},
+    {1: mytorch.ones(1), "1": mytorch.zeros(1)},
+    {"x": [mytorch.ones(1)], "x/0": mytorch.zeros(1)},
+    {"__manifest__": mytorch.ones(1)},
+])
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors", ".pt"])
+def test_colliding_keys_are_refused_at_save(tmp_path, obj, suffix):
+    with pytest.raises(ValueError, match="would collide in the file|is reserved"):
+        mytorch.save(obj, tmp_path / f"c{suffix}")
+    assert os.listdir(tmp_path) == []
+
+
+def test_keys_that_differ_only_in_type_are_kept_when_no_array_collides(tmp_path):
+    obj = {1: "int key", "1": "str key", "a/b": 1, "a": {"b": 2}}
+    for suffix in (".npz", ".safetensors", ".pt"):
+        mytorch.save(obj, tmp_path / f"c{suffix}")
+        assert mytorch.load(tmp_path / f"c{suffix}") == obj
+
+
+@pytest.mark.parametrize("name, magic", [
+    ("m.pth", b"PK"), ("m.pt", b"PK"), ("m.safetensors", None), ("m.npz", b"PK"),
+    ("m.ckpt", b"PK"), ("m", b"PK"),
+])
+def test_format_follows_the_suffix_on_save_and_the_content_on_load(tmp_path, name, magic):
+    path = tmp_path / name
+    mytorch.save({"w": mytorch.ones(2)}, path)
+    raw = path.read_bytes()
+    is_torch = b"archive/data.pkl" in raw
+    assert is_torch == name.endswith((".pt", ".pth"))
+    assert raw[8:9] == b"{" if magic is None else raw.startswith(magic)
+    for other in ("renamed.npz", "renamed.pt", "renamed.safetensors", "renamed"):
+        os.replace(path, tmp_path / other)  # the name says nothing: the content decides
+        path = tmp_path / other
+        np.testing.assert_array_equal(mytorch.load(path)["w"].numpy(), [1, 1])
+
+
+def test_torch_reads_our_pt_file_exactly(tmp_path):
+    """torch.load(weights_only=True) reads every dtype, shape, name and plain value."""
+    path = tmp_path / "ours.pt"
+    arrays = {np.dtype(d).name: np.arange(-3, 3).reshape(3, 2).astype(d)
+              for d in ALL_NUMPY_DTYPES}
+    obj = {"model": {k: mytorch.tensor(v) for k, v in arrays.items()},
+           "transposed": mytorch.tensor(np.arange(6.0).reshape(2, 3).T),
+           "scalar": mytorch.tensor(np.float32(1.5)), "empty": mytorch.zeros(0, 4),
+           "epoch": 3, "lr": 0.25, "name": "run é", "none": None, "flags": [True, False],
+           "betas": (0.9, 0.999), "rng": {"state": 2**100 + 3, "neg": -(2**70)}, 7: "int key"}
+    mytorch.save(obj, path)
+    theirs = torch.load(path, weights_only=True)
+    mmapped = torch.load(path, weights_only=True, mmap=True)  # storages aligned as torch's
+    for loaded in (theirs, mmapped):
+        assert list(loaded) == list(obj)
+        for name, array in arrays.items():
+            assert loaded["model"][name].numpy().dtype == array.dtype
+            np.testing.assert_array_equal(loaded["model"][name].numpy(), array)
+        np.testing.assert_array_equal(loaded["transposed"].numpy(), obj["transposed"].numpy())
+        assert loaded["scalar"].shape == () and loaded["scalar"].item() == 1.5
+        assert loaded["empty"].shape == (0, 4)
+        assert {k: v for k, v in loaded.items() if not isinstance(v, (dict, torch.Tensor))} == {
+            k: v for k, v in obj.items() if not isinstance(v, (dict, mytorch.Tensor))}
+        assert loaded["rng"] == obj["rng"] and loaded[7] == "int key"
+
+
+def test_tutorial_idiom_state_dict_through_pth_both_ways(tmp_path):
+    """torch.save(net.state_dict(), PATH); net.load_state_dict(torch.load(PATH)), in mytorch
+    and across: mytorch's file into a torch model, torch's file into a mytorch model."""
+    def mytorch_net():
+        return mytorch.nn.Sequential(mytorch.nn.Conv2d(1, 2, 3), mytorch.nn.BatchNorm2d(2),
+                                     mytorch.nn.Flatten(), mytorch.nn.Linear(8, 3))
+
+    def torch_net():
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2),
+                                   torch.nn.Flatten(), torch.nn.Linear(8, 3))
+
+    net = mytorch_net()
+    net(mytorch.randn(4, 1, 4, 4))  # move the batch-norm running statistics
+    path = tmp_path / "model.pth"
+    mytorch.save(net.state_dict(), path)
+    fresh = mytorch_net()
+    fresh.load_state_dict(mytorch.load(path))
+    for (k, a), (_, b) in zip(net.state_dict().items(), fresh.state_dict().items()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=k)
+
+    theirs = torch_net()
+    theirs.load_state_dict(torch.load(path, weights_only=True))
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), np.asarray(net.state_dict()[k]), err_msg=k)
+
+    torch.save(theirs.state_dict(), tmp_path / "torch.pth")
+    back = mytorch_net()
+    back.load_state_dict(mytorch.load(tmp_path / "torch.pth"))
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_array_equal(np.asarray(back.state_dict()[k]), v.numpy(), err_msg=k)
+
+
+@pytest.mark.parametrize("dtype", [torch.uint16, torch.uint32, torch.uint64,
+                                   torch.float8_e4m3fn, torch.float8_e5m2, torch.bfloat16])
+def test_torch_files_of_newer_dtypes_load(tmp_path, dtype):
+    """dtypes without a legacy storage class are saved with _rebuild_tensor_v3."""
+    tensor = torch.arange(6).reshape(2, 3).to(dtype)
+    torch.save({"t": tensor}, tmp_path / "t.pt")
+    loaded = mytorch.load(tmp_path / "t.pt")["t"]
+    expected = tensor.float() if dtype.is_floating_point and dtype.itemsize < 2 or (
+        dtype == torch.bfloat16) else tensor
+    np.testing.assert_array_equal(loaded.numpy(), expected.numpy())
+    assert loaded.dtype == expected.numpy().dtype
+
+
+# -- atomic writing: file modes, stale temporaries -----------------------------------------------
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_new_files_get_the_umask_mode_and_replaced_files_keep_theirs(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        path = tmp_path / "ckpt.npz"
+        mytorch.save({"v": mytorch.ones(1)}, path)
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+        os.chmod(path, 0o640)
+        mytorch.save({"v": mytorch.ones(1)}, path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+KILLED_WRITER = """
+import sys, time
+import mytorch
+from mytorch.serialization import npz
+def slow_write(f, arrays):
+    f.write(b"partial")
+    f.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+npz.write = slow_write
+mytorch.save({"v": mytorch.zeros(2)}, sys.argv[1])
+"""
+
+
+def test_temporary_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    mytorch.save({"v": mytorch.ones(2)}, path)
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)],
+                              stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert writer.stdout.readline() == "writing\n"
+    # a live writer's temporary file is never touched by another save
+    mytorch.save({"v": mytorch.ones(2)}, path)
+    assert len(os.listdir(tmp_path)) == 2
+    writer.send_signal(signal.SIGKILL)
+    assert writer.wait() == -signal.SIGKILL
+    (leftover,) = set(os.listdir(tmp_path)) - {"ckpt.npz"}
+    assert leftover.startswith(".ckpt.npz.") and leftover.endswith(".tmp")
+    np.testing.assert_array_equal(mytorch.load(path)["v"].numpy(), [1, 1])  # old file intact
+    (tmp_path / ".other.npz.1.x.tmp").write_bytes(b"")  # not ours: another name
+    mytorch.save({"v": mytorch.full((2,), 3.0)}, path)
+    assert sorted(os.listdir(tmp_path)) == [".other.npz.1.x.tmp", "ckpt.npz"]
+    np.testing.assert_array_equal(mytorch.load(path)["v"].numpy(), [3, 3])
+
+
+# -- resuming through a file: load_state_dict takes what load returns -----------------------------
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors", ".pt"])
+@pytest.mark.parametrize("make_optimizer", [
+    lambda params: mytorch.optim.Adam(params, lr=0.01, amsgrad=True),
+    lambda params: mytorch.optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True),
+])
+def test_training_resumed_from_a_file_equals_an_uninterrupted_run(tmp_path, suffix,
+                                                                  make_optimizer):
+    def setup():
+        mytorch.manual_seed(0)
+        net = mytorch.nn.Sequential(mytorch.nn.Linear(4, 8), mytorch.nn.BatchNorm1d(8),
+                                    mytorch.nn.ReLU(), mytorch.nn.Linear(8, 2))
+        opt = make_optimizer(net.parameters())
+        return net, opt, mytorch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+    rng = np.random.default_rng(0)
+    batches = [mytorch.tensor(rng.standard_normal((5, 4)).astype(np.float32)) for _ in range(6)]
+
+    def train(net, opt, sched, steps):
+        for x in steps:
+            opt.zero_grad()
+            (net(x) ** 2).mean().backward()
+            opt.step()
+            sched.step()
+
+    straight = setup()
+    train(*straight, batches)
+    net, opt, sched = setup()
+    train(net, opt, sched, batches[:3])
+    path = tmp_path / f"ckpt{suffix}"
+    mytorch.save({"model": net.state_dict(), "optim": opt.state_dict(),
+                  "sched": sched.state_dict()}, path)
+    net, opt, sched = setup()
+    checkpoint = mytorch.load(path)
+    net.load_state_dict(checkpoint["model"])
+    opt.load_state_dict(checkpoint["optim"])
+    sched.load_state_dict(checkpoint["sched"])
+    train(net, opt, sched, batches[3:])
+    for (k, a), (_, b) in zip(straight[0].state_dict().items(), net.state_dict().items()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=k)
+    assert sched.get_last_lr() == straight[2].get_last_lr()
+
+
+def test_load_state_dict_takes_tensors_arrays_and_numbers_alike():
+    net = mytorch.nn.Linear(2, 1)
+    opt = mytorch.optim.Adam(net.parameters(), lr=0.1)
+    sched = mytorch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    net.load_state_dict({"weight": [[1.0, 2.0]], "bias": mytorch.tensor([0.5])})
+    np.testing.assert_array_equal(net.weight.numpy(), [[1, 2]])
+    state = {"state": {0: {"step": mytorch.tensor(3.0), "exp_avg": mytorch.ones(1, 2),
+                           "exp_avg_sq": np.ones((1, 2))},
+                       1: {"step": np.int64(3), "exp_avg": [0.5], "exp_avg_sq": [1.0]}},
+             "param_groups": [{**opt.state_dict()["param_groups"][0],
+                               "lr": mytorch.tensor(0.25), "betas": (np.float64(0.9), 0.999)}]}
+    opt.load_state_dict(state)
+    assert opt.param_groups[0]["lr"] == 0.25 and type(opt.param_groups[0]["lr"]) is float
+    net.weight.grad = mytorch.ones(1, 2)
+    net.bias.grad = mytorch.ones(1)
+    opt.step()
+    sched.load_state_dict({**sched.state_dict(), "last_epoch": mytorch.tensor(4),
+                           "base_lrs": np.array([0.25])})
+    sched.step()
+    assert sched.last_epoch == 5 and type(sched.last_epoch) is int
+    assert sched.get_last_lr() == [0.125]

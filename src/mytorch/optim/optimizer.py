@@ -240,13 +240,11 @@ class Optimizer:
 
 
 def _restore(key: str, value: Any, dtype: np.dtype) -> Any:
-    """A saved state value as the optimizer keeps it: the step count an int, arrays (also
-    when loaded back as Tensors) NumPy arrays in ``dtype``."""
+    """A saved state value as the optimizer keeps it: the step count an int, every buffer
+    (a Tensor, array, or nested list as ``load`` may give back) a NumPy array in ``dtype``."""
     if key == "step":
         return int(np.asarray(value))
-    if isinstance(value, (Tensor, np.ndarray, np.generic)):
-        return np.array(np.asarray(value), dtype=dtype)
-    return value
+    return None if value is None else np.array(np.asarray(value), dtype=dtype)
 
 
 def as_python(value: Any) -> Any:
