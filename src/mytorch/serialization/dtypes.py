@@ -6,6 +6,7 @@ float32, which holds every one of their values exactly.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -57,6 +58,14 @@ def decode(stored: np.ndarray, code: str) -> np.ndarray:
     if code in _FLOAT8:
         return _FLOAT8[code][stored]
     return stored.astype(stored.dtype.newbyteorder("="), copy=True)
+
+
+def check_size(shape: tuple[int, ...] | list[int], itemsize: int, what: str) -> None:
+    """Refuse a shape no array could have, even an empty one (NumPy would refuse it too, less
+    clearly): its non-zero dimensions multiply past 2**62 bytes."""
+    if math.prod(n for n in shape if n) * itemsize > 2**62:
+        raise ValueError(f"{what}: shape {list(shape)} of {itemsize}-byte elements is too big "
+                         "for any array (storage size calculation overflowed)")
 
 
 def stored_dtype(code: str, endian: Literal["<", ">"] = "<") -> np.dtype:

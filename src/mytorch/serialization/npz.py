@@ -16,6 +16,7 @@ from typing import IO
 import numpy as np
 from numpy.lib import format as npy
 
+from mytorch.serialization import dtypes
 from mytorch.serialization.zipped import ZipMembers
 
 
@@ -50,6 +51,7 @@ def parse_npy(raw: bytes, name: str) -> np.ndarray:
         raise ValueError(f"'{name}': unsupported dtype {dtype} (numbers and booleans only)")
     if any(n < 0 for n in shape):
         raise ValueError(f"'{name}': negative dimension in shape {shape}")
+    dtypes.check_size(shape, dtype.itemsize, f"'{name}'")
     count = math.prod(shape)
     data_size = len(raw) - stream.tell()
     if count * dtype.itemsize != data_size:

@@ -90,6 +90,7 @@ def _entry(name: str, info: Any) -> tuple[str, list[int], int, int]:
         raise ValueError(f"tensor '{name}': data_offsets must be [begin, end] with "
                          f"0 <= begin <= end, got {offsets!r:.200}")
     begin, end = offsets
+    dtypes.check_size(shape, dtypes.STORED[code].itemsize, f"tensor '{name}'")
     nbytes = math.prod(shape) * dtypes.STORED[code].itemsize
     if end - begin != nbytes:
         raise ValueError(f"tensor '{name}': shape {shape} of {code} needs {nbytes} bytes, "

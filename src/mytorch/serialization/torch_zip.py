@@ -47,7 +47,6 @@ _DTYPE_CODES = {
     "int16": "I16", "int8": "I8", "uint64": "U64", "uint32": "U32", "uint16": "U16",
     "uint8": "U8", "bool": "BOOL",
 }
-_MAX_DIM = 2**62  # no dimension or element count of a real tensor comes near this
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -107,10 +106,12 @@ class _Reader:
     def storage(self, pid: Any) -> _Storage:
         """Resolve ``("storage", type, key, location, numel)`` against the archive."""
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
-                and isinstance(pid[1], _TorchType) and isinstance(pid[2], str)
-                and isinstance(pid[3], str) and _is_count(pid[4])):
+                and isinstance(pid[1], _TorchType)):
             raise pickle.UnpicklingError(f"load: unsupported persistent id {pid!r:.200}")
-        _, kind, key, _, numel = pid
+        _, kind, key, location, numel = pid
+        if not (isinstance(key, str) and isinstance(location, str) and _is_count(numel)):
+            raise ValueError(f"storage {pid!r:.200}: expected a key, a location and a "
+                             "non-negative element count")
         member = f"{self.root}data/{key}"
         if member not in self.members.infos:
             raise ValueError(f"storage '{key}' has no member '{member}'")
@@ -141,9 +142,8 @@ class _Reader:
                 and len(size) == len(stride) and all(map(_is_count, size + stride))):
             raise ValueError(f"tensor with {geometry}: offset, sizes and strides must be "
                              "non-negative integers, one stride per size")
+        dtypes.check_size(size, itemsize, f"tensor with {geometry}")
         count = math.prod(size)
-        if max((*size, count), default=0) > _MAX_DIM:
-            raise ValueError(f"tensor with {geometry}: storage size calculation overflowed")
         # the last element any index reaches, +1 (the tensor's extent in its storage)
         extent = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if count else 0
         if offset + extent > numel or offset > numel:
