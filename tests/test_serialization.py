@@ -158,6 +158,20 @@ def test_legacy_non_zip_torch_file_is_refused(tmp_path):
         mytorch.load(path)
 
 
+
+def test_files_written_by_numpy_load(tmp_path):
+    """savez_compressed (deflated members), Fortran-ordered and big-endian arrays, a bare .npy."""
+    arrays = {"a": np.arange(10.0), "f": np.asfortranarray(np.arange(6).reshape(2, 3)),
+              "big": np.arange(3, dtype=">i4")}
+    np.savez_compressed(tmp_path / "c.npz", **arrays)
+    loaded = mytorch.load(tmp_path / "c.npz")
+    assert list(loaded) == list(arrays)
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype.newbyteorder("=")
+        np.testing.assert_array_equal(loaded[name].numpy(), array)
+    np.save(tmp_path / "x.npy", arrays["f"])
+    np.testing.assert_array_equal(mytorch.load(tmp_path / "x.npy").numpy(), arrays["f"])
+
 # -- crafted files: loaded in a separate process under a 1 GiB address-space limit -------------
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
