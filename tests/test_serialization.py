@@ -586,9 +586,14 @@ def test_temporary_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path):
     (leftover,) = set(os.listdir(tmp_path)) - {"ckpt.npz"}
     assert leftover.startswith(".ckpt.npz.") and leftover.endswith(".tmp")
     np.testing.assert_array_equal(mytorch.load(path)["v"].numpy(), [1, 1])  # old file intact
-    (tmp_path / ".other.npz.1.x.tmp").write_bytes(b"")  # not ours: another name
+    host = leftover.split("@")[1].split(".")[0]
+    not_ours = [f".other.npz.{writer.pid}@{host}.x.tmp",  # another name
+                f".ckpt.npz.{writer.pid}@00000000.x.tmp",  # the dead PID, on another host
+                f".ckpt.npz.{os.getpid()}@{host}.x.tmp"]  # a live writer
+    for name in not_ours:
+        (tmp_path / name).write_bytes(b"")
     mytorch.save({"v": mytorch.full((2,), 3.0)}, path)
-    assert sorted(os.listdir(tmp_path)) == [".other.npz.1.x.tmp", "ckpt.npz"]
+    assert sorted(os.listdir(tmp_path)) == sorted([*not_ours, "ckpt.npz"])
     np.testing.assert_array_equal(mytorch.load(path)["v"].numpy(), [3, 3])
 
 

@@ -1,16 +1,19 @@
 """Atomic file writing: a crash never leaves a half-written file under the real name.
 
-The bytes go to a hidden temporary file in the same folder, ``.NAME.PID.RANDOM.tmp``,
+The bytes go to a hidden temporary file in the same folder, ``.NAME.PID@HOST.RANDOM.tmp``,
 which is flushed to disk and then renamed over ``NAME``. A writer killed outright
 (SIGKILL, power loss) leaves its temporary file behind; the next write to ``NAME``
-removes those whose writing process no longer exists. The PID in the name is what
-makes that safe: a live writer's file is never touched.
+removes those whose writing process no longer exists. The PID and host in the name are
+what make that safe: a live writer's file is never touched, nor one written from another
+machine (a shared network folder), whose processes cannot be seen from here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -24,7 +27,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(target)
-    tmp_name = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp_name = target.parent / f".{target.name}.{_writer()}.{secrets.token_hex(4)}.tmp"
     # os.open applies the umask to 0o666, as open() would; O_EXCL: never reuse a file
     fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                  0o666)
@@ -48,11 +51,20 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
             os.close(dir_fd)
 
 
+def _writer() -> str:
+    """``PID@HOST`` of this process, asked anew each time (a forked child has its own PID);
+    the host as a short hash, so that any host name fits without dots."""
+    host = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+    return f"{os.getpid()}@{host}"
+
+
 def _remove_stale_temporaries(target: Path) -> None:
-    """Delete ``.NAME.PID.*.tmp`` files left by writers to ``target`` that no longer run."""
+    """Delete ``.NAME.PID@HOST.*.tmp`` files that writers to ``target`` on this host left
+    behind and that no longer run."""
     prefix = f".{target.name}."
-    for leftover in target.parent.glob(f"{_glob_escape(prefix)}*.tmp"):
-        pid_text = leftover.name[len(prefix):].split(".", 1)[0]
+    this_host = _writer().split("@")[1]
+    for leftover in target.parent.glob(f"{_glob_escape(prefix)}*@{this_host}.*.tmp"):
+        pid_text = leftover.name[len(prefix):].split("@", 1)[0]
         if pid_text.isdigit() and not _process_exists(int(pid_text)):
             try:
                 leftover.unlink()
