@@ -216,11 +216,14 @@ def test_pt_geometry_is_checked_before_memory_is_touched(tmp_path, guarded, offs
     (5, F32_STORAGE, b"little", "declares 5 elements of 4 bytes, its member holds 16 bytes"),
     (2**70, F32_STORAGE, b"little", "declares 1180591620717411303424 elements"),
     (4, F32_STORAGE, b"middle", "byteorder must be 'little' or 'big'"),
+    (4, {"0": bytes(16)}, b"little", "storage '0' of F32 cannot hold a tensor of I8"),
 ])
 def test_pt_storage_is_checked_against_its_member(tmp_path, guarded, numel, storages,
                                                   byteorder, match):
     path = tmp_path / "crafted.pt"
     tensor = crafted_files.tensor_opcodes("FloatStorage", "0", numel, 0, (2,), (1,))
+    if "I8" in match:  # _rebuild_tensor_v3 of a typed storage, with another dtype
+        tensor = tensor.replace(b"_v2", b"_v3").replace(b")RtR", b")Rctorch\nint8\ntR")
     path.write_bytes(crafted_files.pt_bytes({"w": tensor}, storages, byteorder))
     assert_refused(guarded, path, re.escape(match))
 
@@ -661,3 +664,12 @@ def test_load_state_dict_takes_tensors_arrays_and_numbers_alike():
     sched.step()
     assert sched.last_epoch == 5 and type(sched.last_epoch) is int
     assert sched.get_last_lr() == [0.125]
+
+
+def test_bool_bytes_other_than_0_and_1_load_as_true(tmp_path):
+    """A stray byte in a BOOL tensor is True, never a third value NumPy would carry along."""
+    path = tmp_path / "b.safetensors"
+    path.write_bytes(crafted_files.safetensors_bytes(
+        {"b": {"dtype": "BOOL", "shape": [4], "data_offsets": [0, 4]}}, bytes([0, 1, 2, 255])))
+    loaded = mytorch.load(path)["b"].numpy()
+    assert loaded.view(np.uint8).tolist() == [0, 1, 1, 1]

@@ -57,6 +57,8 @@ def decode(stored: np.ndarray, code: str) -> np.ndarray:
         return (stored.astype(np.uint32) << 16).view(np.float32)
     if code in _FLOAT8:
         return _FLOAT8[code][stored]
+    if code == "BOOL":  # a byte other than 0 or 1 is True, as in PyTorch, not a third value
+        return stored.view(np.uint8) != 0
     return stored.astype(stored.dtype.newbyteorder("="), copy=True)
 
 

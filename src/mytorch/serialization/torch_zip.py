@@ -130,8 +130,9 @@ class _Reader:
         copied out after every index it can reach is checked to lie inside the storage."""
         if not isinstance(storage, _Storage):
             raise ValueError(f"a tensor's storage must be a persistent id, got {storage!r:.100}")
-        if code is None:
-            raise ValueError(f"storage '{storage.key}' is untyped and no dtype is given")
+        if code is None or storage.code not in (None, code):
+            raise ValueError(f"storage '{storage.key}' of {storage.code or 'untyped bytes'} "
+                             f"cannot hold a tensor of {code or 'no dtype'}")
         itemsize = dtypes.STORED[code].itemsize
         numel = storage.numel if storage.code is not None else storage.numel // itemsize
         if storage.code is None and storage.numel % itemsize:
