@@ -673,3 +673,34 @@ def test_bool_bytes_other_than_0_and_1_load_as_true(tmp_path):
         {"b": {"dtype": "BOOL", "shape": [4], "data_offsets": [0, 4]}}, bytes([0, 1, 2, 255])))
     loaded = mytorch.load(path)["b"].numpy()
     assert loaded.view(np.uint8).tolist() == [0, 1, 1, 1]
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors", ".pt"])
+def test_a_training_checkpoint_round_trips_through_every_format(tmp_path, suffix):
+    """What the trainer saves: settings, the three state_dicts, 128-bit generator states."""
+    from mytorch.training import Checkpoint
+
+    net = mytorch.nn.Sequential(mytorch.nn.Linear(3, 4), mytorch.nn.BatchNorm1d(4))
+    opt = mytorch.optim.Adam(net.parameters(), lr=0.01)
+    sched = mytorch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10)
+    opt.zero_grad()
+    net(mytorch.randn(5, 3)).sum().backward()
+    opt.step()
+    sched.step()
+    contents = dict(
+        config={"model": "mlp", "lr": 0.01, "schedule": "onecycle", "seed": None, "amp": False},
+        model=net.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+        epoch=1, batches_done=7, epoch_rng=dict(np.random.default_rng(5).bit_generator.state),
+        rng=mytorch.random.get_rng_state(),
+        history=[{"epoch": 1, "train_loss": 0.5, "test_acc": float("nan")}],
+    )
+    path = tmp_path / f"checkpoint{suffix}"
+    Checkpoint(**contents).save(path)
+    loaded = mytorch.load(path)
+    assert list(loaded) == list(contents)
+    assert loaded["epoch_rng"] == contents["epoch_rng"]  # 128-bit integers, exactly
+    assert np.isnan(loaded["history"][0]["test_acc"])
+    loaded["history"][0]["test_acc"] = contents["history"][0]["test_acc"] = 0.0
+    assert_same(contents, loaded)
+    resumed = Checkpoint.load(path)
+    assert resumed.epoch == 1 and resumed.scheduler["last_epoch"] == sched.last_epoch
