@@ -132,7 +132,9 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
         atomic_write(path, lambda f: npz.write(f, {**arrays, _MANIFEST: manifest}))
 
 
-# what malformed bytes make the standard library and NumPy raise while a file is parsed
+# what malformed bytes make the standard library raise while a file is parsed: zipfile, zlib,
+# struct and json on broken bytes; the unpickler on opcodes that call an allowed function
+# with wrong arguments (TypeError), try to alter it (AttributeError) or nest too deep
 _MALFORMED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.error, KeyError,
               IndexError, TypeError, AttributeError, OverflowError, UnicodeDecodeError,
               NotImplementedError, RecursionError)
