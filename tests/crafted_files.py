@@ -54,27 +54,32 @@ def npy_header(shape: Any, descr: str = "<f4", fortran_order: Any = False) -> by
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode("latin1")
 
 
-def raw_zip(name: str, data: bytes, *, method: int, crc: int, file_size: int) -> bytes:
-    """One-member zip holding ``data`` as given (already deflated when ``method`` is 8),
-    with whatever CRC and uncompressed size the directory should claim."""
-    encoded = name.encode()
-    local = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data),
-                        file_size, len(encoded), 0) + encoded
-    central = struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc,
-                          len(data), file_size, len(encoded), 0, 0, 0, 0, 0, 0) + encoded
-    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, len(central),
-                      len(local) + len(data), 0)
-    return local + data + central + end
+def raw_zip(*members: tuple[str, bytes, int, int, int]) -> bytes:
+    """A zip of ``(name, data, method, crc, file_size)`` members holding ``data`` as given
+    (already deflated when ``method`` is 8), with whatever CRC and uncompressed size the
+    directory should claim."""
+    local, central = b"", b""
+    for name, data, method, crc, file_size in members:
+        encoded = name.encode()
+        central += struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc,
+                               len(data), file_size, len(encoded), 0, 0, 0, 0, 0,
+                               len(local)) + encoded
+        local += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc,
+                             len(data), file_size, len(encoded), 0) + encoded + data
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(members), len(members),
+                      len(central), len(local), 0)
+    return local + central + end
 
 
-def deflate_bomb(prefix: bytes, zeros: int, chunk: int = 1 << 20) -> bytes:
-    """Raw deflate data of ``prefix`` then ``zeros`` zero bytes, built without ever holding
-    the zeros: each 1 MiB chunk compresses, after a full flush, to the same few bytes."""
+def deflate_bomb(prefix: bytes, zeros: int, chunk: int = 1 << 20, fill: bytes = b"\0",
+                 suffix: bytes = b"") -> bytes:
+    """Raw deflate data of ``prefix``, ``zeros`` bytes ``fill``, then ``suffix``, built without
+    ever holding the fill: each 1 MiB chunk compresses, after a full flush, to the same bytes."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     head = compressor.compress(prefix) + compressor.flush(zlib.Z_FULL_FLUSH)
-    block = compressor.compress(bytes(chunk)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(fill * chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
     assert zeros % chunk == 0
-    return head + block * (zeros // chunk) + compressor.flush()
+    return head + block * (zeros // chunk) + compressor.compress(suffix) + compressor.flush()
 
 
 def safetensors_bytes(header: Any, data: bytes = b"", raw_header: bytes | None = None) -> bytes:

@@ -248,14 +248,28 @@ def test_deflated_member_inflating_to_2_gib_is_refused(tmp_path, guarded):
     bomb = crafted_files.deflate_bomb(header, zeros)
     assert len(bomb) < 4 << 20
     path = tmp_path / "bomb.npz"
-    path.write_bytes(crafted_files.raw_zip("x.npy", bomb, method=zipfile.ZIP_DEFLATED, crc=0,
-                                           file_size=len(header) + zeros))
+    inflated = len(header) + zeros
+    path.write_bytes(crafted_files.raw_zip(("x.npy", bomb, zipfile.ZIP_DEFLATED, 0, inflated)))
     assert_refused(guarded, path, "zip member 'x.npy' needs 2147483776 bytes, past what the "
                                   "file can justify")
-    path = tmp_path / "bomb.pt"  # the same member as a storage of a .pt file
-    path.write_bytes(crafted_files.raw_zip("archive/data.pkl", bomb, method=zipfile.ZIP_DEFLATED,
-                                           crc=0, file_size=len(header) + zeros))
-    assert_refused(guarded, path, "zip member 'archive/data.pkl' needs 2147483776 bytes")
+    path = tmp_path / "bomb.pt"  # the same member as the storage of a .pt file's tensor
+    pickled = (b"\x80\x02}(X\x01\x00\x00\x00w" + crafted_files.tensor_opcodes(
+        "ByteStorage", "0", inflated, 0, (4,), (1,)) + b"u.")
+    path.write_bytes(crafted_files.raw_zip(
+        ("archive/data.pkl", pickled, zipfile.ZIP_STORED, zlib.crc32(pickled), len(pickled)),
+        ("archive/data/0", bomb, zipfile.ZIP_DEFLATED, 0, inflated)))
+    assert_refused(guarded, path, "zip member 'archive/data/0' needs 2147483776 bytes")
+
+
+def test_deflated_pickle_of_many_small_objects_is_refused(tmp_path, guarded):
+    """64 MiB of one-byte EMPTY_DICT opcodes, deflated to 64 KB, would build 4.5 GB of dicts."""
+    count = 64 << 20
+    bomb = crafted_files.deflate_bomb(b"\x80\x02", count, fill=b"}", suffix=b".")
+    assert len(bomb) < 1 << 20
+    path = tmp_path / "objects.pt"
+    path.write_bytes(crafted_files.raw_zip(
+        ("archive/data.pkl", bomb, zipfile.ZIP_DEFLATED, 0, count + 3)))
+    assert_refused(guarded, path, "the objects of the pickle needs 4294967488 bytes")
 
 
 @pytest.mark.parametrize("declared, match", [
@@ -267,19 +281,19 @@ def test_lying_deflated_size_reads_no_further_than_declared(tmp_path, guarded, d
     header = crafted_files.npy_header((zeros // 4,))
     bomb = crafted_files.deflate_bomb(header, zeros)
     path = tmp_path / "liar.npz"
-    path.write_bytes(crafted_files.raw_zip("x.npy", bomb, method=zipfile.ZIP_DEFLATED,
-                                           crc=zlib.crc32(header), file_size=declared))
+    path.write_bytes(crafted_files.raw_zip(
+        ("x.npy", bomb, zipfile.ZIP_DEFLATED, zlib.crc32(header), declared)))
     assert_refused(guarded, path, match)
 
 
 def test_lying_stored_sizes_are_refused(tmp_path, guarded):
     data = crafted_files.npy_header((4,)) + bytes(16)
     path = tmp_path / "liar.npz"
-    path.write_bytes(crafted_files.raw_zip("x.npy", data, method=zipfile.ZIP_STORED,
-                                           crc=zlib.crc32(data), file_size=1 << 30))
+    path.write_bytes(crafted_files.raw_zip(
+        ("x.npy", data, zipfile.ZIP_STORED, zlib.crc32(data), 1 << 30)))
     assert_refused(guarded, path, "stored uncompressed but declares 1073741824 bytes in 144")
-    raw = bytearray(crafted_files.raw_zip("x.npy", data, method=zipfile.ZIP_STORED,
-                                          crc=zlib.crc32(data), file_size=len(data)))
+    raw = bytearray(crafted_files.raw_zip(
+        ("x.npy", data, zipfile.ZIP_STORED, zlib.crc32(data), len(data))))
     central = raw.index(b"PK\x01\x02")
     raw[central + 20:central + 28] = struct.pack("<2I", 1 << 30, 1 << 30)  # both sizes lie
     path.write_bytes(bytes(raw))

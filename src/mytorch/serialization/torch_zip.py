@@ -48,6 +48,8 @@ _DTYPE_CODES = {
     "uint8": "U8", "bool": "BOOL",
 }
 
+_OBJECT_BYTES_PER_PICKLE_BYTE = 64
+
 
 # -- reading -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -97,8 +99,13 @@ class _Reader:
         self.bytes: dict[str, bytes] = {}
 
     def load(self) -> Any:
-        unpickler = _TensorOnlyUnpickler(io.BytesIO(self.members.read(self.root + "data.pkl")),
-                                         self)
+        pickled = self.root + "data.pkl"
+        # one pickle byte can build up to about 64 bytes of Python objects (the one-byte
+        # EMPTY_DICT makes a 64-byte dict): charged first, so that a small deflated pickle
+        # cannot build gigabytes of objects
+        self.members.budget.spend(_OBJECT_BYTES_PER_PICKLE_BYTE * self.members.size(pickled),
+                                  "the objects of the pickle")
+        unpickler = _TensorOnlyUnpickler(io.BytesIO(self.members.read(pickled)), self)
         obj = unpickler.load()
         _check_plain(obj)
         return obj
