@@ -266,9 +266,12 @@ def test_deflated_pickle_of_many_small_objects_is_refused(tmp_path, guarded):
     count = 64 << 20
     bomb = crafted_files.deflate_bomb(b"\x80\x02", count, fill=b"}", suffix=b".")
     assert len(bomb) < 1 << 20
+    crc = zlib.crc32(b"\x80\x02")
+    for _ in range(count >> 20):
+        crc = zlib.crc32(b"}" * (1 << 20), crc)
     path = tmp_path / "objects.pt"
     path.write_bytes(crafted_files.raw_zip(
-        ("archive/data.pkl", bomb, zipfile.ZIP_DEFLATED, 0, count + 3)))
+        ("archive/data.pkl", bomb, zipfile.ZIP_DEFLATED, zlib.crc32(b".", crc), count + 3)))
     assert_refused(guarded, path, "the objects of the pickle needs 4294967488 bytes")
 
 
