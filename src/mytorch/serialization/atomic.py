@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import socket
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -27,13 +27,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(target)
-    tmp_name = target.parent / f".{target.name}.{_writer()}.{secrets.token_hex(4)}.tmp"
-    # os.open applies the umask to 0o666, as open() would; O_EXCL: never reuse a file
-    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o666)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{_writer()}.",
+                                    suffix=".tmp")
     try:
-        if target.exists():
-            os.chmod(tmp_name, target.stat().st_mode & 0o7777)
+        # mkstemp makes the file private (0o600): give it the mode open() would have
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp_name, mode)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -49,6 +48,20 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells (Linux)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it, then restore it
+    os.umask(mask)
+    return mask
 
 
 def _writer() -> str:
