@@ -26,8 +26,7 @@ import struct
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -52,18 +51,16 @@ _OBJECT_BYTES_PER_PICKLE_BYTE = 64
 
 
 # -- reading -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _TorchType:
+class _TorchType(NamedTuple):
     """What ``torch.FloatStorage``, ``torch.storage.UntypedStorage`` or ``torch.float32`` in
-    the pickle resolve to: the element code (None: untyped bytes). Frozen, so that the
-    pickle's BUILD opcode cannot alter it."""
+    the pickle resolve to: the element code (None: untyped bytes). A tuple, so that the
+    pickle's BUILD opcode (which sets attributes) cannot alter it."""
 
     code: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Allowed:
-    """A function the pickle may call, frozen for the same reason."""
+class _Allowed(NamedTuple):
+    """A function the pickle may call, a tuple for the same reason."""
 
     function: Callable[..., Any]
 
@@ -71,8 +68,7 @@ class _Allowed:
         return self.function(*args)
 
 
-@dataclass(frozen=True, slots=True)
-class _Storage:
+class _Storage(NamedTuple):
     """A persistent id, resolved: the member ``data/KEY`` holding ``numel`` elements."""
 
     key: str
@@ -179,7 +175,7 @@ def _check_plain(obj: Any) -> None:
         for key, value in obj.items():
             _check_plain(key)
             _check_plain(value)
-    elif isinstance(obj, (list, tuple)):
+    elif type(obj) in (list, tuple):  # exactly: our own markers are named tuples
         for value in obj:
             _check_plain(value)
     elif not (obj is None or isinstance(obj, (bool, int, float, str, bytes, Tensor))):
