@@ -10,10 +10,9 @@ machine (a shared network folder), whose processes cannot be seen from here.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import socket
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -67,8 +66,8 @@ def _umask() -> int:
 def _writer() -> str:
     """``PID@HOST`` of this process, asked anew each time (a forked child has its own PID);
     the host as a short hash, so that any host name fits without dots."""
-    host = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
-    return f"{os.getpid()}@{host}"
+    host = os.uname().nodename if hasattr(os, "uname") else ""
+    return f"{os.getpid()}@{zlib.crc32(host.encode()):08x}"
 
 
 def _remove_stale_temporaries(target: Path) -> None:
