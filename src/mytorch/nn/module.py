@@ -393,7 +393,8 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy values (Tensors or NumPy arrays, e.g. a converted torch state_dict) into the module.
+        """Copy values (Tensors, NumPy arrays or numbers, e.g. from ``mytorch.load`` or a converted
+        torch state_dict) into the module.
 
         Raises:
             RuntimeError: naming every missing key, unexpected key and shape mismatch

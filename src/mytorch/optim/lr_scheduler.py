@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mytorch.optim.optimizer import Optimizer
+from mytorch.optim.optimizer import Optimizer, as_python
 
 __all__ = [
     "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR",
@@ -115,8 +115,8 @@ class LRScheduler:
         return copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "optimizer"})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore attributes saved by ``state_dict()``."""
-        self.__dict__.update(copy.deepcopy(state_dict))
+        """Restore attributes saved by ``state_dict()`` (numbers also as Tensors or arrays)."""
+        self.__dict__.update(as_python(state_dict))
 
 
 class LambdaLR(LRScheduler):
@@ -167,7 +167,7 @@ class LambdaLR(LRScheduler):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore attributes, and the attributes of callable-object lambdas."""
-        state = copy.deepcopy(state_dict)
+        state = as_python(state_dict)
         saved_lambdas = state.pop("lr_lambdas")
         self.__dict__.update(state)
         for f, saved in zip(self.lr_lambdas, saved_lambdas):

@@ -225,7 +225,7 @@ class Optimizer:
             p = param_of[int(i)]
             self.state[p] = {k: _restore(k, v, p._data.dtype) for k, v in saved_state.items()}
         self.param_groups = [
-            {**{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"},
+            {**{k: as_python(v) for k, v in saved.items() if k != "params"},
              "params": group["params"]}
             for group, saved in zip(self.param_groups, saved_groups)
         ]
@@ -240,9 +240,21 @@ class Optimizer:
 
 
 def _restore(key: str, value: Any, dtype: np.dtype) -> Any:
-    """A saved state value as the optimizer keeps it: the step count an int, arrays in ``dtype``."""
+    """A saved state value as the optimizer keeps it: the step count an int, every buffer
+    (a Tensor, array, or nested list as ``load`` may give back) a NumPy array in ``dtype``."""
     if key == "step":
-        return int(value)
-    if isinstance(value, (np.ndarray, np.generic)):
-        return np.array(value, dtype=dtype)
-    return value
+        return int(np.asarray(value))
+    return None if value is None else np.array(np.asarray(value), dtype=dtype)
+
+
+def as_python(value: Any) -> Any:
+    """``value`` with every Tensor, array or NumPy scalar in it turned into Python numbers
+    (nested lists for arrays), as kept in group options and scheduler attributes: ``load``
+    returns numbers from some files and 0-d Tensors from others."""
+    if isinstance(value, (Tensor, np.ndarray, np.generic)):
+        return np.asarray(value).tolist()
+    if isinstance(value, dict):
+        return {k: as_python(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(as_python(v) for v in value)
+    return copy.deepcopy(value)
