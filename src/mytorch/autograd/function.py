@@ -38,14 +38,22 @@ from mytorch.autograd import grad_mode
 Edge = tuple["Node", int]
 
 
-class _SavedOutput:
-    """An output saved for backward, kept as its array (not the Tensor) so that the
-    output -> grad_fn -> saved output loop never forms; rebuilt on access."""
+class _Saved:
+    """A tensor saved for backward, with the version its memory had when it was saved.
 
-    __slots__ = ("array", "output_nr")
+    An input is kept as the Tensor itself. An output is kept as its array (not the
+    Tensor), so that the output -> grad_fn -> saved output loop never forms; it is
+    rebuilt on access. ``counter`` is the tensor's version counter (shared with its
+    views): if it has moved when backward unpacks the tensor, an in-place op changed
+    the values this backward needs, and unpacking raises instead of computing a wrong
+    gradient.
+    """
 
-    def __init__(self, array: np.ndarray, output_nr: int) -> None:
-        self.array, self.output_nr = array, output_nr
+    __slots__ = ("value", "output_nr", "counter", "version")
+
+    def __init__(self, value: Any, output_nr: int, counter: VersionCounter) -> None:
+        self.value, self.output_nr = value, output_nr  # output_nr -1: an input (value a Tensor)
+        self.counter, self.version = counter, counter.value
 
 
 class Node:
@@ -83,7 +91,11 @@ class Node:
 
     # -- the ctx interface, as in PyTorch ------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
-        """Keep tensors (inputs or outputs) for ``backward``; freed after it runs."""
+        """Keep tensors (inputs or outputs) for ``backward``; freed after it runs.
+
+        Each tensor's version is noted when the node is recorded; if an in-place op has
+        changed it by the time ``backward`` reads ``saved_tensors``, that raises RuntimeError.
+        """
         self._saved = tensors
 
     @property
@@ -98,13 +110,44 @@ class Node:
         return tuple(self._unpack(t) for t in self._saved)
 
     def _unpack(self, saved: Any) -> Any:
-        """A saved output comes back as a tensor whose grad_fn is this node (PyTorch's rule)."""
-        if type(saved) is not _SavedOutput:
+        """A saved tensor, checked unchanged since it was saved; a saved output comes back
+        as a tensor whose grad_fn is this node (PyTorch's rule)."""
+        if type(saved) is not _Saved:
             return saved
-        t = Tensor._make(saved.array)
+        if saved.counter.value != saved.version:
+            raise RuntimeError(self._modified_message(saved))
+        if saved.output_nr < 0:
+            return saved.value
+        t = Tensor._make(saved.value)
+        t._version_counter = saved.counter
         if self.next_edges:  # recorded: the output is part of the graph
             t.grad_fn, t._output_nr, t._requires_grad = self, saved.output_nr, True
         return t
+
+    def _modified_message(self, saved: _Saved) -> str:
+        """PyTorch's words for a saved tensor changed in place since it was saved."""
+        if saved.output_nr < 0:
+            array, producer = saved.value._data, saved.value.grad_fn
+            nr = saved.value._output_nr
+        else:
+            array, producer, nr = saved.value, self, saved.output_nr
+        shape = "[" + ", ".join(str(n) for n in array.shape) + "]"
+        origin = "" if producer is None else f", which is output {nr} of {producer.name()},"
+        return (
+            f"{self.name()}: one of the variables needed for gradient computation has been "
+            f"modified by an inplace operation: [{array.dtype} {shape}]{origin} is at version "
+            f"{saved.counter.value}; expected version {saved.version} instead. Compute it out "
+            "of place (or clone() it) before the in-place change."
+        )
+
+    def _move_saved_output(self, output_nr: int, tensor: Tensor) -> None:
+        """Output ``output_nr`` of this node now lives in ``tensor`` (an in-place op wrote it
+        there): what was saved of that output is ``tensor``'s memory at its present version."""
+        self._saved = tuple([
+            _Saved(tensor._data, output_nr, tensor._counter())
+            if type(s) is _Saved and s.output_nr == output_nr else s
+            for s in self._saved
+        ])
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Declare outputs (such as indices) that carry no gradient."""
@@ -209,9 +252,13 @@ def _record(
             out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     if ctx._saved:
         by_id = {id(o): i for i, o in enumerate(outputs)}
-        ctx._saved = tuple(
-            _SavedOutput(t._data, by_id[id(t)]) if id(t) in by_id else t for t in ctx._saved
-        )
+        ctx._saved = tuple([_save(t, by_id) if isinstance(t, Tensor) else t for t in ctx._saved])
+
+
+def _save(tensor: Tensor, output_nrs: dict[int, int]) -> _Saved:
+    """Keep ``tensor`` for backward with its present version (an output by its array)."""
+    nr = output_nrs.get(id(tensor), -1)
+    return _Saved(tensor if nr < 0 else tensor._data, nr, tensor._counter())
 
 
 def _as_output(value: Any, inputs: tuple[Any, ...]) -> Tensor:
@@ -226,4 +273,4 @@ def _as_output(value: Any, inputs: tuple[Any, ...]) -> Tensor:
     return Tensor._make(np.asarray(value))
 
 
-from mytorch.autograd.tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
+from mytorch.autograd.tensor import Tensor, VersionCounter  # noqa: E402  (tensor.py imports this first)

@@ -448,6 +448,33 @@ def clone(x: Tensor) -> Tensor:
     return Clone.apply(x)
 
 
+class Overwrite(Function):
+    """``src`` broadcast to ``x``'s shape and cast to its dtype: the new value of
+    ``x.copy_(src)`` and ``x.fill_(src)``. Every old value of ``x`` is replaced, so ``x``'s
+    gradient is zero; ``src`` gets ``gy`` (summed back to its shape by the engine)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, src: Any) -> np.ndarray:
+        source = src._data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            return np.broadcast_to(source, x.shape).astype(x.dtype)
+        except ValueError:
+            raise ValueError(
+                f"copy_: the source of shape {source.shape} cannot be broadcast to the "
+                f"tensor's shape {x.shape}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        gx = Tensor._make(np.zeros_like(gy._data)) if ctx.needs_input_grad[0] else None
+        return gx, (gy if ctx.needs_input_grad[1] else None)
+
+
+def overwrite(x: Tensor, src: Any) -> Tensor:
+    """A tensor like ``x`` holding ``src`` (broadcast and cast): ``x.copy_(src)`` out of place."""
+    return Overwrite.apply(x, src)
+
+
 # -- comparisons and logic: bool results, no gradient ----------------------------------------
 def _compare(op: str, ufunc: Any, a: Any, b: Any) -> Tensor:
     return Tensor._make(_binary(op, ufunc, a, b))
