@@ -34,9 +34,13 @@ Steps = tuple[Index, ...]  # indices applied one after another; all but the last
 
 # -- index normalization and messages -----------------------------------------------------
 def _index_part(op: str, item: Any) -> Any:
-    """One component of an index, with Tensors and lists turned into integer/bool arrays."""
+    """One component of an index, with Tensors and lists turned into integer/bool arrays.
+
+    A Tensor's array is copied: the backward reads the index again, and a later in-place
+    change of the index tensor must not move the gradient.
+    """
     if isinstance(item, Tensor):
-        item = item._data
+        item = item._data.copy()
     elif isinstance(item, list):
         item = np.asarray(item)
         if item.size == 0:
@@ -265,7 +269,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
 # -- gathers along one dim -------------------------------------------------------------------
 def _integer_index(op: str, index: Any) -> np.ndarray:
-    data = index._data if isinstance(index, Tensor) else np.asarray(index)
+    """The index as an integer array of our own (a copy of a Tensor's: see ``_index_part``)."""
+    data = index._data.copy() if isinstance(index, Tensor) else np.asarray(index)
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected an integer index tensor, got dtype {data.dtype}")
     return data
