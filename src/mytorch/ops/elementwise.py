@@ -124,8 +124,10 @@ class Pow(Function):
         x, y = arrays(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _binary("pow", np.power, x, y)
-        ctx.save_for_backward(a, b, Tensor._make(out))
-        return ctx.saved_tensors[2]
+        y = Tensor._make(out)
+        # the output only for the exponent's gradient (as PyTorch: x ** 2 keeps x alone)
+        ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
+        return y
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
