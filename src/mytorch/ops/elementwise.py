@@ -120,7 +120,7 @@ class Div(Function):
 
 class Pow(Function):
     @staticmethod
-    def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
+    def forward(ctx: Node, a: Any, b: Any) -> Tensor:
         x, y = arrays(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _binary("pow", np.power, x, y)
