@@ -38,22 +38,19 @@ from mytorch.autograd import grad_mode
 Edge = tuple["Node", int]
 
 
-class _Saved:
-    """A tensor saved for backward, with the version its memory had when it was saved.
+class _Saved(tuple):  # type: ignore[type-arg]
+    """``(value, output_nr, counter, version)``: a tensor saved for backward, with the
+    version its memory had when it was saved.
 
-    An input is kept as the Tensor itself. An output is kept as its array (not the
-    Tensor), so that the output -> grad_fn -> saved output loop never forms; it is
-    rebuilt on access. ``counter`` is the tensor's version counter (shared with its
-    views): if it has moved when backward unpacks the tensor, an in-place op changed
-    the values this backward needs, and unpacking raises instead of computing a wrong
-    gradient.
+    An input (``output_nr`` -1) is kept as the Tensor itself. An output is kept as its
+    array (not the Tensor), so that the output -> grad_fn -> saved output loop never
+    forms; it is rebuilt on access. ``counter`` is the tensor's version counter (shared
+    with its views): if it has moved when backward unpacks the tensor, an in-place op
+    changed the values this backward needs, and unpacking raises instead of computing a
+    wrong gradient. A tuple, because one is made per saved tensor on the hot path.
     """
 
-    __slots__ = ("value", "output_nr", "counter", "version")
-
-    def __init__(self, value: Any, output_nr: int, counter: VersionCounter) -> None:
-        self.value, self.output_nr = value, output_nr  # output_nr -1: an input (value a Tensor)
-        self.counter, self.version = counter, counter.value
+    __slots__ = ()
 
 
 class Node:
@@ -114,39 +111,40 @@ class Node:
         as a tensor whose grad_fn is this node (PyTorch's rule)."""
         if type(saved) is not _Saved:
             return saved
-        if saved.counter.value != saved.version:
+        value, output_nr, counter, version = saved
+        if counter[0] != version:
             raise RuntimeError(self._modified_message(saved))
-        if saved.output_nr < 0:
-            return saved.value
-        t = Tensor._make(saved.value)
-        t._version_counter = saved.counter
+        if output_nr < 0:
+            return value
+        t = Tensor._make(value)
+        t._version_counter = counter
         if self.next_edges:  # recorded: the output is part of the graph
-            t.grad_fn, t._output_nr, t._requires_grad = self, saved.output_nr, True
+            t.grad_fn, t._output_nr, t._requires_grad = self, output_nr, True
         return t
 
     def _modified_message(self, saved: _Saved) -> str:
         """PyTorch's words for a saved tensor changed in place since it was saved."""
-        if saved.output_nr < 0:
-            array, producer = saved.value._data, saved.value.grad_fn
-            nr = saved.value._output_nr
+        value, output_nr, counter, version = saved
+        if output_nr < 0:  # an input: named by the op that made it, as PyTorch
+            array, producer, nr = value._data, value.grad_fn, value._output_nr
         else:
-            array, producer, nr = saved.value, self, saved.output_nr
+            array, producer, nr = value, self, output_nr
         shape = "[" + ", ".join(str(n) for n in array.shape) + "]"
         origin = "" if producer is None else f", which is output {nr} of {producer.name()},"
         return (
             f"{self.name()}: one of the variables needed for gradient computation has been "
             f"modified by an inplace operation: [{array.dtype} {shape}]{origin} is at version "
-            f"{saved.counter.value}; expected version {saved.version} instead. Compute it out "
-            "of place (or clone() it) before the in-place change."
+            f"{counter[0]}; expected version {version} instead. Compute it out of place (or "
+            "clone() it) before the in-place change."
         )
 
     def _move_saved_output(self, output_nr: int, tensor: Tensor) -> None:
         """Output ``output_nr`` of this node now lives in ``tensor`` (an in-place op wrote it
         there): what was saved of that output is ``tensor``'s memory at its present version."""
+        counter = tensor._counter()
+        moved = _Saved((tensor._data, output_nr, counter, counter[0]))
         self._saved = tuple([
-            _Saved(tensor._data, output_nr, tensor._counter())
-            if type(s) is _Saved and s.output_nr == output_nr else s
-            for s in self._saved
+            moved if type(s) is _Saved and s[1] == output_nr else s for s in self._saved
         ])
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
@@ -250,15 +248,18 @@ def _record(
     for i, out in enumerate(outputs):
         if out._data.dtype.kind in "fc" and id(out) not in ctx._non_differentiable:
             out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
-    if ctx._saved:
+    if ctx._saved:  # each saved tensor with its present version (an output by its array)
         by_id = {id(o): i for i, o in enumerate(outputs)}
-        ctx._saved = tuple([_save(t, by_id) if isinstance(t, Tensor) else t for t in ctx._saved])
-
-
-def _save(tensor: Tensor, output_nrs: dict[int, int]) -> _Saved:
-    """Keep ``tensor`` for backward with its present version (an output by its array)."""
-    nr = output_nrs.get(id(tensor), -1)
-    return _Saved(tensor if nr < 0 else tensor._data, nr, tensor._counter())
+        saved = []
+        for t in ctx._saved:
+            if isinstance(t, Tensor):
+                counter = t._version_counter
+                if counter is None:
+                    counter = t._version_counter = [0]
+                nr = by_id.get(id(t), -1)
+                t = _Saved((t if nr < 0 else t._data, nr, counter, counter[0]))
+            saved.append(t)
+        ctx._saved = tuple(saved)
 
 
 def _as_output(value: Any, inputs: tuple[Any, ...]) -> Tensor:
@@ -273,4 +274,4 @@ def _as_output(value: Any, inputs: tuple[Any, ...]) -> Tensor:
     return Tensor._make(np.asarray(value))
 
 
-from mytorch.autograd.tensor import Tensor, VersionCounter  # noqa: E402  (tensor.py imports this first)
+from mytorch.autograd.tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

@@ -22,19 +22,12 @@ import numpy as np
 from mytorch.autograd import dtypes, grad_mode
 from mytorch.autograd.function import AccumulateGrad, Edge
 
-
-class VersionCounter:
-    """How many in-place changes a tensor's memory has had (PyTorch's ``t._version``).
-
-    One counter is shared by a tensor and its views (``detach()``, basic slicing,
-    ``reshape``, ``transpose``...), as they share memory. Autograd notes the version of
-    every tensor an op saves for backward and checks it before backward uses it.
-    """
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
+# How many in-place changes a tensor's memory has had (PyTorch's ``t._version``), as a
+# one-element list: one counter is shared by a tensor and its views (``detach()``, basic
+# slicing, ``reshape``, ``transpose``...), which share its memory. Autograd notes the version
+# of every tensor an op saves for backward and checks it before backward uses it. A list
+# because making one is cheap: it happens once per saved tensor on the autograd hot path.
+VersionCounter = list[int]
 
 
 class Tensor:
@@ -160,17 +153,17 @@ class Tensor:
     def _version(self) -> int:
         """How many times this tensor's memory was changed in place (shared with its views)."""
         counter = self._version_counter
-        return 0 if counter is None else counter.value
+        return 0 if counter is None else counter[0]
 
     def _counter(self) -> VersionCounter:
         """The version counter, made on first need (most tensors never change in place)."""
         counter = self._version_counter
         if counter is None:
-            counter = self._version_counter = VersionCounter()
+            counter = self._version_counter = [0]
         return counter
 
     def _bump_version(self) -> None:
-        self._counter().value += 1
+        self._counter()[0] += 1
 
     def _edge(self) -> Edge:
         """Where the gradient of this tensor goes: its op's node, or its accumulator."""
