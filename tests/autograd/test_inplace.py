@@ -473,3 +473,29 @@ def test_in_place_into_a_plain_tensor_from_a_value_that_requires_grad() -> None:
     u[:2].add_(v)  # through a view: recorded on its base
     u.sum().backward()
     assert v.grad.tolist() == [6.0, 6.0]
+
+
+def _sibling_view(x: Any) -> Any:
+    y = x * 1.5
+    a, b = y[0:2], y[1:3]
+    a.mul_(2)  # changes b's memory too: b's gradient must follow
+    return b * x[1:3]
+
+
+def _view_of_changed_base(x: Any) -> Any:
+    y = x - 0.5
+    v = y.view(2, 2)
+    y.relu_()  # v, made before, sees the relu: so must its gradient
+    return v * 3
+
+
+STALE_VIEW_SPECS = [
+    _both("sibling_view", _sibling_view, [((4,),)]),
+    _both("view_of_changed_base", _view_of_changed_base, [((4,),)]),
+]
+
+
+@pytest.mark.parametrize("spec, shapes, dtype", cases(STALE_VIEW_SPECS))
+def test_a_view_follows_in_place_changes_of_its_memory(spec: OpSpec, shapes: Any,
+                                                      dtype: np.dtype) -> None:
+    check_against_torch(spec, spec.arrays(shapes, dtype))

@@ -96,7 +96,7 @@ class Tensor:
         if view._data.base is owner:  # NumPy points every view at the array owning the memory
             view._version_counter = self._counter()
             if remake is not None:
-                view._view_of = (self, remake, args)
+                view._view_of = (self, remake, args, view._version_counter[0])
         return view
 
     @property
@@ -167,6 +167,8 @@ class Tensor:
 
     def _edge(self) -> Edge:
         """Where the gradient of this tensor goes: its op's node, or its accumulator."""
+        if self._view_of is not None:
+            self._refresh_view()
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
         if self._accumulator is None:
@@ -459,6 +461,8 @@ class Tensor:
                     f"{name}: a leaf Variable that requires grad is being used in an in-place "
                     f"operation (shape {self.shape}); change it under mytorch.no_grad()"
                 )
+            if self._view_of is not None:
+                self._refresh_view()
             old = self._snapshot()
             result = op(old, *[old if a is self else a for a in args], **kwargs)
         else:
@@ -484,12 +488,25 @@ class Tensor:
         from mytorch.ops.index import copy_into_view
 
         assert self._view_of is not None
-        base, remake, args = self._view_of
+        base, remake, args, _ = self._view_of
         base._inplace(name, copy_into_view, remake, args, result)
-        view = remake(base, *args)
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        """A view whose memory changed since its ``grad_fn`` was set (an in-place op on it,
+        on its base or on another view of it) becomes the view op applied to its base's
+        present value, as PyTorch regenerates it: its gradient then follows the change."""
+        assert self._view_of is not None and self._version_counter is not None
+        base, remake, args, version = self._view_of
+        now = self._version_counter[0]
+        if version == now:
+            return
+        with grad_mode.enable_grad():
+            view = remake(base, *args)
         self.grad_fn, self._output_nr, self._requires_grad = (
             view.grad_fn, view._output_nr, view._requires_grad
         )
+        self._view_of = (base, remake, args, now)
 
     def _check_result(self, name: str, result: Tensor) -> None:
         """An in-place op's result must fit this tensor's shape and (same-kind) dtype."""
@@ -897,8 +914,9 @@ class Tensor:
         return self.to(dtypes.bool_)
 
 
-# a view's base, the view op (differentiable) and its arguments: remake(base, *args) is the view
-ViewOf = tuple[Tensor, Callable[..., Tensor], tuple[Any, ...]]
+# a view's base, the view op (differentiable) and its arguments (remake(base, *args) is the
+# view), and the version of the memory when the view's grad_fn was last set
+ViewOf = tuple[Tensor, Callable[..., Tensor], tuple[Any, ...], int]
 
 
 def _any_requires_grad(args: tuple[Any, ...]) -> bool:
