@@ -329,6 +329,14 @@ def test_views_share_the_version_counter_and_data_does_not() -> None:
         assert view._version == 2
 
 
+def test_an_element_is_a_view_as_in_torch() -> None:
+    for lib in (torch, mytorch):
+        t = lib.zeros(2, 3)
+        t[1, 2].add_(5)  # a 0-d view: the change lands in t
+        t[0][1].fill_(7)
+        assert t.tolist() == [[0.0, 7.0, 0.0], [0.0, 0.0, 5.0]] and t._version == 2
+
+
 def test_non_leaf_version_matches_torch() -> None:
     versions = []
     for lib in (torch, mytorch):

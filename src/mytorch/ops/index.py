@@ -128,7 +128,10 @@ class Getitem(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, steps: Steps) -> Tensor:
         ctx.steps, ctx.input_shape = steps, x.shape
-        return x._view(_read(x._data, steps), Getitem.apply, steps)  # basic indices: a view
+        out = _read(x._data, steps)
+        if type(out) is not np.ndarray:  # all ints: NumPy gives a scalar copy, PyTorch a 0-d view
+            out = x._data[steps[0] + (Ellipsis,)]
+        return x._view(out, Getitem.apply, steps)  # basic indices: a view
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
