@@ -272,6 +272,19 @@ def test_unsaved_tensor_modified_in_place_still_backpropagates() -> None:
     assert results[0] == results[1] == [6.0, 6.0]
 
 
+def test_retained_grad_is_that_of_the_new_value() -> None:
+    grads = []
+    for lib in (torch, mytorch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.mul_(3)
+        (y * y).sum().backward()
+        assert y.retains_grad
+        grads.append((y.grad.tolist(), x.grad.tolist()))
+    assert grads[0] == grads[1] == ([12.0, 24.0], [72.0, 144.0])
+
+
 def test_second_backward_with_retain_graph_after_an_in_place_change_raises() -> None:
     x = mytorch.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()

@@ -468,6 +468,7 @@ class Tensor:
         else:
             result = op(self, *args, **kwargs)
         self._check_result(name, result)
+        old_fn, old_nr, retains = self.grad_fn, self._output_nr, self.retains_grad
         if recording and self._view_of is not None:
             self._write_through_base(name, result)
         else:
@@ -479,6 +480,9 @@ class Tensor:
                 )
         if result.grad_fn is not None:  # what the op saved of its output is self's memory
             result.grad_fn._move_saved_output(result._output_nr, self)
+        if retains and self.grad_fn is not old_fn:  # .grad is that of the new value (PyTorch)
+            del old_fn.retained[old_nr]
+            self.retain_grad()
         return self
 
     def _write_through_base(self, name: str, result: Tensor) -> None:
