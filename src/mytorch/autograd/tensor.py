@@ -451,7 +451,8 @@ class Tensor:
         so that what ``op`` keeps for backward is the old value. The result is written into
         ``self``'s memory (so its views and aliases see it), the version counter moves, and
         ``self.grad_fn`` becomes ``op``'s node, whose input edge is the previous ``grad_fn``.
-        As in PyTorch, a leaf that requires grad changes in place only under ``no_grad``.
+        On a view, the change is recorded on its base (``_write_through_base``). As in
+        PyTorch, a leaf that requires grad changes in place only under ``no_grad``.
         """
         self._check_writeable(name)
         recording = grad_mode._enabled and (self._requires_grad or _any_requires_grad(args))

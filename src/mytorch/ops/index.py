@@ -11,6 +11,10 @@ again, so gradients of gradients work.
 
 ``gather``, ``index_select``, ``sort`` and ``topk`` are all gathers with an
 advanced index, so they share ``Getitem`` and its backward.
+
+Writes: ``x[index] = value`` is ``IndexPut``, and an in-place change of a view
+(``x[1:].mul_(2)``, through any view op) is ``CopyIntoView`` on its base; both run
+through ``Tensor._inplace``, the one in-place mechanism.
 """
 
 from __future__ import annotations
