@@ -395,10 +395,12 @@ def test_in_place_methods() -> None:
     assert t.zero_().tolist() == [0.0, 0.0]
 
 
-def test_in_place_on_non_leaf_records_out_of_place() -> None:
+def test_in_place_on_non_leaf_changes_it_and_is_recorded() -> None:
     x = mytorch.tensor([1.0, 2.0], requires_grad=True)
     y = x * 1
-    y += x  # rebinding: y = y + x
+    same = y
+    y += x  # y itself changes (as in PyTorch); its grad_fn becomes the add
+    assert y is same and y.tolist() == [2.0, 4.0] and y.grad_fn.name() == "AddBackward0"
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
 

@@ -42,14 +42,19 @@ Edge = tuple["Node", int]
 op_tracer: Callable[[type[Function], tuple[Any, ...], dict[str, Any], Any], None] | None = None
 
 
-class _SavedOutput:
-    """An output saved for backward, kept as its array (not the Tensor) so that the
-    output -> grad_fn -> saved output loop never forms; rebuilt on access."""
+class _Saved(tuple):  # type: ignore[type-arg]
+    """``(value, output_nr, counter, version)``: a tensor saved for backward, with the
+    version its memory had when it was saved.
 
-    __slots__ = ("array", "output_nr")
+    An input (``output_nr`` -1) is kept as the Tensor itself. An output is kept as its
+    array (not the Tensor), so that the output -> grad_fn -> saved output loop never
+    forms; it is rebuilt on access. ``counter`` is the tensor's version counter (shared
+    with its views): if it has moved when backward unpacks the tensor, an in-place op
+    changed the values this backward needs, and unpacking raises instead of computing a
+    wrong gradient. A tuple, because one is made per saved tensor on the hot path.
+    """
 
-    def __init__(self, array: np.ndarray, output_nr: int) -> None:
-        self.array, self.output_nr = array, output_nr
+    __slots__ = ()
 
 
 class Node:
@@ -87,7 +92,11 @@ class Node:
 
     # -- the ctx interface, as in PyTorch ------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
-        """Keep tensors (inputs or outputs) for ``backward``; freed after it runs."""
+        """Keep tensors (inputs or outputs) for ``backward``; freed after it runs.
+
+        Each tensor's version is noted when the node is recorded; if an in-place op has
+        changed it by the time ``backward`` reads ``saved_tensors``, that raises RuntimeError.
+        """
         self._saved = tensors
 
     @property
@@ -102,13 +111,45 @@ class Node:
         return tuple(self._unpack(t) for t in self._saved)
 
     def _unpack(self, saved: Any) -> Any:
-        """A saved output comes back as a tensor whose grad_fn is this node (PyTorch's rule)."""
-        if type(saved) is not _SavedOutput:
+        """A saved tensor, checked unchanged since it was saved; a saved output comes back
+        as a tensor whose grad_fn is this node (PyTorch's rule)."""
+        if type(saved) is not _Saved:
             return saved
-        t = Tensor._make(saved.array)
+        value, output_nr, counter, version = saved
+        if counter[0] != version:
+            raise RuntimeError(self._modified_message(saved))
+        if output_nr < 0:
+            return value
+        t = Tensor._make(value)
+        t._version_counter = counter
         if self.next_edges:  # recorded: the output is part of the graph
-            t.grad_fn, t._output_nr, t._requires_grad = self, saved.output_nr, True
+            t.grad_fn, t._output_nr, t._requires_grad = self, output_nr, True
         return t
+
+    def _modified_message(self, saved: _Saved) -> str:
+        """PyTorch's words for a saved tensor changed in place since it was saved."""
+        value, output_nr, counter, version = saved
+        if output_nr < 0:  # an input: named by the op that made it, as PyTorch
+            array, producer, nr = value._data, value.grad_fn, value._output_nr
+        else:
+            array, producer, nr = value, self, output_nr
+        shape = "[" + ", ".join(str(n) for n in array.shape) + "]"
+        origin = "" if producer is None else f", which is output {nr} of {producer.name()},"
+        return (
+            f"{self.name()}: one of the variables needed for gradient computation has been "
+            f"modified by an inplace operation: [{array.dtype} {shape}]{origin} is at version "
+            f"{counter[0]}; expected version {version} instead. Compute it out of place (or "
+            "clone() it) before the in-place change."
+        )
+
+    def _move_saved_output(self, output_nr: int, tensor: Tensor) -> None:
+        """Output ``output_nr`` of this node now lives in ``tensor`` (an in-place op wrote it
+        there): what was saved of that output is ``tensor``'s memory at its present version."""
+        counter = tensor._counter()
+        moved = _Saved((tensor._data, output_nr, counter, counter[0]))
+        self._saved = tuple([
+            moved if type(s) is _Saved and s[1] == output_nr else s for s in self._saved
+        ])
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Declare outputs (such as indices) that carry no gradient."""
@@ -220,11 +261,18 @@ def _record(
     for i, out in enumerate(outputs):
         if out._data.dtype.kind in "fc" and id(out) not in ctx._non_differentiable:
             out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
-    if ctx._saved:
+    if ctx._saved:  # each saved tensor with its present version (an output by its array)
         by_id = {id(o): i for i, o in enumerate(outputs)}
-        ctx._saved = tuple(
-            _SavedOutput(t._data, by_id[id(t)]) if id(t) in by_id else t for t in ctx._saved
-        )
+        saved = []
+        for t in ctx._saved:
+            if isinstance(t, Tensor):
+                counter = t._version_counter
+                if counter is None:
+                    counter = t._version_counter = [0]
+                nr = by_id.get(id(t), -1)
+                t = _Saved((t if nr < 0 else t._data, nr, counter, counter[0]))
+            saved.append(t)
+        ctx._saved = tuple(saved)
 
 
 def _as_output(value: Any, inputs: tuple[Any, ...]) -> Tensor:

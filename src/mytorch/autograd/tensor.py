@@ -4,6 +4,11 @@ The array lives in ``_data``; ``requires_grad`` says whether gradients flow
 to it; ``grad_fn`` is the ``Node`` of the op that made it (None for a leaf);
 ``grad`` is filled by ``backward``. Every operator and method is bound here,
 explicitly, to a function in ``mytorch.ops``; those functions hold the math.
+
+In-place ops (``add_``, ``t[i] = v``, ``relu_``, ``inplace=True`` activations...) go
+through one mechanism, ``Tensor._inplace``, and count themselves in the tensor's
+version counter (``t._version``), which a tensor shares with its views; backward
+refuses a saved tensor whose version moved (see ``Node.saved_tensors``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ import numpy as np
 
 from mytorch.autograd import dtypes, grad_mode
 from mytorch.autograd.function import AccumulateGrad, Edge
+
+# How many in-place changes a tensor's memory has had (PyTorch's ``t._version``), as a
+# one-element list: one counter is shared by a tensor and its views (``detach()``, basic
+# slicing, ``reshape``, ``transpose``...), which share its memory. Autograd notes the version
+# of every tensor an op saves for backward and checks it before backward uses it. A list
+# because making one is cheap: it happens once per saved tensor on the autograd hot path.
+VersionCounter = list[int]
 
 
 class Tensor:
@@ -33,7 +45,8 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_accumulator", "__weakref__",
+        "_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_accumulator",
+        "_version_counter", "_view_of", "__weakref__",
     )
     _data: np.ndarray
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
@@ -48,6 +61,8 @@ class Tensor:
         self.grad_fn: Any = None
         self._output_nr = 0
         self._accumulator: AccumulateGrad | None = None
+        self._version_counter: VersionCounter | None = None  # made on first need
+        self._view_of: ViewOf | None = None
         if requires_grad:
             self.requires_grad = True
 
@@ -64,7 +79,30 @@ class Tensor:
         t.grad_fn = None
         t._output_nr = 0
         t._accumulator = None
+        t._version_counter = None
+        t._view_of = None
         return t
+
+    def _view(self, array: np.ndarray, remake: Callable[..., Tensor] | None = None,
+              *args: Any) -> Tensor:
+        """Wrap ``array``, the result of a view op on this tensor.
+
+        When it shares this tensor's memory it is a view, as in PyTorch: it shares the
+        version counter, and ``remake(base, *args)`` (the view op, differentiable) lets an
+        in-place change of the view be recorded on this tensor, its base.
+        """
+        view = Tensor._make(array)
+        owner = self._data if self._data.base is None else self._data.base
+        if view._data.base is owner:  # NumPy points every view at the array owning the memory
+            view._version_counter = self._counter()
+            if remake is not None:
+                view._view_of = (self, remake, args, view._version_counter[0])
+        return view
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of (PyTorch's ``t._base``), or None."""
+        return None if self._view_of is None else self._view_of[0]
 
     # -- autograd attributes ----------------------------------------------------
     @property
@@ -132,8 +170,27 @@ class Tensor:
         hooks.append(hook)
         return lambda: hooks.remove(hook)
 
+    # -- version counter ----------------------------------------------------------
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (shared with its views)."""
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
+
+    def _counter(self) -> VersionCounter:
+        """The version counter, made on first need (most tensors never change in place)."""
+        counter = self._version_counter
+        if counter is None:
+            counter = self._version_counter = [0]
+        return counter
+
+    def _bump_version(self) -> None:
+        self._counter()[0] += 1
+
     def _edge(self) -> Edge:
         """Where the gradient of this tensor goes: its op's node, or its accumulator."""
+        if self._view_of is not None:
+            self._refresh_view()
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
         if self._accumulator is None:
@@ -158,8 +215,10 @@ class Tensor:
         backward([self], gradients, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
-        """The same data (shared memory) cut from the graph."""
-        return Tensor._make(self._data)
+        """The same data (shared memory and version counter) cut from the graph."""
+        alias = Tensor._make(self._data)
+        alias._version_counter = self._counter()
+        return alias
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -168,7 +227,11 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """A detached tensor sharing this one's memory (PyTorch's ``.data``)."""
+        """A detached tensor sharing this one's memory (PyTorch's ``.data``).
+
+        Unlike ``detach()``, it has a version counter of its own, as in PyTorch: changes
+        made through it are invisible to autograd's checks.
+        """
         return Tensor._make(self._data)
 
     @data.setter
@@ -332,6 +395,7 @@ class Tensor:
         new = copy.copy(self)
         new._data = self._data.copy()
         new._accumulator = None
+        new._version_counter = new._view_of = None
         new.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
         memo[id(self)] = new
         return new
@@ -399,58 +463,180 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return _ops.abs(self)
 
-    # In place: on data that records no graph the array changes in place; where a
-    # graph is being recorded the op is applied out of place and the name rebound.
+    # -- in place: one mechanism (_inplace) behind every op that changes a tensor's values ----
+    def _inplace(self, name: str, op: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
+        """``self <- op(self, *args, **kwargs)`` in place, as PyTorch records it.
+
+        ``op`` is the out-of-place op, run through the normal Function machinery. When the
+        change is recorded (gradients on, and ``self`` or an argument requires grad), ``op``
+        runs on a snapshot of ``self``: a copy of its values holding its place in the graph,
+        so that what ``op`` keeps for backward is the old value. The result is written into
+        ``self``'s memory (so its views and aliases see it), the version counter moves, and
+        ``self.grad_fn`` becomes ``op``'s node, whose input edge is the previous ``grad_fn``.
+        On a view, the change is recorded on its base (``_write_through_base``). As in
+        PyTorch, a leaf that requires grad changes in place only under ``no_grad``.
+        """
+        self._check_writeable(name)
+        recording = grad_mode._enabled and (self._requires_grad or _any_requires_grad(args))
+        if recording:
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                    f"operation (shape {self.shape}); change it under mytorch.no_grad()"
+                )
+            if self._view_of is not None:
+                self._refresh_view()
+            old = self._snapshot()
+            result = op(old, *[old if a is self else a for a in args], **kwargs)
+        else:
+            result = op(self, *args, **kwargs)
+        self._check_result(name, result)
+        old_fn, old_nr, retains = self.grad_fn, self._output_nr, self.retains_grad
+        if recording and self._view_of is not None:
+            self._write_through_base(name, result)
+        else:
+            np.copyto(self._data, result._data)
+            self._bump_version()
+            if result.grad_fn is not None:  # self now holds the op's output: takes its place
+                self.grad_fn, self._output_nr, self._requires_grad = (
+                    result.grad_fn, result._output_nr, True
+                )
+        if result.grad_fn is not None:  # what the op saved of its output is self's memory
+            result.grad_fn._move_saved_output(result._output_nr, self)
+        if retains and self.grad_fn is not old_fn:  # .grad is that of the new value (PyTorch)
+            del old_fn.retained[old_nr]
+            self.retain_grad()
+        return self
+
+    def _write_through_base(self, name: str, result: Tensor) -> None:
+        """An in-place change of a view, recorded on its base (PyTorch's ``CopySlices``):
+        the base takes ``result`` in the view's region, as its own in-place op, and the
+        view becomes the view op applied to the base's new value."""
+        from mytorch.ops.index import copy_into_view
+
+        assert self._view_of is not None
+        base, remake, args, _ = self._view_of
+        base._inplace(name, copy_into_view, remake, args, result)
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        """A view whose memory changed since its ``grad_fn`` was set (an in-place op on it,
+        on its base or on another view of it) becomes the view op applied to its base's
+        present value, as PyTorch regenerates it: its gradient then follows the change."""
+        assert self._view_of is not None and self._version_counter is not None
+        base, remake, args, version = self._view_of
+        now = self._version_counter[0]
+        if version == now:
+            return
+        with grad_mode.enable_grad():
+            view = remake(base, *args)
+        self.grad_fn, self._output_nr, self._requires_grad = (
+            view.grad_fn, view._output_nr, view._requires_grad
+        )
+        self._view_of = (base, remake, args, now)
+
+    def _check_result(self, name: str, result: Tensor) -> None:
+        """An in-place op's result must fit this tensor's shape and (same-kind) dtype."""
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"{name}: the result of shape {result.shape} cannot be written in place into "
+                f"a tensor of shape {self.shape}"
+            )
+        if not np.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(
+                f"{name}: result type {result.dtype} can't be cast to the desired output type "
+                f"{self.dtype}"
+            )
+
+    def _snapshot(self) -> Tensor:
+        """A copy of the values, in this tensor's place in the graph: an in-place op's input."""
+        old = Tensor._make(self._data.copy())
+        old.grad_fn, old._output_nr = self.grad_fn, self._output_nr
+        old._requires_grad = self._requires_grad
+        return old
+
+    def _check_writeable(self, name: str) -> None:
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{name}: the tensor of shape {self.shape} is a read-only view (made by expand "
+                "or broadcasting); clone() it before writing into it"
+            )
+
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace(_ops.add, other)
+        return self._inplace("add_", _ops.add, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace(_ops.sub, other)
+        return self._inplace("sub_", _ops.sub, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace(_ops.mul, other)
+        return self._inplace("mul_", _ops.mul, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace(_ops.div, other)
-
-    def _inplace(self, op: Any, other: Any) -> Tensor:
-        other_requires = isinstance(other, Tensor) and other._requires_grad
-        if grad_mode._enabled and (self._requires_grad or other_requires):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(
-                    f"{op.__name__}_: a leaf tensor that requires grad is being used in an "
-                    "in-place operation; wrap it in mytorch.no_grad()"
-                )
-            return op(self, other)
-        result = op(self.detach(), other.detach() if isinstance(other, Tensor) else other)
-        return self.copy_(result)
+        return self._inplace("div_", _ops.div, other)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._inplace(_ops.add, other if alpha == 1 else other * alpha)
+        return self._inplace("add_", _ops.add, other if alpha == 1 else other * alpha)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._inplace(_ops.sub, other if alpha == 1 else other * alpha)
+        return self._inplace("sub_", _ops.sub, other if alpha == 1 else other * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace(_ops.mul, other)
+        return self._inplace("mul_", _ops.mul, other)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace(_ops.div, other)
+        return self._inplace("div_", _ops.div, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", _ops.pow, exponent)
+
+    def neg_(self) -> Tensor:
+        return self._inplace("neg_", _ops.neg)
+
+    def abs_(self) -> Tensor:
+        return self._inplace("abs_", _ops.abs)
+
+    def exp_(self) -> Tensor:
+        return self._inplace("exp_", _ops.exp)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", _ops.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", _ops.sqrt)
+
+    def sin_(self) -> Tensor:
+        return self._inplace("sin_", _ops.sin)
+
+    def cos_(self) -> Tensor:
+        return self._inplace("cos_", _ops.cos)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", _ops.tanh)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", _ops.sigmoid)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", _ops.relu)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return self.copy_(_ops.clamp(self.detach(), min, max))
+        return self._inplace("clamp_", _ops.clamp, min, max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return self._inplace("masked_fill_", _ops.masked_fill, mask, value)
 
     def copy_(self, src: Any) -> Tensor:
         """Write ``src`` (broadcast, cast to this dtype) into this tensor's memory."""
-        self._check_inplace("copy_")
-        source = src._data if isinstance(src, Tensor) else np.asarray(src)
-        np.copyto(self._data, np.broadcast_to(source, self._data.shape), casting="unsafe")
-        return self
+        from mytorch.ops.elementwise import overwrite
+
+        return self._inplace("copy_", overwrite, src)
 
     def fill_(self, value: Any) -> Tensor:
-        self._check_inplace("fill_")
-        self._data.fill(value.item() if isinstance(value, Tensor) else value)
-        return self
+        from mytorch.ops.elementwise import overwrite
+
+        return self._inplace("fill_", overwrite, value)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -464,13 +650,6 @@ class Tensor:
         from mytorch.random import generator
 
         return self.copy_(generator().normal(mean, std, self._data.shape))
-
-    def _check_inplace(self, name: str) -> None:
-        if grad_mode._enabled and self._requires_grad:
-            raise RuntimeError(
-                f"{name}: a tensor that requires grad is being used in an in-place operation; "
-                "wrap it in mytorch.no_grad()"
-            )
 
     # -- comparisons (bool tensors, no gradient) -----------------------------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -760,6 +939,15 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(dtypes.bool_)
+
+
+# a view's base, the view op (differentiable) and its arguments (remake(base, *args) is the
+# view), and the version of the memory when the view's grad_fn was last set
+ViewOf = tuple[Tensor, Callable[..., Tensor], tuple[Any, ...], int]
+
+
+def _any_requires_grad(args: tuple[Any, ...]) -> bool:
+    return any(isinstance(a, Tensor) and a._requires_grad for a in args)
 
 
 def dtype_of_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:

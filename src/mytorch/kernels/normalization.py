@@ -29,8 +29,10 @@ These functions are written with ``+ - * **``, in-place operators on their own
 temporaries and ``.sum(axis=..., keepdims=True)`` only, so the same code runs
 on NumPy arrays (the fast path: in-place updates, ``einsum`` for sums of
 products, no graph) and on mytorch Tensors (each step is then a recorded op,
-which makes the gradient differentiable again). This module imports nothing
-of the autograd.
+which makes the gradient differentiable again). A temporary that an earlier
+step saved for its backward (``sum_product``'s operands) is updated in place
+only as an array: on a Tensor that would move its version, and backward would
+refuse it. This module imports nothing of the autograd.
 """
 
 from __future__ import annotations
@@ -83,7 +85,10 @@ def normalize(x: Any, axes: Axes, eps: float) -> tuple[Any, Any, Any, Any]:
     xhat = x - mean  # a fresh array: it becomes xhat in place
     var = sum_product(xhat, xhat, axes) / m
     invstd = (var + eps) ** -0.5
-    xhat *= invstd
+    if isinstance(xhat, np.ndarray):
+        xhat *= invstd
+    else:  # a Tensor that sum_product saved: it keeps its value
+        xhat = xhat * invstd
     return xhat, mean, var, invstd
 
 
@@ -132,8 +137,8 @@ def normalize_backward(
     gx = gw = gb = None
     if need_x:
         # (g - mean_R(g) - xhat * mean_R(g xhat)) * scale, in place in g when g = gy * w is a
-        # temporary of ours; gy itself is never overwritten
-        if g is gy:
+        # temporary array of ours; gy itself is never overwritten, nor g as a Tensor (saved)
+        if g is gy or not isinstance(g, np.ndarray):
             gx = g - sum_g / m
         else:
             gx = g

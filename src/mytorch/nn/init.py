@@ -54,8 +54,10 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    """Write values into the tensor's memory, keeping its dtype (no graph is recorded)."""
+    """Write values into the tensor's memory, keeping its dtype (no graph is recorded; the
+    version counter moves, as for any in-place change)."""
     np.copyto(tensor._data, values, casting="unsafe")
+    tensor._bump_version()
     return tensor
 
 

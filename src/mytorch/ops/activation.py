@@ -6,6 +6,8 @@ Each forward is one NumPy expression (the numerically delicate ones live in
 differentiated again. Piecewise activations multiply the gradient by a
 constant mask (their derivative is piecewise constant there); the smooth ones
 reuse their output (sigmoid: y (1 - y); softmax: y (g - sum(g y))).
+``inplace=True`` (PyTorch's option) writes the result into the input through
+``Tensor._inplace``: the same op, recorded as an in-place change.
 """
 
 from __future__ import annotations
@@ -49,13 +51,17 @@ class ReLU(Function):
         return gy * _mask(y._data > 0, gy.dtype)  # 0 at x = 0, as PyTorch
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``, elementwise; integer tensors stay integer.
+
+    ``inplace=True`` writes the result into ``x`` and returns ``x``.
 
     >>> import mytorch
     >>> mytorch.relu(mytorch.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
+    if inplace:
+        return x._inplace("relu_", ReLU.apply)
     return ReLU.apply(x)
 
 
@@ -73,14 +79,17 @@ class LeakyReLU(Function):
         return gy * Tensor._make(slope), None
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """``x`` where x > 0, else ``negative_slope * x``.
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where x > 0, else ``negative_slope * x``; ``inplace=True`` writes it into ``x``.
 
     >>> import mytorch
     >>> mytorch.leaky_relu(mytorch.tensor([-1.0, 2.0]), 0.1)
     tensor([-0.1000,  2.0000])
     """
-    return LeakyReLU.apply(reduce.require_float("leaky_relu", x), negative_slope)
+    reduce.require_float("leaky_relu", x)
+    if inplace:
+        return x._inplace("leaky_relu_", LeakyReLU.apply, negative_slope)
+    return LeakyReLU.apply(x, negative_slope)
 
 
 class Hardtanh(Function):
@@ -96,8 +105,11 @@ class Hardtanh(Function):
         return gy * _mask(ctx.inside, gy.dtype), None, None
 
 
-def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; the gradient is 1 strictly inside, else 0.
+
+    ``inplace=True`` writes the result into ``x`` and returns ``x``.
 
     >>> import mytorch
     >>> mytorch.hardtanh(mytorch.tensor([-3.0, 0.5, 3.0]))
@@ -105,6 +117,8 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    if inplace:
+        return x._inplace("hardtanh_", Hardtanh.apply, min_val, max_val)
     return Hardtanh.apply(x, min_val, max_val)
 
 
@@ -126,14 +140,17 @@ class ELU(Function):
         return gy * slope, None
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """``x`` where x > 0, else ``alpha * (exp(x) - 1)``.
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` where x > 0, else ``alpha * (exp(x) - 1)``; ``inplace=True`` writes it into ``x``.
 
     >>> import mytorch
     >>> mytorch.elu(mytorch.tensor([-1.0, 2.0]))
     tensor([-0.6321,  2.0000])
     """
-    return ELU.apply(reduce.require_float("elu", x), alpha)
+    reduce.require_float("elu", x)
+    if inplace:
+        return x._inplace("elu_", ELU.apply, alpha)
+    return ELU.apply(x, alpha)
 
 
 # -- smooth: sigmoid, silu, gelu, softplus ----------------------------------------------------
@@ -162,14 +179,17 @@ def sigmoid(x: Tensor) -> Tensor:
     return Sigmoid.apply(x)
 
 
-def silu(x: Tensor) -> Tensor:
-    """``x * sigmoid(x)`` (also called swish).
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish); ``inplace=True`` writes it into ``x``.
 
     >>> import mytorch
     >>> mytorch.silu(mytorch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7311])
     """
-    return x * sigmoid(reduce.require_float("silu", x))
+    reduce.require_float("silu", x)
+    if inplace:
+        return x._inplace("silu_", silu)
+    return x * sigmoid(x)
 
 
 class NormalCdf(Function):

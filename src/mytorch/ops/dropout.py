@@ -17,7 +17,7 @@ import numpy as np
 from mytorch import random
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels.errors import ShapeError
-from mytorch.ops.index import setitem
+from mytorch.ops.elementwise import mul
 from mytorch.ops.reduce import require_float
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
@@ -44,11 +44,8 @@ def _dropout(x: Tensor, p: float, training: bool, inplace: bool, drawn_dims: int
     if not training or p == 0.0:
         return x
     mask_shape = x.shape[:drawn_dims] + (1,) * (x.ndim - drawn_dims)
-    out = x * _keep_mask(mask_shape, p, x.dtype)
-    if not inplace:
-        return out
-    setitem(x, Ellipsis, out)  # written into x's memory; recorded like any item assignment
-    return x
+    mask = _keep_mask(mask_shape, p, x.dtype)
+    return x._inplace("dropout_", mul, mask) if inplace else x * mask
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -121,12 +121,14 @@ class Div(Function):
 
 class Pow(Function):
     @staticmethod
-    def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
+    def forward(ctx: Node, a: Any, b: Any) -> Tensor:
         x, y = arrays(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _binary("pow", np.power, x, y)
-        ctx.save_for_backward(a, b, Tensor._make(out))
-        return ctx.saved_tensors[2]
+        y = Tensor._make(out)
+        # the output only for the exponent's gradient (as PyTorch: x ** 2 keeps x alone)
+        ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
+        return y
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -447,6 +449,33 @@ class Clone(Function):
 
 def clone(x: Tensor) -> Tensor:
     return Clone.apply(x)
+
+
+class Overwrite(Function):
+    """``src`` broadcast to ``x``'s shape and cast to its dtype: the new value of
+    ``x.copy_(src)`` and ``x.fill_(src)``. Every old value of ``x`` is replaced, so ``x``'s
+    gradient is zero; ``src`` gets ``gy`` (summed back to its shape by the engine)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, src: Any) -> np.ndarray:
+        source = src._data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            return np.broadcast_to(source, x.shape).astype(x.dtype)
+        except ValueError:
+            raise ValueError(
+                f"copy_: the source of shape {source.shape} cannot be broadcast to the "
+                f"tensor's shape {x.shape}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        gx = Tensor._make(np.zeros_like(gy._data)) if ctx.needs_input_grad[0] else None
+        return gx, (gy if ctx.needs_input_grad[1] else None)
+
+
+def overwrite(x: Tensor, src: Any) -> Tensor:
+    """A tensor like ``x`` holding ``src`` (broadcast and cast): ``x.copy_(src)`` out of place."""
+    return Overwrite.apply(x, src)
 
 
 # -- comparisons and logic: bool results, no gradient ----------------------------------------

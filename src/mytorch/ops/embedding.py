@@ -128,7 +128,8 @@ def embedding(
             [2., 2.],
             [1., 1.]])
     """
-    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
+    # our own copy of a Tensor's indices: backward reads them, whatever happens to the tensor
+    indices = input._data.copy() if isinstance(input, Tensor) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(
             f"embedding: expected integer indices, got dtype {indices.dtype} "
@@ -153,6 +154,7 @@ def embedding(
         padding_idx %= V
     if max_norm is not None:
         _renorm_rows(weight._data, indices, max_norm, norm_type)
+        weight._bump_version()  # an in-place change of the weight, as PyTorch's renorm
 
     grad_weights = None
     if padding_idx is not None or scale_grad_by_freq:

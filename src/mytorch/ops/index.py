@@ -11,6 +11,10 @@ again, so gradients of gradients work.
 
 ``gather``, ``index_select``, ``sort`` and ``topk`` are all gathers with an
 advanced index, so they share ``Getitem`` and its backward.
+
+Writes: ``x[index] = value`` is ``IndexPut``, and an in-place change of a view
+(``x[1:].mul_(2)``, through any view op) is ``CopyIntoView`` on its base; both run
+through ``Tensor._inplace``, the one in-place mechanism.
 """
 
 from __future__ import annotations
@@ -38,10 +42,12 @@ def _index_part(op: str, item: Any) -> Any:
     """One component of an index, with Tensors and sequences turned into integer/bool arrays.
 
     Any sequence counts as an index list, as in PyTorch: a list, a ``range``
-    (``x[range(n), target]``), a tuple nested inside the index.
+    (``x[range(n), target]``), a tuple nested inside the index. A Tensor's array is
+    copied: the backward reads the index again, and a later in-place change of the
+    index tensor must not move the gradient.
     """
     if isinstance(item, Tensor):
-        item = item._data
+        item = item._data.copy()
     elif isinstance(item, (list, tuple, range)):
         item = np.asarray(item)
         if item.size == 0:
@@ -127,9 +133,12 @@ class Getitem(Function):
     """``x[index]``: a view for basic indices, a copy for advanced ones."""
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, steps: Steps) -> np.ndarray:
+    def forward(ctx: Node, x: Tensor, steps: Steps) -> Tensor:
         ctx.steps, ctx.input_shape = steps, x.shape
-        return _read(x._data, steps)
+        out = _read(x._data, steps)
+        if type(out) is not np.ndarray:  # all ints: NumPy gives a scalar copy, PyTorch a 0-d view
+            out = x._data[steps[0] + (Ellipsis,)]
+        return x._view(out, Getitem.apply, steps)  # basic indices: a view
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
@@ -179,8 +188,10 @@ def _write(data: np.ndarray, steps: Steps, value: Any) -> None:
 
 
 class IndexPut(Function):
-    """``x[index] = value`` (in place) recorded in the graph.
+    """``x[index] = value``: ``x`` with ``value`` written at ``index``, recorded in the graph.
 
+    The forward writes into ``x``'s own array and returns it: the in-place machinery
+    (``Tensor._inplace``) passes it a private snapshot of the tensor being written.
     The gradient of ``x`` is ``gy`` with the overwritten positions zeroed; the
     gradient of ``value`` is ``gy`` read at ``index`` (the engine sums it back to
     ``value``'s shape when ``value`` was broadcast).
@@ -204,51 +215,72 @@ class IndexPut(Function):
         return gx, None, gv
 
 
+class CopyIntoView(Function):
+    """``base`` with the region of its view ``remake(base, *args)`` replaced by ``value``:
+    an in-place change of a view, recorded on its base (PyTorch's ``CopySlices``).
+
+    As ``IndexPut``, the forward writes into ``base``'s own array (a private snapshot
+    made by ``Tensor._inplace``). The gradient of ``base`` is ``gy`` zeroed on the
+    region; the gradient of ``value`` is the view of ``gy``.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, base: Tensor, remake: Any, args: tuple[Any, ...], value: Tensor
+                ) -> np.ndarray:
+        ctx.remake, ctx.args = remake, args
+        remake(base, *args)._data[...] = value._data  # the view's array: base's memory
+        return base._data
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, None, None, Tensor | None]:
+        gb = gv = None
+        if ctx.needs_input_grad[0]:
+            kept = Tensor._make(np.ones(gy.shape, dtype=bool))
+            ctx.remake(kept, *ctx.args)._data[...] = False
+            gb = gy * kept
+        if ctx.needs_input_grad[3]:
+            gv = ctx.remake(gy, *ctx.args)
+        return gb, None, None, gv
+
+
+def copy_into_view(base: Tensor, remake: Any, args: tuple[Any, ...], value: Tensor) -> Tensor:
+    return CopyIntoView.apply(base, remake, args, value)
+
+
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``, written into ``x``'s memory (so into the tensor ``x`` is a view of).
 
-    Allowed on tensors that need no gradient, and under ``no_grad`` on any.
-    When gradients are recorded and ``x`` is a non-leaf, or ``value`` requires
-    grad, the write joins the graph (as PyTorch's ``CopySlices``). A leaf that
-    requires grad cannot be written outside ``no_grad``: RuntimeError.
-
-    As there are no version counters, an op that saved ``x`` for its backward
-    before the write sees the new values: write before using ``x``.
+    When gradients are recorded and ``x`` or ``value`` requires grad, the write
+    joins the graph (as PyTorch's ``CopySlices``): ``x.grad_fn`` becomes the
+    write's node, whose gradient flows to ``x``'s old value (zeros at ``index``)
+    and to ``value`` (read at ``index``). A leaf that requires grad can be written
+    only under ``no_grad``: RuntimeError otherwise. Every write moves ``x``'s
+    version counter, so an op that saved ``x`` before refuses to backpropagate.
     """
     parts = _normalize_index("setitem", index)
     steps = _steps(parts)
-    record = grad_mode._enabled and (
-        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-    )
-    if record and x._requires_grad and x.grad_fn is None:
-        raise RuntimeError(
-            f"setitem: a leaf tensor of shape {x.shape} that requires grad is being used in an "
-            "in-place operation; wrap it in mytorch.no_grad()"
-        )
     try:
-        if not record:
+        if grad_mode._enabled and (
+            x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        ):
+            x._inplace("setitem", IndexPut.apply, steps, value)
+        else:  # nothing to record: write the positions directly (no copy of x)
+            x._check_writeable("setitem")
             _write(x._data, steps, value)
-            return
-        out = IndexPut.apply(x, steps, value)
+            x._bump_version()
     except IndexError as error:
         raise _index_error("setitem", error, parts, x.shape) from None
     except ValueError as error:
-        if not x._data.flags.writeable:
-            raise RuntimeError(
-                f"setitem: the tensor of shape {x.shape} is a read-only view (made by expand "
-                "or broadcasting); clone() it before writing into it"
-            ) from None
         raise ShapeError(
             f"setitem: {error} (value of shape {np.shape(value)}, index {_describe(parts)}, "
             f"tensor shape {x.shape})"
         ) from None
-    if out.grad_fn is not None:  # x now holds the output of the write: it takes its place
-        x.grad_fn, x._output_nr, x._requires_grad = out.grad_fn, 0, True
 
 
 # -- gathers along one dim -------------------------------------------------------------------
 def _integer_index(op: str, index: Any) -> np.ndarray:
-    data = index._data if isinstance(index, Tensor) else np.asarray(index)
+    """The index as an integer array of our own (a copy of a Tensor's: see ``_index_part``)."""
+    data = index._data.copy() if isinstance(index, Tensor) else np.asarray(index)
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected an integer index tensor, got dtype {data.dtype}")
     return data

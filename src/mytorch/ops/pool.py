@@ -524,7 +524,7 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Any, kernel_size: Any,
         raise ShapeError(
             f"{op}: the output size {size} must be positive (input shape {input.shape})"
         )
-    index = indices._data.astype(np.int64, copy=False)
+    index = indices._data.astype(np.int64)  # a copy: backward reads it, whatever happens to indices
     plane = math.prod(size)
     if index.size and (index.min() < 0 or index.max() >= plane):
         bad = index.min() if index.min() < 0 else index.max()

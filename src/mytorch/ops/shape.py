@@ -85,10 +85,10 @@ class BroadcastTo(Function):
     """Repeat size-1 and missing leading axes to reach ``shape`` (a read-only view)."""
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, shape: tuple[int, ...]) -> np.ndarray:
+    def forward(ctx: Node, x: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.input_shape = x.shape
         try:
-            return np.broadcast_to(x._data, shape)
+            return x._view(np.broadcast_to(x._data, shape))
         except ValueError:
             raise ShapeError(
                 f"expand: the shape {x.shape} cannot be broadcast to {shape}"
@@ -127,10 +127,11 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
 
 class Reshape(Function):
     @staticmethod
-    def forward(ctx: Node, x: Tensor, shape: tuple[int, ...]) -> np.ndarray:
+    def forward(ctx: Node, x: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.input_shape = x.shape
         try:
-            return x._data.reshape(shape)
+            # a view when the layout allows, as PyTorch's
+            return x._view(x._data.reshape(shape), Reshape.apply, shape)
         except ValueError:
             raise ShapeError(
                 f"reshape: shape {shape} is invalid for input of shape {x.shape} "
@@ -190,9 +191,9 @@ class Permute(Function):
     """Reorder the axes (a view); the gradient goes back through the inverse order."""
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, dims: tuple[int, ...]) -> np.ndarray:
+    def forward(ctx: Node, x: Tensor, dims: tuple[int, ...]) -> Tensor:
         ctx.dims = dims
-        return np.transpose(x._data, dims)
+        return x._view(np.transpose(x._data, dims), Permute.apply, dims)
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
@@ -385,13 +386,19 @@ class Split(Function):
     """
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, sizes: tuple[int, ...], dim: int) -> tuple[np.ndarray, ...]:
+    def forward(ctx: Node, x: Tensor, sizes: tuple[int, ...], dim: int) -> tuple[Tensor, ...]:
         ctx.dim = dim
-        return tuple(np.split(x._data, np.cumsum(sizes)[:-1], axis=dim))
+        pieces = np.split(x._data, np.cumsum(sizes)[:-1], axis=dim)
+        return tuple(x._view(p, _split_piece, sizes, dim, k) for k, p in enumerate(pieces))
 
     @staticmethod
     def backward(ctx: Node, *gys: Tensor) -> tuple[Tensor, None, None]:
         return cat(gys, ctx.dim), None, None
+
+
+def _split_piece(x: Tensor, sizes: tuple[int, ...], dim: int, k: int) -> Tensor:
+    """Piece ``k`` of ``split``: how an in-place change of one piece is recorded on ``x``."""
+    return Split.apply(x, sizes, dim)[k]
 
 
 def _split_dim(op: str, x: Tensor, dim: int) -> int:
@@ -452,7 +459,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, dims: tuple[int, ...]) -> np.ndarray:
         ctx.dims = dims
-        return np.flip(x._data, dims)
+        return np.flip(x._data, dims).copy()  # a copy, as PyTorch's (NumPy's is a view of x)
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:

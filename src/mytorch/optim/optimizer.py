@@ -162,6 +162,7 @@ class Optimizer:
                     state.update(self._init_state(p._data, group))
                 grad = p.grad._data.astype(p._data.dtype, copy=False)
                 self._update(p._data, grad, state, group)
+                p._bump_version()  # an in-place change: a graph that saved p refuses backward
         return loss
 
     def _init_state(self, param: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
