@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mytorch
+from mytorch.ops import loss as L
 from mytorch.utils.ctc import beam_search_decode, greedy_decode
 
 
@@ -153,3 +154,14 @@ def test_impossible_frames_decode_to_nothing():
 def test_errors(fn, message):
     with pytest.raises(ValueError, match=message):
         fn()
+
+
+def test_the_loss_and_the_decoders_word_a_mistake_alike():
+    # one check (mytorch.kernels.ctc.check_inputs) serves both
+    lp = np.zeros((4, 2, 3))
+    with pytest.raises(ValueError) as loss_error:
+        L.ctc_loss(mytorch.tensor(lp), [[1], [2]], [4, 5], [1, 1])
+    with pytest.raises(ValueError) as decode_error:
+        greedy_decode(lp, input_lengths=[4, 5])
+    assert (str(loss_error.value).replace("ctc_loss", "greedy_decode")
+            == str(decode_error.value))

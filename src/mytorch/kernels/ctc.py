@@ -18,7 +18,8 @@ where the *skip mask* allows it, and it ends at position ``2 S`` or ``2 S - 1``.
   that frame t sits at position s (:func:`gamma_table`), from which the gradient comes.
 
 Every function works on a batch at once: targets padded to ``S_max`` (``L = 2 S_max + 1``
-positions; shorter targets end in blanks that no alignment reaches), and frames past
+positions; a shorter target ends in blanks past ``2 S_n``, which alpha may enter but from
+which beta never reaches a final position, so they hold no posterior), and frames past
 an item's ``T_n`` ignored. The frame loop is the one Python loop.
 """
 
