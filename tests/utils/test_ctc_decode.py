@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mytorch
+from mytorch.ops import loss as L
 from mytorch.utils.ctc import beam_search_decode, greedy_decode
 
 
@@ -142,9 +143,9 @@ def test_impossible_frames_decode_to_nothing():
     (lambda: greedy_decode(np.zeros((2, 3)), blank=3),
      r"greedy_decode: blank must be in label range \[0, 3\), got 3"),
     (lambda: greedy_decode(np.zeros((4, 2, 3)), input_lengths=[4, 5]),
-     r"greedy_decode: input_lengths must lie in \[0, 4\].*\[4, 5\]"),
+     r"greedy_decode: expected input_lengths to have values at most 4 .*\(4, 2, 3\).*got 5"),
     (lambda: greedy_decode(np.zeros((4, 2, 3)), input_lengths=[4]),
-     r"greedy_decode: input_lengths must be 2 integers"),
+     r"greedy_decode: input_lengths must be of size batch_size \(2\), got shape \(1,\)"),
     (lambda: beam_search_decode(np.zeros((2, 3)), beam_width=0),
      r"beam_search_decode: beam_width must be at least 1, got 0"),
     (lambda: beam_search_decode(np.zeros(3)),
@@ -153,3 +154,14 @@ def test_impossible_frames_decode_to_nothing():
 def test_errors(fn, message):
     with pytest.raises(ValueError, match=message):
         fn()
+
+
+def test_the_loss_and_the_decoders_word_a_mistake_alike():
+    # one check (mytorch.kernels.ctc.check_inputs) serves both
+    lp = np.zeros((4, 2, 3))
+    with pytest.raises(ValueError) as loss_error:
+        L.ctc_loss(mytorch.tensor(lp), [[1], [2]], [4, 5], [1, 1])
+    with pytest.raises(ValueError) as decode_error:
+        greedy_decode(lp, input_lengths=[4, 5])
+    assert (str(loss_error.value).replace("ctc_loss", "greedy_decode")
+            == str(decode_error.value))

@@ -1,5 +1,6 @@
 """Losses: mse, l1, smooth_l1, cross_entropy, nll, binary cross-entropy (on probabilities
-and on logits), kl_div and ctc_loss, with PyTorch's signatures and semantics.
+and on logits), kl_div and ctc_loss, with PyTorch's signatures and semantics. ``ctc_loss``
+has its own home, ``ops/ctc.py`` (its tables in ``kernels/ctc.py``), and is re-exported here.
 
 Two kinds of loss live here:
 
@@ -10,9 +11,8 @@ Two kinds of loss live here:
 * **Fused Functions** where composing would be slow or numerically wrong:
   ``CrossEntropy`` (softmax and log-likelihood in one pass, backward
   ``softmax - target``), ``NLL`` (a pick and its scatter), ``BinaryCrossEntropy``
-  (PyTorch's clamped logs and clamped denominator) and ``CTC`` (log-space
-  forward-backward). Their backwards are written with Tensor ops, so they can be
-  differentiated again (except CTC's, which refuses, as PyTorch's does).
+  (PyTorch's clamped logs and clamped denominator). Their backwards are written with
+  Tensor ops, so they can be differentiated again.
 
 Cross-entropy in one formula. For a sample with logits ``x`` (C classes) and a
 target distribution ``q`` over the classes, with ``m = max_c x_c``,
@@ -40,41 +40,18 @@ from mytorch.autograd.tensor import Tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops import reduce as reduce_ops
 from mytorch.ops.activation import Softmax, log_softmax, sigmoid
+from mytorch.ops.ctc import ctc_loss
 from mytorch.ops.elementwise import abs, clamp, exp, log, log1p, where
+from mytorch.ops.loss_reduction import check_reduction as _reduction
+from mytorch.ops.loss_reduction import legacy_reduction as legacy_reduction
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "ctc_loss",
 ]
 
-REDUCTIONS = ("none", "mean", "sum")
-
 
 # -- arguments shared by every loss -----------------------------------------------------------
-def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
-    """PyTorch's deprecated ``size_average``/``reduce`` pair as a ``reduction`` string."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = ("mean" if size_average else "sum") if reduce else "none"
-    warnings.warn(
-        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
-        "instead.", UserWarning, stacklevel=3,
-    )
-    return reduction
-
-
-def _reduction(op: str, reduction: str, size_average: bool | None = None,
-               reduce: bool | None = None, allowed: tuple[str, ...] = REDUCTIONS) -> str:
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
-    if reduction not in allowed:
-        raise ValueError(
-            f"{op}: {reduction} is not a valid value for reduction "
-            f"(expected one of {', '.join(repr(r) for r in allowed)})"
-        )
-    return reduction
-
-
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     """Apply 'none', 'mean' or 'sum' to an elementwise loss (differentiable ops)."""
     if reduction == "mean":
@@ -738,274 +715,3 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool 
     picks = _class_picks(op, x.shape, t, w, ignore_index, x.dtype)
     loss = NLL.apply(x, picks, reduction, float(picks.coef.sum(dtype=np.float64)))
     return loss.reshape(()) if unbatched and reduction == "none" else loss
-
-
-# -- CTC --------------------------------------------------------------------------------------
-def _lengths(op: str, name: str, value: Any, batch: int) -> np.ndarray:
-    """``input_lengths``/``target_lengths`` (a Tensor, array, list or int) as (N,) int64."""
-    data = value._data if isinstance(value, Tensor) else np.asarray(value)
-    if data.dtype.kind not in "iu":
-        raise TypeError(f"{op}: {name} must hold integers, got dtype {data.dtype}")
-    data = data.astype(np.int64).reshape(-1) if data.ndim == 0 else data.astype(np.int64)
-    if data.shape != (batch,):
-        raise ShapeError(f"{op}: {name} must be of size batch_size ({batch}), got shape "
-                         f"{data.shape}")
-    if data.size and data.min() < 0:
-        raise ValueError(f"{op}: expected {name} to have values at least 0, got {data.min()}")
-    return data
-
-
-def _padded_targets(op: str, targets: Any, target_lengths: np.ndarray, batch: int
-                    ) -> np.ndarray:
-    """Targets as ``(N, S_max)``: padded ones as given, concatenated ones cut up."""
-    data = targets._data if isinstance(targets, Tensor) else np.asarray(targets)
-    if data.dtype.kind not in "iuf" or (data.dtype.kind == "f" and
-                                         not np.all(data == np.round(data))):
-        raise TypeError(f"{op}: targets must hold integer class labels, got dtype {data.dtype}")
-    data = data.astype(np.int64)
-    s_max = int(target_lengths.max(initial=0))
-    if data.ndim == 2:
-        if data.shape[0] != batch or data.shape[1] < s_max:
-            raise ShapeError(
-                f"{op}: padded targets of shape {data.shape} do not fit batch_size {batch} and "
-                f"the longest target_length {s_max} (expected ({batch}, >= {s_max}))"
-            )
-        return data[:, :s_max]
-    if data.ndim == 1:
-        total = int(target_lengths.sum())
-        if data.shape[0] != total:
-            raise ShapeError(
-                f"{op}: concatenated targets of shape {data.shape} do not match the sum of "
-                f"target_lengths ({total})"
-            )
-        # item n's label j sits at offset[n] + j of the concatenation (j < S_n; 0 beyond)
-        offsets = np.cumsum(target_lengths) - target_lengths  # (N,)
-        j = np.arange(s_max)
-        inside = j[None, :] < target_lengths[:, None]  # (N, S_max)
-        return np.where(inside, data[np.where(inside, offsets[:, None] + j, 0)], 0)
-    raise ShapeError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape "
-                     f"{data.shape}")
-
-
-def _extended_labels(targets: np.ndarray, target_lengths: np.ndarray, blank: int) -> np.ndarray:
-    """The extended target ``l'``: blanks around and between the labels, ``(N, 2 S_max + 1)``.
-
-    Position ``s`` holds a blank for even ``s`` and label ``(s - 1) / 2`` for odd
-    ``s``; positions past ``2 S_n`` (the padding of shorter targets) hold blanks.
-    """
-    n, s_max = targets.shape
-    ext = np.full((n, 2 * s_max + 1), blank, dtype=np.intp)
-    inside = np.arange(s_max)[None, :] < target_lengths[:, None]
-    ext[:, 1::2] = np.where(inside, targets, blank)
-    return ext
-
-
-def _may_skip(ext: np.ndarray) -> np.ndarray:
-    """``(N, L)`` bool: position ``s`` may be entered from ``s - 2``, jumping a blank.
-
-    Allowed when ``l'_s != l'_{s-2}``: never into a blank (its ``s - 2`` is a blank
-    too, and the label between them may not be skipped), nor into a repeated label
-    (the blank between the two copies is what keeps them apart). Position 1, the
-    first label, is entered from the virtual start at position -1 (see ``_ctc_alpha``).
-    """
-    skip = np.zeros(ext.shape, dtype=bool)
-    skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
-    if ext.shape[1] > 1:
-        skip[:, 1] = True
-    return skip
-
-
-def _ctc_alpha(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
-    """The forward variables ``log alpha``, ``(T + 1, N, L + 2)``.
-
-    ``alpha[t + 1, n, s + 2]`` is the log-probability of frames 0..t of item n along
-    all alignments that are at extended position ``s`` at frame ``t``. Column 1 is a
-    virtual start position -1 (log 1 at row 0, before any frame) and column 0 a
-    constant -inf, so that every position, the first two included, follows one rule:
-
-        alpha_t(s) = emit_t(s) + logsumexp(alpha_{t-1}(s), alpha_{t-1}(s-1),
-                                           alpha_{t-1}(s-2) if skip(s))
-    """
-    t_max, n, length = emit.shape
-    alpha = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
-    alpha[0, :, 1] = 0.0
-    for t in range(t_max):  # the one Python loop: frames depend on the previous frame
-        prev = alpha[t]
-        stay_or_step = np.logaddexp(prev[:, 2:], prev[:, 1:-1])  # from s, from s - 1
-        jump = np.where(skip, prev[:, :-2], -np.inf)  # from s - 2
-        alpha[t + 1, :, 2:] = np.logaddexp(stay_or_step, jump) + emit[t]
-    return alpha
-
-
-def _ctc_beta(emit: np.ndarray, skip: np.ndarray, input_lengths: np.ndarray,
-              target_lengths: np.ndarray) -> np.ndarray:
-    """The backward variables ``log beta``, ``(T + 1, N, L + 2)`` (rows T and the last two
-    columns are -inf padding).
-
-    ``beta[t, n, s]`` is the log-probability of frames t..T_n-1 of item n along all
-    alignments at position ``s`` at frame ``t`` that end at ``2 S_n`` or ``2 S_n - 1``
-    (emission of frame t included). It starts at each item's own last frame:
-
-        beta_{T_n - 1}(s) = emit(s) for the two final positions, -inf elsewhere;
-        beta_t(s) = emit_t(s) + logsumexp(beta_{t+1}(s), beta_{t+1}(s+1),
-                                          beta_{t+1}(s+2) if skip(s+2))
-    """
-    t_max, n, length = emit.shape
-    beta = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
-    skip_ahead = np.zeros_like(skip)  # s may jump to s + 2
-    skip_ahead[:, :-2] = skip[:, 2:]
-    s = np.arange(length)
-    final = (s >= 2 * target_lengths[:, None] - 1) & (s <= 2 * target_lengths[:, None])  # (N, L)
-    start = np.where(final, 0.0, -np.inf)  # at an item's last frame: end here or nowhere
-    last_frame = (input_lengths - 1)[:, None]  # (N, 1)
-    for t in range(t_max - 1, -1, -1):
-        nxt = beta[t + 1]
-        stay_or_step = np.logaddexp(nxt[:, :length], nxt[:, 1:length + 1])  # to s, to s + 1
-        jump = np.where(skip_ahead, nxt[:, 2:], -np.inf)  # to s + 2
-        recursion = np.logaddexp(stay_or_step, jump)
-        beta[t, :, :length] = np.where(
-            t < last_frame, recursion, np.where(t == last_frame, start, -np.inf)
-        ) + emit[t]
-    return beta
-
-
-class CTC(Function):
-    """The CTC negative log-likelihood of each item, ``(N,)``, by log-space forward-backward.
-
-    forward: ``-log p(target | x) = -logsumexp(alpha at the last frame over the two
-    final positions)``. backward: PyTorch's gradient with respect to ``log_probs``,
-    ``exp(log_probs) - gamma``, where ``gamma_t(c)`` is the posterior probability
-    that frame t emits class c, summed over the extended positions of class c:
-    ``gamma_t(s) = exp(alpha_t(s) + beta_t(s) - emit_t(s) + nll)``. That is the
-    gradient with respect to the logits when ``log_probs = log_softmax(logits)``
-    (the true derivative with respect to ``log_probs`` is ``-gamma``; the added
-    ``softmax`` term vanishes through log_softmax's backward, as in PyTorch).
-    Frames past an item's length get 0.
-    """
-
-    @staticmethod
-    def forward(ctx: Node, log_probs: Tensor, ext: np.ndarray, input_lengths: np.ndarray,
-                target_lengths: np.ndarray, zero_infinity: bool) -> np.ndarray:
-        lp = log_probs._data
-        n = lp.shape[1]
-        emit = lp[:, np.arange(n)[:, None], ext]  # (T, N, L): emit[t, n, s] = lp[t, n, l'_s]
-        skip = _may_skip(ext)
-        alpha = _ctc_alpha(emit, skip)
-        # the two final positions 2 S_n and 2 S_n - 1 (for an empty target: 0 and the start)
-        rows = alpha[input_lengths, np.arange(n)]  # (N, L + 2), the item's last frame
-        last = 2 * target_lengths + 2  # column of position 2 S_n
-        nll = -np.logaddexp(rows[np.arange(n), last], rows[np.arange(n), last - 1])
-        infinite = np.isinf(nll)
-        ctx.save_for_backward(log_probs)
-        ctx.ext, ctx.skip, ctx.emit, ctx.alpha, ctx.nll = ext, skip, emit, alpha, nll
-        ctx.input_lengths, ctx.target_lengths = input_lengths, target_lengths
-        ctx.zeroed = infinite if zero_infinity else np.zeros(n, dtype=bool)
-        return np.where(ctx.zeroed, 0, nll).astype(lp.dtype)
-
-    @staticmethod
-    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None, None, None]:
-        (log_probs,) = ctx.saved_tensors
-        ext, emit, input_lengths = ctx.ext, ctx.emit, ctx.input_lengths
-        lp = log_probs._data
-        t_max, n, _ = lp.shape
-        length = ext.shape[1]
-        beta = _ctc_beta(emit, ctx.skip, input_lengths, ctx.target_lengths)
-        with np.errstate(invalid="ignore"):  # an impossible target: -inf + inf = nan, as torch
-            log_gamma = ctx.alpha[1:, :, 2:] + beta[:-1, :, :length] - emit + ctx.nll[None, :, None]
-        gamma = np.exp(log_gamma)  # (T, N, L)
-        # sum gamma over the positions of each class: (T, N, L) scattered into (T, N, C)
-        posterior = np.zeros(lp.shape, dtype=lp.dtype)
-        np.add.at(posterior, (np.arange(t_max)[:, None, None], np.arange(n)[None, :, None],
-                              ext[None]), gamma)
-        grad = np.exp(lp) - posterior
-        inactive = (np.arange(t_max)[:, None] >= input_lengths[None, :]) | ctx.zeroed[None, :]
-        grad[inactive] = 0  # frames past T_n, and items whose infinite loss was zeroed
-        return CTCGradient.apply(log_probs, gy, grad), None, None, None, None
-
-
-class CTCGradient(Function):
-    """``grad * gy`` per item: the gradient of CTC, which is not differentiable again
-    (the posterior it holds is a constant here), so a second derivative raises, as in
-    PyTorch, rather than come out silently wrong."""
-
-    @staticmethod
-    def forward(ctx: Node, log_probs: Tensor, gy: Tensor, grad: np.ndarray) -> np.ndarray:
-        return grad * gy._data[None, :, None]  # (T, N, C) * (1, N, 1)
-
-    @staticmethod
-    def backward(ctx: Node, ggx: Tensor) -> Any:
-        raise RuntimeError("ctc_loss: the derivative of the CTC gradient (double backward) is "
-                           "not implemented, as in PyTorch")
-
-
-def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any,
-             blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
-    """The Connectionist Temporal Classification loss (Graves et al., 2006).
-
-    ``-log p(target | input)``, summed over every alignment: a path of T frames
-    over the extended target (a blank before, between and after the labels) that
-    moves one position per frame or stays, and may skip a blank between two
-    different labels. Computed by the forward-backward algorithm in log space,
-    vectorized over the batch and the extended positions; frames are the one loop.
-
-    Args:
-        log_probs: ``(T, N, C)`` log-probabilities (``log_softmax`` outputs), or
-            ``(T, C)`` for one sequence.
-        targets: ``(N, S)`` padded, or 1-D: the targets concatenated
-            (``sum(target_lengths)`` labels); ``(S,)`` for one sequence. Labels in
-            [0, C); positions past a target's length are ignored.
-        input_lengths: ``(N,)`` frames of each item, at most T.
-        target_lengths: ``(N,)`` labels of each item.
-        blank: the blank class.
-        reduction: 'none' | 'mean' (each loss divided by its target length, then the
-            batch mean) | 'sum'.
-        zero_infinity: an impossible alignment (a target too long for its input)
-            has an infinite loss; this sets it, and its gradient, to 0.
-
-    Shape:
-        output ``()``, or ``(N,)`` with reduction='none' (``()`` for one sequence).
-
-    The gradient with respect to ``log_probs`` is PyTorch's: ``softmax - posterior``,
-    exact with respect to the logits behind a ``log_softmax``.
-
-    >>> import mytorch
-    >>> lp = mytorch.full((2, 1, 2), 0.5).log()  # 2 frames, 1 item, blank or label 1 at 50 %
-    >>> ctc_loss(lp, mytorch.tensor([[1]]), [2], [1], reduction='none')  # 1 1, 1 -, - 1: 3/4
-    tensor([0.2877])
-    """
-    op = "ctc_loss"
-    reduction = _reduction(op, reduction)
-    lp = reduce_ops.require_float(op, log_probs)
-    unbatched = lp.ndim == 2
-    if unbatched:
-        lp = lp.unsqueeze(1)  # (T, C) -> (T, 1, C)
-        targets = _as_tensor(targets)
-        if targets.ndim != 1:
-            raise ShapeError(f"{op}: an unbatched log_probs of shape {log_probs.shape} needs "
-                             f"targets of shape (S,), got {targets.shape}")
-        targets = targets._data[None]
-    elif lp.ndim != 3:
-        raise ShapeError(f"{op}: expected log_probs of shape (T, N, C) or (T, C), got "
-                         f"{lp.shape}")
-    t_max, n, classes = lp.shape
-    if not 0 <= blank < classes:
-        raise ValueError(f"{op}: blank must be in label range [0, {classes}), got {blank}")
-    in_lengths = _lengths(op, "input_lengths", input_lengths, n)
-    tg_lengths = _lengths(op, "target_lengths", target_lengths, n)
-    if in_lengths.size and in_lengths.max() > t_max:
-        raise ShapeError(f"{op}: expected input_lengths to have values at most {t_max} (the "
-                         f"frames of log_probs of shape {lp.shape}), got {in_lengths.max()}")
-    padded = _padded_targets(op, targets, tg_lengths, n)
-    used = np.arange(padded.shape[1])[None, :] < tg_lengths[:, None]
-    bad = used & ((padded < 0) | (padded >= classes))
-    if bad.any():
-        raise IndexError(f"{op}: target label {padded[bad].flat[0]} is out of range for "
-                         f"{classes} classes (log_probs of shape {lp.shape})")
-    ext = _extended_labels(padded, tg_lengths, blank)
-    losses = CTC.apply(lp, ext, in_lengths, tg_lengths, zero_infinity)  # (N,)
-    if reduction == "sum":
-        return reduce_ops.sum(losses)
-    if reduction == "mean":
-        per_label = np.maximum(tg_lengths, 1).astype(losses.dtype)
-        return reduce_ops.mean(losses / Tensor._make(per_label))
-    return losses.reshape(()) if unbatched else losses

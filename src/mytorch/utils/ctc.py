@@ -24,32 +24,19 @@ from typing import Any
 
 import numpy as np
 
+from mytorch.kernels.ctc import check_inputs
+
 __all__ = ["greedy_decode", "beam_search_decode"]
 
 
 def _frames(op: str, log_probs: Any, blank: int, input_lengths: Any
             ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``(T, N, C)`` log-probabilities, the ``(N,)`` frames to decode, and whether unbatched."""
-    data = np.asarray(getattr(log_probs, "_data", log_probs))
-    unbatched = data.ndim == 2
-    if unbatched:
-        data = data[:, None, :]  # (T, C) -> (T, 1, C)
-    elif data.ndim != 3:
-        raise ValueError(f"{op}: expected log_probs of shape (T, N, C) or (T, C), got "
-                         f"{data.shape}")
-    t_max, n, classes = data.shape
-    if not 0 <= blank < classes:
-        raise ValueError(f"{op}: blank must be in label range [0, {classes}), got {blank}")
-    if input_lengths is None:
-        return data, np.full(n, t_max), unbatched
-    lengths = np.asarray(getattr(input_lengths, "_data", input_lengths)).reshape(-1)
-    if lengths.shape != (n,) or lengths.dtype.kind not in "iu":
-        raise ValueError(f"{op}: input_lengths must be {n} integers (one per batch item), got "
-                         f"shape {lengths.shape} and dtype {lengths.dtype}")
-    if lengths.size and (lengths.min() < 0 or lengths.max() > t_max):
-        raise ValueError(f"{op}: input_lengths must lie in [0, {t_max}] (log_probs of shape "
-                         f"{data.shape}), got {lengths.tolist()}")
-    return data, lengths, unbatched
+    """``(T, N, C)`` log-probabilities, the ``(N,)`` frames to decode, and whether unbatched,
+    checked by the same function as ``ctc_loss``'s arguments."""
+    data = np.asarray(log_probs)
+    lengths = None if input_lengths is None else np.asarray(input_lengths)
+    checked = check_inputs(op, data.shape, blank, lengths)
+    return data.reshape(checked.shape), checked.input_lengths, checked.unbatched
 
 
 def greedy_decode(log_probs: Any, blank: int = 0, input_lengths: Any = None) -> Any:
