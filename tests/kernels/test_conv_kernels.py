@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from mytorch.kernels import conv as K
+from mytorch.kernels import windows as Wn
 
 rng = np.random.default_rng(0)
 TORCH_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -31,17 +32,17 @@ def budget():
 @pytest.mark.parametrize("L, k, s, p, d", SIZES)
 def test_output_sizes_match_torch(L, k, s, p, d):
     y = F.conv1d(torch.zeros(1, 1, L), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d)
-    assert K.conv_output_size(L, k, s, p, d) == y.shape[-1]
-    assert K.conv_output_size(L, k, s, (p, p), d) == y.shape[-1]
+    assert Wn.output_size(L, k, s, p, d) == y.shape[-1]
+    assert Wn.output_size(L, k, s, (p, p), d) == y.shape[-1]
     for output_padding in range(max(s, d)):
         t = F.conv_transpose1d(torch.zeros(1, 1, L), torch.zeros(1, 1, k), stride=s, padding=p,
                                dilation=d, output_padding=output_padding)
-        assert K.conv_transpose_output_size(L, k, s, p, d, output_padding) == t.shape[-1]
+        assert Wn.transpose_output_size(L, k, s, p, d, output_padding) == t.shape[-1]
 
 
 def test_output_size_with_asymmetric_padding():
-    assert K.conv_output_size(8, 4, 1, (1, 2), 1) == 8  # 'same' for an even kernel
-    assert K.conv_output_shape((8, 5), (4, 3), (1, 2), ((1, 2), (0, 0)), (1, 1)) == (8, 2)
+    assert Wn.output_size(8, 4, 1, (1, 2), 1) == 8  # 'same' for an even kernel
+    assert Wn.output_shape((8, 5), (4, 3), (1, 2), ((1, 2), (0, 0)), (1, 1)) == (8, 2)
 
 
 # geometries: (N, C, O, L, K, stride, padding pairs, dilation, groups)
@@ -60,7 +61,7 @@ def _problem(geometry, dtype=np.float64):
     N, C, O, L, Ks, s, p, d, G = geometry
     x = rng.standard_normal((N, C, *L)).astype(dtype)
     W = rng.standard_normal((O, C // G, *Ks)).astype(dtype)
-    out = K.conv_output_shape(L, Ks, s, p, d)
+    out = Wn.output_shape(L, Ks, s, p, d)
     gy = rng.standard_normal((N, O, *out)).astype(dtype)
     return x, W, gy
 
@@ -106,8 +107,9 @@ def test_im2col_matches_torch_unfold():
     x = rng.standard_normal((2, 3, 7, 8))
     cols = K.im2col(x, (2, 3), stride=(2, 1), padding=1, dilation=(1, 2))
     expected = F.unfold(torch.tensor(x), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
-    assert cols.flags.c_contiguous and cols.shape[:4] == (2, 3, 2, 3)
-    np.testing.assert_array_equal(cols.reshape(2, 18, -1), expected.numpy())
+    assert cols.flags.c_contiguous and cols.shape[:4] == (3, 2, 3, 2)  # (C, *K, N, ...)
+    # (C, *K, N, *OUT) -> (N, C * prod(K), prod(OUT)), unfold's layout
+    np.testing.assert_array_equal(np.moveaxis(cols, 3, 0).reshape(2, 18, -1), expected.numpy())
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
@@ -123,7 +125,7 @@ def test_col2im_is_the_adjoint_of_im2col(geometry):
 
 
 def test_col2im_sums_overlaps_and_leaves_uncovered_zero():
-    ones = np.ones((1, 1, 3, 2))  # kernel 3, two windows, stride 2 over a length-6 input
+    ones = np.ones((1, 3, 1, 2))  # kernel 3, two windows, stride 2 over a length-6 input
     np.testing.assert_array_equal(K.col2im(ones, (6,), stride=2)[0, 0], [1, 1, 2, 1, 1, 0])
 
 
@@ -220,8 +222,8 @@ def test_conv_matrix_is_the_convolution(shape, O, Ks, s, p, d, G):
     # its transpose is the transposed convolution (the input gradient)
     gy = rng.standard_normal(expected.shape[1:])
     nd = len(Ks)
-    gx = K.conv_input_grad(gy[None], W, shape[1:], K._ntuple(s, nd), K._pairs(p, nd),
-                           K._ntuple(d, nd), G)
+    gx = K.conv_input_grad(gy[None], W, shape[1:], Wn.ntuple(s, nd), Wn.pad_pairs(p, nd),
+                           Wn.ntuple(d, nd), G)
     np.testing.assert_allclose(M @ gy.ravel(), gx.ravel(), rtol=1e-12, atol=1e-12)
 
 
@@ -249,3 +251,4 @@ def test_sparse_im2col_matrix_without_scipy_says_so(monkeypatch):
 
 def test_docstring_examples():
     assert doctest.testmod(K).failed == 0
+    assert doctest.testmod(Wn).failed == 0
