@@ -88,6 +88,68 @@ def test_three_products_match_torch(geometry):
                                rtol=1e-12, atol=1e-12)
 
 
+def _reference(geometry, x, W, gy):
+    """The reference convolution's y, gx, gW, one group at a time (channel slices)."""
+    _, C, O, L, Ks, s, p, d, G = geometry
+    Cg, Og = C // G, O // G
+    xs = [x[:, g * Cg:(g + 1) * Cg] for g in range(G)]
+    Ws = [W[g * Og:(g + 1) * Og] for g in range(G)]
+    gys = [gy[:, g * Og:(g + 1) * Og] for g in range(G)]
+    y = np.concatenate([K.reference_conv_forward(xg, Wg, s, p, d) for xg, Wg in zip(xs, Ws)], 1)
+    gx = np.concatenate([K.reference_conv_input_grad(gyg, Wg, L, s, p, d)
+                         for gyg, Wg in zip(gys, Ws)], 1)
+    gW = np.concatenate([K.reference_conv_weight_grad(xg, gyg, Ks, s, p, d)
+                         for xg, gyg in zip(xs, gys)], 0)
+    return y, gx, gW
+
+
+@pytest.mark.parametrize("geometry", [g for g in GEOMETRIES if g[-1] == 1],
+                         ids=[i for i, g in zip(GEOMETRY_IDS, GEOMETRIES) if g[-1] == 1])
+def test_reference_convolution_matches_torch(geometry):
+    x, W, gy = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, _ = geometry
+    xt = _torch_pad(x, p).requires_grad_()
+    Wt = torch.tensor(W, requires_grad=True)
+    yt = TORCH_CONV[len(L)](xt, Wt, stride=s, dilation=d)
+    yt.backward(torch.tensor(gy))
+    crop = (..., *(slice(b, b + n) for n, (b, _) in zip(L, p)))
+    for got, want in zip(_reference(geometry, x, W, gy),
+                         (yt.detach().numpy(), xt.grad.numpy()[crop], Wt.grad.numpy())):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_fast_path_matches_the_reference_convolution(geometry, chunked, budget):
+    """Groups, chunks and reused buffers are a layer around the reference's algebra."""
+    x, W, gy = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, G = geometry
+    if chunked:
+        K.set_conv_memory_budget(1)  # one sample per chunk
+    fast = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+            K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    for got, want in zip(fast, _reference(geometry, x, W, gy)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_im2col_layout_is_channels_kernel_batch_output():
+    """cols[c, k, n, o] = x_pad[n, c, o*s + k*d], the layout the convolution multiplies."""
+    x = rng.standard_normal((2, 3, 7))
+    cols = K.im2col(x, 3, stride=2, padding=((1, 2),), dilation=2)
+    x_pad = np.pad(x, ((0, 0), (0, 0), (1, 2)))
+    assert cols.shape == (3, 3, 2, 3) and cols.flags.c_contiguous
+    for c, k, n, o in np.ndindex(*cols.shape):
+        assert cols[c, k, n, o] == x_pad[n, c, o * 2 + k * 2]
+
+
+def test_im2col_writes_into_a_given_buffer():
+    x = rng.standard_normal((2, 3, 6, 5))
+    buffer = np.empty(1000)
+    cols = K.im2col(x, 2, buffer=buffer)
+    assert np.shares_memory(cols, buffer)
+    np.testing.assert_array_equal(cols, K.im2col(x, 2))
+
+
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
 def test_input_grad_is_torch_transposed_conv(geometry):
     _, W, gy = _problem(geometry)
@@ -251,4 +313,3 @@ def test_sparse_im2col_matrix_without_scipy_says_so(monkeypatch):
 
 def test_docstring_examples():
     assert doctest.testmod(K).failed == 0
-    assert doctest.testmod(Wn).failed == 0
