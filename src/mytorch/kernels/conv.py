@@ -24,8 +24,8 @@ cols. The layout (N, C, *K, *OUT) with one product per sample needs no such
 copies, but N times more BLAS calls; on a loaded CPU, where every
 multithreaded call waits for its threads, it measured 2-3x slower.
 
-The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``) is
-that core in a layer of its own, around it: with G groups each product is G
+The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``)
+wraps that core in a layer of its own: with G groups each product is G
 products (``(G, O/G, CKg) @ (G, CKg, n*P)``), and the batch goes through in
 chunks of n samples of at most ``_WORKING_SET`` bytes of columns (32 MiB,
 chosen by measurement: smaller chunks stay in cache, larger ones make fewer
@@ -128,8 +128,9 @@ def im2col(
     ``cols[c, k, n, o] = x_pad[n, c, o*s + k*d]``: one copy of the window view
     (``windows.window_view``) of the zero-padded input. In this layout
     ``cols.reshape(C * prod(K), N * prod(OUT))`` is free, so a convolution is one
-    matrix product with it (see the module docstring); unfold's
-    (N, C * prod(K), prod(OUT)) is a transpose of it.
+    matrix product with it (see the module docstring). Unfold's layout
+    (N, C * prod(K), prod(OUT)) is a free reshape of the im2col of x as
+    (1, N * C, *L): the batch folded into the channels.
 
     Args:
         x: input (N, C, *L).

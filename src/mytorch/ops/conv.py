@@ -114,15 +114,20 @@ class ConvWeightGrad(Function):
 
 
 class Unfold(Function):
-    """im2col: x (N, C, *L) -> (N, C * prod(K), prod(OUT)); its adjoint is ``Fold``."""
+    """im2col: x (N, C, *L) -> (N, C * prod(K), prod(OUT)); its adjoint is ``Fold``.
+
+    ``kernels.im2col`` with the batch folded into the channels: the columns of
+    (1, N * C, *L) are (N * C, *K, 1, *OUT), which is unfold's layout already
+    (a free reshape), so unfold costs the one copy im2col makes.
+    """
 
     @staticmethod
     def forward(ctx: Node, x: Tensor, win: Windows) -> np.ndarray:
         ctx.win = win
-        cols = kernels.im2col(x._data, win.kernel, win.stride, win.padding, win.dilation)
-        # (C, *K, N, *OUT) -> (N, C, *K, *OUT) -> (N, C * prod(K), prod(OUT)), one copy
-        nd = len(win.kernel)
-        return np.moveaxis(cols, nd + 1, 0).reshape(len(x), -1, math.prod(win.out))
+        N, C, *L = x.shape
+        cols = kernels.im2col(x._data.reshape(1, N * C, *L), win.kernel, win.stride,
+                              win.padding, win.dilation)     # (N * C, *K, 1, *OUT)
+        return cols.reshape(N, C * math.prod(win.kernel), math.prod(win.out))
 
     @staticmethod
     def backward(ctx: Node, g: Tensor) -> tuple[Tensor, None]:
@@ -130,17 +135,20 @@ class Unfold(Function):
 
 
 class Fold(Function):
-    """col2im: (N, C * prod(K), prod(OUT)) -> (N, C, *win.size), overlaps summed."""
+    """col2im: (N, C * prod(K), prod(OUT)) -> (N, C, *win.size), overlaps summed.
+
+    ``kernels.col2im`` with the batch folded into the channels, as in ``Unfold``.
+    """
 
     @staticmethod
     def forward(ctx: Node, cols: Tensor, win: Windows) -> np.ndarray:
         ctx.win = win
         N, CK, _ = cols.shape
-        nd = len(win.kernel)
-        # (N, C * prod(K), prod(OUT)) -> (N, C, *K, *OUT) -> (C, *K, N, *OUT), a view
-        blocks = cols._data.reshape(N, CK // math.prod(win.kernel), *win.kernel, *win.out)
-        return kernels.col2im(np.moveaxis(blocks, 0, nd + 1), win.size, win.stride,
-                              win.padding, win.dilation)
+        C = CK // math.prod(win.kernel)
+        # (N, C * prod(K), prod(OUT)) -> (N * C, *K, 1, *OUT), free
+        blocks = cols._data.reshape(N * C, *win.kernel, 1, *win.out)
+        x = kernels.col2im(blocks, win.size, win.stride, win.padding, win.dilation)
+        return x.reshape(N, C, *win.size)                   # (1, N * C, *L) -> (N, C, *L)
 
     @staticmethod
     def backward(ctx: Node, g: Tensor) -> tuple[Tensor, None]:
