@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from mytorch.kernels import conv as K
+from mytorch.kernels import windows as Wn
 
 rng = np.random.default_rng(0)
 TORCH_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -31,17 +32,17 @@ def budget():
 @pytest.mark.parametrize("L, k, s, p, d", SIZES)
 def test_output_sizes_match_torch(L, k, s, p, d):
     y = F.conv1d(torch.zeros(1, 1, L), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d)
-    assert K.conv_output_size(L, k, s, p, d) == y.shape[-1]
-    assert K.conv_output_size(L, k, s, (p, p), d) == y.shape[-1]
+    assert Wn.output_size(L, k, s, p, d) == y.shape[-1]
+    assert Wn.output_size(L, k, s, (p, p), d) == y.shape[-1]
     for output_padding in range(max(s, d)):
         t = F.conv_transpose1d(torch.zeros(1, 1, L), torch.zeros(1, 1, k), stride=s, padding=p,
                                dilation=d, output_padding=output_padding)
-        assert K.conv_transpose_output_size(L, k, s, p, d, output_padding) == t.shape[-1]
+        assert Wn.transpose_output_size(L, k, s, p, d, output_padding) == t.shape[-1]
 
 
 def test_output_size_with_asymmetric_padding():
-    assert K.conv_output_size(8, 4, 1, (1, 2), 1) == 8  # 'same' for an even kernel
-    assert K.conv_output_shape((8, 5), (4, 3), (1, 2), ((1, 2), (0, 0)), (1, 1)) == (8, 2)
+    assert Wn.output_size(8, 4, 1, (1, 2), 1) == 8  # 'same' for an even kernel
+    assert Wn.output_shape((8, 5), (4, 3), (1, 2), ((1, 2), (0, 0)), (1, 1)) == (8, 2)
 
 
 # geometries: (N, C, O, L, K, stride, padding pairs, dilation, groups)
@@ -60,7 +61,7 @@ def _problem(geometry, dtype=np.float64):
     N, C, O, L, Ks, s, p, d, G = geometry
     x = rng.standard_normal((N, C, *L)).astype(dtype)
     W = rng.standard_normal((O, C // G, *Ks)).astype(dtype)
-    out = K.conv_output_shape(L, Ks, s, p, d)
+    out = Wn.output_shape(L, Ks, s, p, d)
     gy = rng.standard_normal((N, O, *out)).astype(dtype)
     return x, W, gy
 
@@ -87,6 +88,68 @@ def test_three_products_match_torch(geometry):
                                rtol=1e-12, atol=1e-12)
 
 
+def _reference(geometry, x, W, gy):
+    """The reference convolution's y, gx, gW, one group at a time (channel slices)."""
+    _, C, O, L, Ks, s, p, d, G = geometry
+    Cg, Og = C // G, O // G
+    xs = [x[:, g * Cg:(g + 1) * Cg] for g in range(G)]
+    Ws = [W[g * Og:(g + 1) * Og] for g in range(G)]
+    gys = [gy[:, g * Og:(g + 1) * Og] for g in range(G)]
+    y = np.concatenate([K.reference_conv_forward(xg, Wg, s, p, d) for xg, Wg in zip(xs, Ws)], 1)
+    gx = np.concatenate([K.reference_conv_input_grad(gyg, Wg, L, s, p, d)
+                         for gyg, Wg in zip(gys, Ws)], 1)
+    gW = np.concatenate([K.reference_conv_weight_grad(xg, gyg, Ks, s, p, d)
+                         for xg, gyg in zip(xs, gys)], 0)
+    return y, gx, gW
+
+
+@pytest.mark.parametrize("geometry", [g for g in GEOMETRIES if g[-1] == 1],
+                         ids=[i for i, g in zip(GEOMETRY_IDS, GEOMETRIES) if g[-1] == 1])
+def test_reference_convolution_matches_torch(geometry):
+    x, W, gy = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, _ = geometry
+    xt = _torch_pad(x, p).requires_grad_()
+    Wt = torch.tensor(W, requires_grad=True)
+    yt = TORCH_CONV[len(L)](xt, Wt, stride=s, dilation=d)
+    yt.backward(torch.tensor(gy))
+    crop = (..., *(slice(b, b + n) for n, (b, _) in zip(L, p)))
+    for got, want in zip(_reference(geometry, x, W, gy),
+                         (yt.detach().numpy(), xt.grad.numpy()[crop], Wt.grad.numpy())):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_fast_path_matches_the_reference_convolution(geometry, chunked, budget):
+    """Groups, chunks and reused buffers are a layer around the reference's algebra."""
+    x, W, gy = _problem(geometry)
+    _, _, _, L, Ks, s, p, d, G = geometry
+    if chunked:
+        K.set_conv_memory_budget(1)  # one sample per chunk
+    fast = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+            K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    for got, want in zip(fast, _reference(geometry, x, W, gy)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_im2col_layout_is_channels_kernel_batch_output():
+    """cols[c, k, n, o] = x_pad[n, c, o*s + k*d], the layout the convolution multiplies."""
+    x = rng.standard_normal((2, 3, 7))
+    cols = K.im2col(x, 3, stride=2, padding=((1, 2),), dilation=2)
+    x_pad = np.pad(x, ((0, 0), (0, 0), (1, 2)))
+    assert cols.shape == (3, 3, 2, 3) and cols.flags.c_contiguous
+    for c, k, n, o in np.ndindex(*cols.shape):
+        assert cols[c, k, n, o] == x_pad[n, c, o * 2 + k * 2]
+
+
+def test_im2col_writes_into_a_given_buffer():
+    x = rng.standard_normal((2, 3, 6, 5))
+    buffer = np.empty(1000)
+    cols = K.im2col(x, 2, buffer=buffer)
+    assert np.shares_memory(cols, buffer)
+    np.testing.assert_array_equal(cols, K.im2col(x, 2))
+
+
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
 def test_input_grad_is_torch_transposed_conv(geometry):
     _, W, gy = _problem(geometry)
@@ -106,8 +169,9 @@ def test_im2col_matches_torch_unfold():
     x = rng.standard_normal((2, 3, 7, 8))
     cols = K.im2col(x, (2, 3), stride=(2, 1), padding=1, dilation=(1, 2))
     expected = F.unfold(torch.tensor(x), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
-    assert cols.flags.c_contiguous and cols.shape[:4] == (2, 3, 2, 3)
-    np.testing.assert_array_equal(cols.reshape(2, 18, -1), expected.numpy())
+    assert cols.flags.c_contiguous and cols.shape[:4] == (3, 2, 3, 2)  # (C, *K, N, ...)
+    # (C, *K, N, *OUT) -> (N, C * prod(K), prod(OUT)), unfold's layout
+    np.testing.assert_array_equal(np.moveaxis(cols, 3, 0).reshape(2, 18, -1), expected.numpy())
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
@@ -123,7 +187,7 @@ def test_col2im_is_the_adjoint_of_im2col(geometry):
 
 
 def test_col2im_sums_overlaps_and_leaves_uncovered_zero():
-    ones = np.ones((1, 1, 3, 2))  # kernel 3, two windows, stride 2 over a length-6 input
+    ones = np.ones((1, 3, 1, 2))  # kernel 3, two windows, stride 2 over a length-6 input
     np.testing.assert_array_equal(K.col2im(ones, (6,), stride=2)[0, 0], [1, 1, 2, 1, 1, 0])
 
 
@@ -220,8 +284,8 @@ def test_conv_matrix_is_the_convolution(shape, O, Ks, s, p, d, G):
     # its transpose is the transposed convolution (the input gradient)
     gy = rng.standard_normal(expected.shape[1:])
     nd = len(Ks)
-    gx = K.conv_input_grad(gy[None], W, shape[1:], K._ntuple(s, nd), K._pairs(p, nd),
-                           K._ntuple(d, nd), G)
+    gx = K.conv_input_grad(gy[None], W, shape[1:], Wn.ntuple(s, nd), Wn.pad_pairs(p, nd),
+                           Wn.ntuple(d, nd), G)
     np.testing.assert_allclose(M @ gy.ravel(), gx.ravel(), rtol=1e-12, atol=1e-12)
 
 

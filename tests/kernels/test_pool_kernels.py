@@ -1,4 +1,5 @@
-"""The pooling and resampling kernels against explicit loops, their adjoints, and PyTorch."""
+"""The pooling, window and interpolation kernels against explicit loops, their adjoints, and
+PyTorch."""
 
 import itertools
 
@@ -7,7 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mytorch.kernels import interpolate as I
 from mytorch.kernels import pool as K
+from mytorch.kernels import windows as Wn
 
 # (size, kernel, stride, padding, dilation): overlapping, disjoint, dilated and padded windows
 GEOMETRIES = [
@@ -38,7 +41,7 @@ def naive_max_pool(x, win):
         for o, reads in naive_windows(win).items():
             best, best_index = -np.inf, None
             for _, position in reads:
-                inside = tuple(q - p for q, p in zip(position, win.padding))
+                inside = tuple(q - p for q, (p, _) in zip(position, win.padding))
                 if all(0 <= q < L for q, L in zip(inside, win.size)):
                     if best_index is None or x[lead + inside] > best:
                         best, best_index = x[lead + inside], np.ravel_multi_index(inside, win.size)
@@ -49,24 +52,24 @@ def naive_max_pool(x, win):
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 @pytest.mark.parametrize("ceil_mode", [False, True])
 def test_output_size_matches_torch(size, kernel, stride, padding, dilation, ceil_mode):
-    win = K.Windows(size, kernel, stride, padding, dilation, ceil_mode)
+    win = Wn.Windows(size, kernel, stride, padding, dilation, ceil_mode)
     pool = F.max_pool1d if len(size) == 1 else F.max_pool2d
     expected = pool(torch.zeros(1, *size), kernel, stride, padding, dilation, ceil_mode).shape[1:]
     assert win.out == tuple(expected)
-    assert all(K.pool_output_size(*axis, ceil_mode) == o for axis, o in
+    assert all(Wn.output_size(*axis, ceil_mode) == o for axis, o in
                zip(zip(size, kernel, stride, padding, dilation), win.out))
 
 
 def test_ceil_mode_drops_a_window_starting_in_the_right_padding():
-    assert K.pool_output_size(4, 2, 3, 1, ceil_mode=False) == 2
-    assert K.pool_output_size(4, 2, 3, 1, ceil_mode=True) == 2   # a 3rd would start at 6 > L + p
-    assert K.pool_output_size(5, 2, 2, 0, ceil_mode=True) == 3   # the 3rd starts at 4 < L
+    assert Wn.output_size(4, 2, 3, 1, ceil_mode=False) == 2
+    assert Wn.output_size(4, 2, 3, 1, ceil_mode=True) == 2   # a 3rd would start at 6 > L + p
+    assert Wn.output_size(5, 2, 2, 0, ceil_mode=True) == 3   # the 3rd starts at 4 < L
 
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 @pytest.mark.parametrize("ceil_mode", [False, True])
 def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation, ceil_mode):
-    win = K.Windows(size, kernel, stride, padding, dilation, ceil_mode)
+    win = Wn.Windows(size, kernel, stride, padding, dilation, ceil_mode)
     rng = np.random.default_rng(0)
     x = rng.integers(-3, 3, (2,) + size).astype(np.float64)  # many ties: the first must win
     y, arg = K.max_pool(x, win)
@@ -77,7 +80,7 @@ def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation,
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 def test_max_pool_without_winners_gives_the_same_maximum(size, kernel, stride, padding, dilation):
-    win = K.Windows(size, kernel, stride, padding, dilation, True)
+    win = Wn.Windows(size, kernel, stride, padding, dilation, True)
     x = np.random.default_rng(10).standard_normal((2,) + size)
     x[(0,) + (0,) * len(size)] = np.nan
     y, arg = K.max_pool(x, win, winners=False)
@@ -86,10 +89,10 @@ def test_max_pool_without_winners_gives_the_same_maximum(size, kernel, stride, p
 
 
 def test_max_pool_nan_wins_and_all_minus_inf_window_points_inside():
-    win = K.Windows((2, 2), (2, 2), (2, 2), (0, 0), (1, 1))
+    win = Wn.Windows((2, 2), (2, 2), (2, 2), (0, 0), (1, 1))
     y, arg = K.max_pool(np.array([[np.nan, 1.0], [np.nan, 2.0]]), win)
     assert np.isnan(y).all() and K.winner_index(arg, win).item() == 2  # the last NaN
-    win = K.Windows((3, 3), (2, 2), (2, 2), (1, 1), (1, 1))
+    win = Wn.Windows((3, 3), (2, 2), (2, 2), (1, 1), (1, 1))
     y, arg = K.max_pool(np.full((3, 3), -np.inf), win)
     assert np.isneginf(y).all()
     np.testing.assert_array_equal(K.winner_index(arg, win), [[0, 1], [3, 4]])  # never padding
@@ -99,7 +102,7 @@ def test_max_pool_nan_wins_and_all_minus_inf_window_points_inside():
 @pytest.mark.parametrize("ceil_mode, with_arg", [(False, False), (True, False), (True, True)])
 def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, padding, dilation,
                                                      ceil_mode, with_arg):
-    win = K.Windows(size, kernel, stride, padding, dilation, ceil_mode)
+    win = Wn.Windows(size, kernel, stride, padding, dilation, ceil_mode)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3) + size)
     g = rng.standard_normal((2, 3) + win.out)
@@ -111,7 +114,7 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation):
-    win = K.Windows(size, kernel, stride, padding, dilation, True)
+    win = Wn.Windows(size, kernel, stride, padding, dilation, True)
     x = np.random.default_rng(2).standard_normal((3,) + size)
     x_pad = np.pad(x, [(0, 0)] + [(b, a) for b, a in win.pads])
     expected = np.zeros((3,) + win.out)
@@ -128,7 +131,7 @@ def naive_divisor(win, count_include_pad, divisor_override):
     out = np.empty(win.out)
     for o in np.ndindex(*win.out):
         count = 1
-        for oi, L, k, s, p in zip(o, win.size, win.kernel, win.stride, win.padding):
+        for oi, L, k, s, (p, _) in zip(o, win.size, win.kernel, win.stride, win.padding):
             start = oi * s - p
             end = min(start + k, L + p)
             if not count_include_pad:
@@ -144,7 +147,7 @@ def naive_divisor(win, count_include_pad, divisor_override):
                           (False, False, 3)])
 def test_avg_divisor_matches_explicit_rule(size, kernel, stride, padding, dilation, ceil_mode,
                                            count_include_pad, divisor_override):
-    win = K.Windows(size, kernel, stride, padding, (1,) * len(size), ceil_mode)
+    win = Wn.Windows(size, kernel, stride, padding, (1,) * len(size), ceil_mode)
     np.testing.assert_array_equal(K.avg_divisor(win, count_include_pad, divisor_override),
                                   naive_divisor(win, count_include_pad, divisor_override))
 
@@ -206,11 +209,11 @@ def test_apply_axis_maps_matches_einsum_and_transpose_is_adjoint():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((2, 3, 4, 5, 6))
     maps = [rng.standard_normal((o, n)) for o, n in zip((3, 7, 2), (4, 5, 6))]
-    y = K.apply_axis_maps(x, maps)
+    y = I.apply_axis_maps(x, maps)
     # (n, c, d, h, w) with (a, d), (b, h), (e, w) -> (n, c, a, b, e)
     np.testing.assert_allclose(y, np.einsum("ncdhw,ad,bh,ew->ncabe", x, *maps), rtol=1e-12)
     g = rng.standard_normal(y.shape)
-    assert np.isclose(np.vdot(y, g), np.vdot(x, K.apply_axis_maps(g, [M.T for M in maps])))
+    assert np.isclose(np.vdot(y, g), np.vdot(x, I.apply_axis_maps(g, [M.T for M in maps])))
 
 
 SIZES = [(L, o) for L in (1, 2, 3, 5, 8, 9) for o in (1, 2, 3, 4, 7, 10, 16, 18)]
@@ -230,9 +233,9 @@ def test_interpolation_matrices_match_torch(dtype, mode, align_corners):
         ref = F.interpolate(eye[None], size=size, scale_factor=scale, mode=mode,
                             align_corners=align_corners)[0].numpy().T  # (o, L): column l is M e_l
         if mode == "linear":
-            M = K.linear_matrix(L, o, scale, align_corners, np.dtype(dtype))
+            M = I.linear_matrix(L, o, scale, align_corners, np.dtype(dtype))
         else:
-            M = K.nearest_matrix(L, o, scale, mode == "nearest-exact", np.dtype(dtype))
+            M = I.nearest_matrix(L, o, scale, mode == "nearest-exact", np.dtype(dtype))
         assert M.dtype == dtype
         tol = 1e-7 if dtype == np.float32 else 1e-15
         np.testing.assert_allclose(M, ref, rtol=tol, atol=tol, err_msg=f"L={L} out={o} s={scale}")
@@ -240,7 +243,7 @@ def test_interpolation_matrices_match_torch(dtype, mode, align_corners):
 
 def test_every_geometry_offset_pattern_is_covered():
     """The grid above holds disjoint and overlapping windows, with and without padding."""
-    wins = [K.Windows(*g) for g in GEOMETRIES]
+    wins = [Wn.Windows(*g) for g in GEOMETRIES]
     assert {w.disjoint for w in wins} == {True, False}
     assert any(any(a for _, a in w.pads) for w in wins)
     assert len(set(itertools.chain.from_iterable(w.dilation for w in wins))) > 1

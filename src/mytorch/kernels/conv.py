@@ -1,35 +1,38 @@
-"""Convolution on plain arrays: window views, im2col/col2im and BLAS matrix products.
+"""Convolution on plain arrays: im2col/col2im, a reference convolution, and the fast path.
 
 One N-dimensional implementation serves conv1d, conv2d (any number of spatial
 dims), the transposed convolution and unfold/fold. The letters used throughout:
 
     x     (N, C, *L)        input: batch, channels, spatial sizes L = (H, W) in 2-D
     W     (O, C/G, *K)      weight: O output channels, G groups, kernel K = (KH, KW)
-    y     (N, O, *OUT)      output, OUT = (OH, OW)
-    cols  (C, *K, n, *OUT)  a chunk of n samples unfolded (im2col):
-                            cols[c, k, i, o] = x_pad[i, c, o*s + k*d]
+    y     (N, O, *OUT)      output, OUT = (OH, OW), ``windows.output_size`` per dim
+    cols  (C, *K, N, *OUT)  the input unfolded (im2col):
+                            cols[c, k, n, o] = x_pad[n, c, o*s + k*d]
 
-The window view of the padded input is free (strides only); one copy makes it
-contiguous. With the samples of a chunk next to the output positions, the
-unfolded chunk is one matrix (C*prod(K), n*P): so each of the three
-computations of a convolution is one product per group and chunk (``P =
-prod(OUT)``, ``CKg = C/G * prod(K)``):
+The core is three lines of algebra. With the batch next to the output positions,
+the columns are one matrix (C*prod(K), N*P), ``P = prod(OUT)``, and each of the
+three computations of a convolution is one product with it (the reference
+functions below are exactly this, for one group):
 
-    forward        y^T   = W   @ cols      (G, O/G, CKg) @ (G, CKg, n*P)  -> (G, O/G, n*P)
-    input grad     gcols = W^T @ gy^T      (G, CKg, O/G) @ (G, O/G, n*P)  -> (G, CKg, n*P)
+    forward        y^T   = W   @ cols      (O, CK) @ (CK, N*P)  -> (O, N*P)
+    input grad     gcols = W^T @ gy^T      (CK, O) @ (O, N*P)   -> (CK, N*P)
                    gx    = col2im(gcols)   the adjoint of im2col: one strided add per offset
-    weight grad    gW   += gy^T @ cols^T   (G, O/G, n*P) @ (G, n*P, CKg)  -> (G, O/G, CKg)
+    weight grad    gW    = gy^T @ cols^T   (O, N*P) @ (N*P, CK) -> (O, CK)
 
-gy^T and y^T are (O, n, *OUT): transposed copies, O / (C*prod(K)) the size of
+gy^T and y^T are (O, N, *OUT): transposed copies, O / (C*prod(K)) the size of
 cols. The layout (N, C, *K, *OUT) with one product per sample needs no such
-copies, but n times more BLAS calls; on a loaded CPU, where every
+copies, but N times more BLAS calls; on a loaded CPU, where every
 multithreaded call waits for its threads, it measured 2-3x slower.
 
-A batch is processed in chunks of at most ``_WORKING_SET`` bytes (32 MiB,
+The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``)
+wraps that core in a layer of its own: with G groups each product is G
+products (``(G, O/G, CKg) @ (G, CKg, n*P)``), and the batch goes through in
+chunks of n samples of at most ``_WORKING_SET`` bytes of columns (32 MiB,
 chosen by measurement: smaller chunks stay in cache, larger ones make fewer
 BLAS calls) and never more than the memory budget (``set_conv_memory_budget``,
-256 MiB by default): memory stays bounded however large the batch. Chunking
-changes no result except the order of the batch sum in the weight gradient.
+256 MiB by default), each chunk's im2col/col2im written into one reused
+buffer: memory stays bounded however large the batch. Chunking changes no
+result except the order of the batch sum in the weight gradient.
 
 Padding here is always zero padding, given per spatial dim as a ``(before, after)``
 pair so that PyTorch's asymmetric ``padding='same'`` is a plain argument; other
@@ -43,17 +46,21 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from mytorch.kernels.windows import (
+    IntOrSeq,
+    PadArg,
+    ntuple,
+    output_shape,
+    pad_pairs,
+    window_view,
+)
 
 __all__ = [
-    "conv_output_size", "conv_transpose_output_size", "conv_output_shape",
-    "set_conv_memory_budget", "get_conv_memory_budget",
-    "im2col", "col2im", "conv_forward", "conv_input_grad", "conv_weight_grad",
-    "im2col_matrix", "conv_matrix",
+    "set_conv_memory_budget", "get_conv_memory_budget", "im2col", "col2im",
+    "reference_conv_forward", "reference_conv_input_grad", "reference_conv_weight_grad",
+    "conv_forward", "conv_input_grad", "conv_weight_grad", "im2col_matrix", "conv_matrix",
 ]
-
-IntOrSeq = int | Sequence[int]
-PadArg = int | Sequence[int] | Sequence[tuple[int, int]]
 
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
 # Bytes per chunk: small enough that what one step writes is still in cache when the next
@@ -83,75 +90,15 @@ def get_conv_memory_budget() -> int:
     return _memory_budget
 
 
-# -- sizes -------------------------------------------------------------------------------
-def conv_output_size(
-    size: int, kernel_size: int, stride: int = 1, padding: int | tuple[int, int] = 0,
-    dilation: int = 1,
-) -> int:
-    """Output length of a convolution along one dim: floor((L + 2p - d(k-1) - 1) / s) + 1.
-
-    ``padding`` may be one int (both sides) or a ``(before, after)`` pair.
-
-    >>> conv_output_size(32, 3, stride=2, padding=1)
-    16
-    """
-    before, after = (padding, padding) if isinstance(padding, int) else padding
-    return (size + before + after - dilation * (kernel_size - 1) - 1) // stride + 1
-
-
-def conv_transpose_output_size(
-    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
-    output_padding: int = 0,
-) -> int:
-    """Output length of a transposed convolution: (L-1)s - 2p + d(k-1) + output_padding + 1.
-
-    It is the largest input length whose convolution (same k, s, p, d) has length
-    ``size`` when ``output_padding = s - 1``; smaller ``output_padding`` picks the
-    shorter ones (they all give the same forward output length).
-
-    >>> conv_transpose_output_size(16, 3, stride=2, padding=1, output_padding=1)
-    32
-    """
-    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
-
-
-def conv_output_shape(
-    spatial: Sequence[int], kernel_size: Sequence[int], stride: Sequence[int],
-    padding: Sequence[tuple[int, int]], dilation: Sequence[int],
-) -> tuple[int, ...]:
-    """``conv_output_size`` along every spatial dim."""
-    return tuple(
-        conv_output_size(L, k, s, p, d)
-        for L, k, s, p, d in zip(spatial, kernel_size, stride, padding, dilation)
-    )
-
-
-def _ntuple(value: IntOrSeq, nd: int) -> tuple[int, ...]:
-    """An int repeated over ``nd`` spatial dims, or a sequence of ``nd`` ints."""
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * nd
-    return tuple(int(v) for v in value)
-
-
-def _pairs(padding: PadArg, nd: int) -> tuple[tuple[int, int], ...]:
-    """Padding as one ``(before, after)`` pair per spatial dim."""
-    if isinstance(padding, (int, np.integer)):
-        return ((int(padding), int(padding)),) * nd
-    return tuple(
-        (int(p), int(p)) if isinstance(p, (int, np.integer)) else (int(p[0]), int(p[1]))
-        for p in padding
-    )
-
-
 # -- im2col / col2im ---------------------------------------------------------------------
 def _padded_shape(shape: tuple[int, ...], padding: tuple[tuple[int, int], ...]
                   ) -> tuple[int, ...]:
-    """(N, C, *L) -> (N, C, *(L + before + after))."""
+    """(A, B, *L) -> (A, B, *(L + before + after))."""
     return shape[:2] + tuple(L + b + a for L, (b, a) in zip(shape[2:], padding))
 
 
 def _interior(shape: tuple[int, ...], padding: tuple[tuple[int, int], ...]) -> tuple[slice, ...]:
-    """The index of an unpadded (N, C, *L) array's place inside its padded version."""
+    """The index of an unpadded (A, B, *L) array's place inside its padded version."""
     return (slice(None), slice(None)) + tuple(slice(b, b + L) for L, (b, _) in
                                               zip(shape[2:], padding))
 
@@ -165,90 +112,119 @@ def _zero_pad(x: np.ndarray, padding: tuple[tuple[int, int], ...]) -> np.ndarray
     return padded
 
 
-def _window_view(
-    x_pad: np.ndarray, kernel_size: tuple[int, ...], out: tuple[int, ...],
-    stride: tuple[int, ...], dilation: tuple[int, ...],
-) -> np.ndarray:
-    """The read-only window view (N, C, *K, *OUT) of x_pad (N, C, *Lp).
-
-    ``view[n, c, k, o] = x_pad[n, c, o*s + k*d]``. No data moves: along a spatial axis a
-    kernel step is ``d`` elements and an output step ``s``.
-    """
-    sN, sC, *sL = x_pad.strides
-    strides = (sN, sC, *(d * st for d, st in zip(dilation, sL)),
-               *(s * st for s, st in zip(stride, sL)))
-    return as_strided(x_pad, x_pad.shape[:2] + kernel_size + out, strides, writeable=False)
+def _take(buffer: np.ndarray | None, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An array of ``shape``: the front of the flat ``buffer`` when given, else a new one."""
+    if buffer is None:
+        return np.empty(shape, dtype=dtype)
+    return buffer[: math.prod(shape)].reshape(shape)
 
 
 def im2col(
     x: np.ndarray, kernel_size: IntOrSeq, stride: IntOrSeq = 1, padding: PadArg = 0,
-    dilation: IntOrSeq = 1,
+    dilation: IntOrSeq = 1, buffer: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Unfold every window of x into a column: x (N, C, *L) -> cols (N, C, *K, *OUT).
+    """Unfold every window of x into a column: x (N, C, *L) -> cols (C, *K, N, *OUT).
 
-    The copy goes from the strided window view into a C-contiguous array laid
-    out with the output positions last, so it is one contiguous write (the
-    (N, *OUT, C, *K) layout is several times slower to fill) and
-    ``cols.reshape(N, C * prod(K), prod(OUT))`` is free.
+    ``cols[c, k, n, o] = x_pad[n, c, o*s + k*d]``: one copy of the window view
+    (``windows.window_view``) of the zero-padded input. In this layout
+    ``cols.reshape(C * prod(K), N * prod(OUT))`` is free, so a convolution is one
+    matrix product with it (see the module docstring). Unfold's layout
+    (N, C * prod(K), prod(OUT)) is a free reshape of the im2col of x as
+    (1, N * C, *L): the batch folded into the channels.
 
     Args:
         x: input (N, C, *L).
         kernel_size, stride, dilation: an int or one int per spatial dim.
         padding: an int, one int per dim, or one (before, after) pair per dim (zeros).
+        buffer: a flat array of x's dtype to write the columns into (its first
+            ``cols.size`` elements), so that a loop over chunks reuses one.
 
     Returns:
-        cols (N, C, *K, *OUT), contiguous; ``OUT`` from ``conv_output_size``.
+        cols (C, *K, N, *OUT), contiguous; ``OUT`` from ``windows.output_size``.
 
     >>> im2col(np.arange(4.0).reshape(1, 1, 4), 2).tolist()   # windows [0,1], [1,2], [2,3]
-    [[[[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]]]
+    [[[[0.0, 1.0, 2.0]], [[1.0, 2.0, 3.0]]]]
     """
     nd = x.ndim - 2
-    K, s, d, pads = _ntuple(kernel_size, nd), _ntuple(stride, nd), _ntuple(dilation, nd), \
-        _pairs(padding, nd)
-    out = conv_output_shape(x.shape[2:], K, s, pads, d)
-    return _window_view(_zero_pad(x, pads), K, out, s, d).copy()
-
-
-def _col2im_add(cols: np.ndarray, x_pad: np.ndarray, stride: tuple[int, ...],
-                dilation: tuple[int, ...]) -> None:
-    """x_pad (A, B, *Lp) += the scatter of cols (A, *K, B, *OUT): the adjoint of the window view.
-
-    (A, B) is (N, C) or (C, N). One strided add per kernel offset k: the OUT
-    positions it touches are ``k*d, k*d + s, ...`` along each axis; no transposes,
-    no loop over pixels.
-    """
-    nd = x_pad.ndim - 2
-    kernel_size, out = cols.shape[1:1 + nd], cols.shape[2 + nd:]
-    for k in np.ndindex(*kernel_size):
-        window = tuple(slice(ki * di, ki * di + si * (oi - 1) + 1, si)
-                       for ki, di, si, oi in zip(k, dilation, stride, out))
-        x_pad[(slice(None), slice(None)) + window] += cols[(slice(None),) + k]
+    K = ntuple(kernel_size, nd, "kernel_size", "im2col")
+    s, d = ntuple(stride, nd, "stride", "im2col"), ntuple(dilation, nd, "dilation", "im2col")
+    pads = pad_pairs(padding, nd)
+    N, C, *L = x.shape
+    out = output_shape(L, K, s, pads, d)
+    view = window_view(_zero_pad(x, pads), K, out, s, d)      # (*K, N, C, *OUT)
+    cols = _take(buffer, (C, *K, N, *out), x.dtype)
+    np.copyto(cols, view.transpose(nd + 1, *range(nd), nd, *range(nd + 2, 2 * nd + 2)))
+    return cols
 
 
 def col2im(
     cols: np.ndarray, input_size: Sequence[int], stride: IntOrSeq = 1, padding: PadArg = 0,
-    dilation: IntOrSeq = 1,
+    dilation: IntOrSeq = 1, buffer: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Fold columns back, summing overlaps: cols (N, C, *K, *OUT) -> x (N, C, *input_size).
+    """Fold columns back, summing overlaps: cols (C, *K, N, *OUT) -> x (N, C, *input_size).
 
     The adjoint of ``im2col``: ``<im2col(x), c> == <x, col2im(c)>`` for all x, c.
-    Input positions no window covers get 0.
+    One strided add per kernel offset k into a zeroed padded (C, N, *Lp) array,
+    through the writeable window view; input positions no window covers get 0.
 
     Args:
-        cols: (N, C, *K, *OUT), with OUT the ``im2col`` output size for ``input_size``.
+        cols: (C, *K, N, *OUT), with OUT at most the ``im2col`` output size for ``input_size``.
         input_size: the spatial size L of the folded result.
         stride, padding, dilation: as for ``im2col``.
+        buffer: a flat array to fold into (its first C * N * prod(Lp) elements).
+
+    Returns:
+        x (N, C, *L): a view (a transpose of the padded array's interior).
     """
     nd = len(input_size)
-    s, d, pads = _ntuple(stride, nd), _ntuple(dilation, nd), _pairs(padding, nd)
-    shape = cols.shape[:2] + tuple(input_size)
-    x_pad = np.zeros(_padded_shape(shape, pads), dtype=cols.dtype)
-    # (N, C, *K, *OUT) -> (N, *K, C, *OUT), a view in _col2im_add's layout
-    _col2im_add(np.moveaxis(cols, 1, 1 + nd), x_pad, s, d)
-    return x_pad[_interior(shape, pads)]
+    s, d = ntuple(stride, nd, "stride", "col2im"), ntuple(dilation, nd, "dilation", "col2im")
+    pads = pad_pairs(padding, nd)
+    C, K, N, out = cols.shape[0], cols.shape[1:1 + nd], cols.shape[1 + nd], cols.shape[2 + nd:]
+    shape = (C, N, *input_size)
+    x_pad = _take(buffer, _padded_shape(shape, pads), cols.dtype)
+    x_pad.fill(0)
+    windows = window_view(x_pad, K, out, s, d, writeable=True)  # (*K, C, N, *OUT)
+    for k in np.ndindex(*K):
+        windows[k] += cols[(slice(None),) + k]
+    return x_pad[_interior(shape, pads)].swapaxes(0, 1)
 
 
-# -- the three convolution products ------------------------------------------------------
+# -- the reference convolution: im2col and one product each -----------------------------
+def reference_conv_forward(x: np.ndarray, W: np.ndarray, stride: IntOrSeq = 1,
+                           padding: PadArg = 0, dilation: IntOrSeq = 1) -> np.ndarray:
+    """y = x (*) W: x (N, C, *L), W (O, C, *K) -> y (N, O, *OUT), one group.
+
+    The weights times the columns, summed over (c, k): ``y^T = W @ cols``.
+    """
+    cols = im2col(x, W.shape[2:], stride, padding, dilation)         # (C, *K, N, *OUT)
+    return np.tensordot(W, cols, axes=W.ndim - 1).swapaxes(0, 1)    # (O, N, *OUT) -> (N, O..)
+
+
+def reference_conv_input_grad(gy: np.ndarray, W: np.ndarray, input_size: Sequence[int],
+                              stride: IntOrSeq = 1, padding: PadArg = 0,
+                              dilation: IntOrSeq = 1) -> np.ndarray:
+    """gx = the gradient of <gy, conv(x, W)> in x: gy (N, O, *OUT) -> (N, C, *input_size).
+
+    The columns' gradient ``W^T @ gy^T``, summed over o, folded back by col2im.
+    """
+    gcols = np.tensordot(W, gy, axes=([0], [1]))                     # (C, *K, N, *OUT)
+    return col2im(gcols, input_size, stride, padding, dilation)
+
+
+def reference_conv_weight_grad(x: np.ndarray, gy: np.ndarray, kernel_size: Sequence[int],
+                               stride: IntOrSeq = 1, padding: PadArg = 0,
+                               dilation: IntOrSeq = 1) -> np.ndarray:
+    """gW = the gradient of <gy, conv(x, W)> in W: x (N, C, *L), gy (N, O, *OUT) -> (O, C, *K).
+
+    ``gy^T @ cols^T``: summed over the samples and output positions.
+    """
+    nd = len(kernel_size)
+    cols = im2col(x, kernel_size, stride, padding, dilation)         # (C, *K, N, *OUT)
+    # gy's (n, *OUT) axes against the columns' (n, *OUT) axes
+    return np.tensordot(gy, cols, axes=([0, *range(2, 2 + nd)], list(range(1 + nd, 2 + 2 * nd))))
+
+
+# -- the fast path: grouped products, chunks of the batch, reused buffers -----------------
 def _chunk_size(n: int, bytes_per_sample: int) -> int:
     """Samples per chunk of a batch of n: as many as fit in the working set and the
     memory budget, at least 1 and at most n (or 1 for an empty batch)."""
@@ -277,20 +253,23 @@ def _padded_chunks(x: np.ndarray, padding: tuple[tuple[int, int], ...], step: in
         yield chunk, x_pad
 
 
-def _columns(x_pad: np.ndarray, kernel_size: tuple[int, ...], out: tuple[int, ...],
-             stride: tuple[int, ...], dilation: tuple[int, ...], buffer: np.ndarray
-             ) -> np.ndarray:
-    """The im2col of a chunk x_pad (n, C, *Lp), copied into buffer as (C, *K, n, *OUT).
+def _chunked_columns(x: np.ndarray, kernel_size: tuple[int, ...], out: tuple[int, ...],
+                     stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+                     dilation: tuple[int, ...], step: int
+                     ) -> Iterator[tuple[slice, np.ndarray]]:
+    """(chunk, im2col of x[chunk]) for consecutive chunks of ``step`` samples.
 
-    With the chunk's samples next to the output positions, the columns of all
-    samples form one matrix (C * prod(K), n * prod(OUT)): one product per chunk.
+    Each chunk is padded into one reused buffer and unfolded into another. Its
+    padded input is cut to what the first ``out`` windows read, so that im2col
+    makes exactly ``out`` of them (fewer than fit, for a transposed
+    convolution's adjoint).
     """
-    nd = len(kernel_size)
-    cols = buffer[: x_pad.shape[1] * math.prod(kernel_size) * len(x_pad) * math.prod(out)]
-    cols = cols.reshape(x_pad.shape[1], *kernel_size, len(x_pad), *out)
-    view = _window_view(x_pad, kernel_size, out, stride, dilation)  # (n, C, *K, *OUT)
-    np.copyto(cols, view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd)))
-    return cols
+    C = x.shape[1]
+    buffer = np.empty(step * C * math.prod(kernel_size) * math.prod(out), dtype=x.dtype)
+    reach = (Ellipsis,) + tuple(slice(0, (o - 1) * s + d * (k - 1) + 1)
+                                for o, s, d, k in zip(out, stride, dilation, kernel_size))
+    for chunk, x_pad in _padded_chunks(x, padding, step):
+        yield chunk, im2col(x_pad[reach], kernel_size, stride, 0, dilation, buffer)
 
 
 def _channels_first(a: np.ndarray, buffer: np.ndarray) -> np.ndarray:
@@ -315,30 +294,29 @@ def conv_forward(
 ) -> np.ndarray:
     """y = x (*) W, PyTorch's convolution (a cross-correlation): (N, C, *L) -> (N, O, *OUT).
 
-    Per chunk of the batch: copy the window view into the columns (the im2col),
-    one product per group, and the product's (O, n, *OUT) goes into y (n, O, *OUT).
+    ``reference_conv_forward`` with groups, by chunks: per chunk of the batch,
+    its im2col, one product per group, and the product's (O, n, *OUT) goes into
+    y (n, O, *OUT).
 
     Args:
         x: input (N, C, *L); W: weight (O, C/G, *K) of the same dtype.
         stride, dilation: one int per spatial dim; padding: one (before, after) pair per dim.
         groups: G; channels c of group g (c // (C/G) == g) only meet output channels of group g.
         out_size: compute only the first ``out_size`` outputs per dim (default: all of them,
-            ``conv_output_shape``); the adjoint of a transposed convolution whose
+            ``windows.output_shape``); the adjoint of a transposed convolution whose
             output_padding reaches past the last window needs this.
     """
     N, C, *L = x.shape
     O, Cg, *ks = W.shape
     K, G = tuple(ks), groups
-    out = tuple(out_size or conv_output_shape(L, K, stride, padding, dilation))
+    out = tuple(out_size or output_shape(L, K, stride, padding, dilation))
     P, CKg = math.prod(out), Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
     step = _chunk_size(N, (C * math.prod(K) + O) * P * y.itemsize)
-    cols_buffer = np.empty(step * C * math.prod(K) * P, dtype=x.dtype)
     y_buffer = np.empty(step * O * P, dtype=y.dtype)
-    for chunk, x_pad in _padded_chunks(x, padding, step):
-        n = len(x_pad)
-        cols = _columns(x_pad, K, out, stride, dilation, cols_buffer)
+    for chunk, cols in _chunked_columns(x, K, out, stride, padding, dilation, step):
+        n = chunk.stop - chunk.start
         y_T = y_buffer[: O * n * P].reshape(G, O // G, n * P)
         # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
         _matmul(W_mat, cols.reshape(G, CKg, n * P), y_T)
@@ -353,9 +331,10 @@ def conv_input_grad(
     """gx = the adjoint of ``conv_forward`` in x applied to gy: the transposed convolution.
 
     gy (N, O, *OUT), W (O, C/G, *K) -> gx (N, C, *input_size). ``input_size`` is
-    needed because with stride > 1 several input sizes give the same OUT. Per
-    chunk of the batch: one product per group makes the columns' gradient, col2im
-    adds them up in a zeroed padded buffer, and its interior is the chunk of gx.
+    needed because with stride > 1 several input sizes give the same OUT.
+    ``reference_conv_input_grad`` with groups, by chunks: per chunk of the batch,
+    one product per group makes the columns' gradient and col2im folds them into
+    the chunk of gx.
     """
     N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
@@ -376,11 +355,8 @@ def conv_input_grad(
         gcols = gcols_buffer[: C * math.prod(K) * n * P].reshape(G, CKg, n * P)
         # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *OUT)
         _matmul(W_mat_T, gy_T.reshape(G, O // G, n * P), gcols)
-        gx_pad = gx_buffer[: C * n * math.prod(padded_size)].reshape(C, n, *padded_size)
-        gx_pad.fill(0)
-        _col2im_add(gcols.reshape(C, *K, n, *out), gx_pad, stride, dilation)
-        # the interior, (C, n, *L) -> gx[chunk] (n, C, *L)
-        gx[chunk] = gx_pad[_interior(gx.shape, padding)].swapaxes(0, 1)
+        gx[chunk] = col2im(gcols.reshape(C, *K, n, *out), input_size, stride, padding,
+                           dilation, gx_buffer)
     return gx
 
 
@@ -390,9 +366,10 @@ def conv_weight_grad(
 ) -> np.ndarray:
     """gW = the adjoint of ``conv_forward`` in W: x (N, C, *L), gy (N, O, *OUT) -> (O, C/G, *K).
 
-    Per chunk of the batch, one product per group contracts over the chunk's
-    samples and output positions together: gy as (O, n * P) times the columns
-    (C * prod(K), n * P) transposed.
+    ``reference_conv_weight_grad`` with groups, by chunks: per chunk of the
+    batch, one product per group contracts over the chunk's samples and output
+    positions together, gy as (O, n * P) times the columns (C * prod(K), n * P)
+    transposed.
     """
     N, C, *L = x.shape
     _, O, *out_ = gy.shape
@@ -401,14 +378,12 @@ def conv_weight_grad(
     dtype = np.result_type(x, gy)
     gW = np.zeros((G, O // G, CKg), dtype=dtype)
     step = _chunk_size(N, (C * math.prod(K) + O) * P * dtype.itemsize)
-    cols_buffer = np.empty(step * C * math.prod(K) * P, dtype=x.dtype)
     gy_buffer = np.empty(step * O * P, dtype=gy.dtype)
-    for chunk, x_pad in _padded_chunks(x, padding, step):
-        n = len(x_pad)
-        cols = _columns(x_pad, K, out, stride, dilation, cols_buffer).reshape(G, CKg, n * P)
+    for chunk, cols in _chunked_columns(x, K, out, stride, padding, dilation, step):
+        n = chunk.stop - chunk.start
         gy_T = _channels_first(gy[chunk], gy_buffer).reshape(G, O // G, n * P)
         # (G, O/G, n * P) @ (G, n * P, CKg) -> (G, O/G, CKg), summed over the chunks
-        gW += np.matmul(gy_T, cols.transpose(0, 2, 1))
+        gW += np.matmul(gy_T, cols.reshape(G, CKg, n * P).transpose(0, 2, 1))
     return gW.reshape(O, C // G, *K)
 
 
@@ -437,9 +412,11 @@ def im2col_matrix(
     """
     C, *L = input_shape
     nd = len(L)
-    K, s, d, pads = _ntuple(kernel_size, nd), _ntuple(stride, nd), _ntuple(dilation, nd), \
-        _pairs(padding, nd)
-    out = conv_output_shape(L, K, s, pads, d)
+    K = ntuple(kernel_size, nd, "kernel_size", "im2col_matrix")
+    s = ntuple(stride, nd, "stride", "im2col_matrix")
+    d = ntuple(dilation, nd, "dilation", "im2col_matrix")
+    pads = pad_pairs(padding, nd)
+    out = output_shape(L, K, s, pads, d)
     grid = np.indices((C, *K, *out))  # (1 + 2nd, C, *K, *OUT): the row's (c, k, o) indices
     position = [grid[1 + nd + i] * s[i] + grid[1 + i] * d[i] - pads[i][0] for i in range(nd)]
     inside = np.logical_and.reduce([(0 <= p) & (p < n) for p, n in zip(position, L)])

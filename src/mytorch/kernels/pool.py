@@ -1,4 +1,4 @@
-"""Pooling and resampling on plain arrays: windows, running maxima, and linear maps per axis.
+"""Pooling on plain arrays: windows, running maxima, adaptive windows, flat gathers.
 
 The spatial axes are the trailing ones; every leading axis (batch, channels,
 or channels alone for unbatched input) is carried along untouched. Letters:
@@ -8,119 +8,36 @@ or channels alone for unbatched input) is carried along untouched. Letters:
     K, s, p, d            kernel size, stride, padding, dilation (one int per spatial axis)
 
 Window pooling (max and average) reads the input through the window view of
-``kernels.conv``: for each kernel offset ``k`` the view gives the strided slice
-``x_pad[..., k*d :: s]`` of the padded input, of the output's shape, so a pool
-is a loop over the ``prod(K)`` kernel offsets, never over pixels. Its adjoint
-writes the same strided slices of a zero gradient buffer.
+``kernels.windows`` (the one convolution's im2col copies): for each kernel
+offset ``k`` the view gives the strided slice ``x_pad[..., k*d :: s]`` of the
+padded input, of the output's shape, so a pool is a loop over the ``prod(K)``
+kernel offsets, never over pixels. Its adjoint writes through the same view
+of a zero gradient buffer, one offset at a time (as col2im does).
 
     max pool       y = max_k x_pad[o*s + k*d]          (padded with -inf)
                    arg[o] = the winning k; gx scatters gy to the winners
     avg pool       y = sum_k x_pad[o*s + k*d] / div    (padded with 0)
 
-Adaptive pooling and interpolation are separable: along each spatial axis the
-output is a fixed linear combination of the input, an (OUT_i, L_i) matrix, so
-``y = M_H @ x @ M_W^T`` in 2-D and the adjoint applies the transposes.
+Adaptive average pooling is a matrix per axis (``adaptive_avg_matrix``, applied
+by ``kernels.interpolate.apply_axis_maps``); adaptive max pooling and max
+unpooling gather and scatter by flat index.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
-from mytorch.kernels.conv import _window_view
 from mytorch.kernels.padding import pad
+from mytorch.kernels.windows import Windows
 
 __all__ = [
-    "pool_output_size", "Windows", "max_pool", "window_sum", "window_scatter", "winner_index",
-    "avg_divisor", "adaptive_bounds", "adaptive_max_pool", "adaptive_avg_matrix",
-    "gather_flat", "scatter_add_flat", "unpool", "apply_axis_maps", "nearest_matrix",
-    "linear_matrix",
+    "max_pool", "window_sum", "window_scatter", "winner_index", "avg_divisor",
+    "adaptive_bounds", "adaptive_max_pool", "adaptive_avg_matrix", "gather_flat",
+    "scatter_add_flat", "unpool",
 ]
-
-
-# -- window geometry ---------------------------------------------------------------------
-def pool_output_size(size: int, kernel_size: int, stride: int, padding: int = 0,
-                     dilation: int = 1, ceil_mode: bool = False) -> int:
-    """Output length of a pooling along one axis, PyTorch's rule.
-
-    ``floor((L + 2p - d(k-1) - 1) / s) + 1``, or with ``ceil_mode`` the ceiling,
-    except that the last window must start inside the input or the left padding
-    (a window starting in the right padding is dropped).
-
-    >>> pool_output_size(5, 2, 2), pool_output_size(5, 2, 2, ceil_mode=True)
-    (2, 3)
-    >>> pool_output_size(4, 2, 3, padding=1, ceil_mode=True)  # a 3rd would start at 6 > 4 + 1
-    2
-    """
-    span = size + 2 * padding - dilation * (kernel_size - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
-
-
-class Windows:
-    """Where the pooling windows lie: the geometry forward and backward share.
-
-    Args:
-        size: the input's spatial size L.
-        kernel_size, stride, padding, dilation: one int per spatial axis.
-        ceil_mode: whether a partial window at the end counts (see ``pool_output_size``).
-
-    Attributes:
-        out: the output's spatial size OUT.
-        pads: ``(before, after)`` per axis: ``p`` before, and after it as much as the
-            last window reaches past the input (up to ``p``, or more in ceil mode).
-        disjoint: whether no input position lies in two windows
-            (``s >= d(k-1) + 1`` on every axis), so a scatter may assign instead of add.
-    """
-
-    def __init__(self, size: Sequence[int], kernel_size: Sequence[int], stride: Sequence[int],
-                 padding: Sequence[int], dilation: Sequence[int], ceil_mode: bool = False) -> None:
-        self.size, self.kernel = tuple(size), tuple(kernel_size)
-        self.stride, self.padding, self.dilation = tuple(stride), tuple(padding), tuple(dilation)
-        self.out = tuple(
-            pool_output_size(*axis, ceil_mode)
-            for axis in zip(self.size, self.kernel, self.stride, self.padding, self.dilation)
-        )
-        self.pads = tuple(
-            (p, max(0, (o - 1) * s + d * (k - 1) + 1 - p - L))
-            for L, k, s, p, d, o in zip(self.size, self.kernel, self.stride, self.padding,
-                                        self.dilation, self.out)
-        )
-        self.disjoint = all(s >= d * (k - 1) + 1
-                            for k, s, d in zip(self.kernel, self.stride, self.dilation))
-
-    @property
-    def offsets(self) -> list[tuple[int, ...]]:
-        """The kernel offsets k in row-major order (the order PyTorch scans a window in)."""
-        return list(np.ndindex(*self.kernel))
-
-    def index(self, k: tuple[int, ...]) -> tuple[Any, ...]:
-        """The index of what offset ``k`` reads in a padded (*lead, *Lp) array.
-
-        ``k*d, k*d + s, ...`` along each spatial axis: a strided view of shape
-        (*lead, *OUT), the window view's offset k as plain slices, which unlike
-        that read-only view can be written (the adjoints scatter through it).
-        """
-        return (Ellipsis,) + tuple(slice(ki * d, ki * d + s * (o - 1) + 1, s)
-                                   for ki, d, s, o in zip(k, self.dilation, self.stride, self.out))
-
-    def past_left_padding(self, k: tuple[int, ...]) -> np.ndarray:
-        """OUT-shaped mask: where offset ``k`` reads at or after the input's start on every axis.
-
-        PyTorch starts its scan of a window at the first such offset.
-        """
-        mask = np.ones((1,) * len(self.out), dtype=bool)
-        for axis, (ki, s, p, d, o) in enumerate(
-                zip(k, self.stride, self.padding, self.dilation, self.out)):
-            shape = [1] * len(self.out)
-            shape[axis] = o
-            mask = mask & (np.arange(o) * s + ki * d - p >= 0).reshape(shape)  # broadcasts up
-        return mask
 
 
 def _padded(x: np.ndarray, win: Windows, value: float) -> np.ndarray:
@@ -133,14 +50,9 @@ def _padded(x: np.ndarray, win: Windows, value: float) -> np.ndarray:
 
 def _offset_views(x: np.ndarray, win: Windows, value: float) -> Callable[[int], np.ndarray]:
     """A function k -> the read-only slice (*lead, *OUT) of the padded input at offset k."""
-    x_pad = _padded(x, win, value)
-    nd = len(win.size)
-    lead = x.shape[:-nd]
-    # (*lead, *Lp) -> (B, 1, *Lp): the (N, C, ...) layout of the window view, a free reshape
-    view = _window_view(x_pad.reshape(-1, 1, *x_pad.shape[-nd:]), win.kernel, win.out,
-                        win.stride, win.dilation)  # (B, 1, *K, *OUT)
+    view = win.view(_padded(x, win, value))  # (*K, *lead, *OUT)
     offsets = win.offsets
-    return lambda i: view[(slice(None), 0) + offsets[i]].reshape(*lead, *win.out)
+    return lambda i: view[offsets[i]]
 
 
 # -- max pooling -------------------------------------------------------------------------
@@ -202,7 +114,7 @@ def winner_index(arg: np.ndarray, win: Windows) -> np.ndarray:
     k = np.unravel_index(arg, win.kernel)  # the winning offset, one array per axis
     flat = np.zeros(arg.shape, dtype=np.int64)
     nd = len(win.size)
-    for axis, (L, s, p, d, o) in enumerate(
+    for axis, (L, s, (p, _), d, o) in enumerate(
             zip(win.size, win.stride, win.padding, win.dilation, win.out)):
         grid = np.arange(o).reshape((o,) + (1,) * (nd - 1 - axis))  # o_i along its own axis
         flat = flat * L + (grid * s - p + k[axis] * d)
@@ -235,9 +147,10 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -
     lead = g.shape[:-nd]
     padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
     gx = np.zeros(lead + padded, dtype=g.dtype)
+    targets = win.view(gx, writeable=True)  # (*K, *lead, *OUT)
     mask = np.empty(g.shape, dtype=bool)  # where offset i won, when arg is given
     for i, k in enumerate(win.offsets):
-        target = gx[win.index(k)]  # (*lead, *OUT), a strided view
+        target = targets[k]  # (*lead, *OUT), a strided view
         if arg is None:
             if win.disjoint:
                 target[...] = g
@@ -265,9 +178,9 @@ def avg_divisor(win: Windows, count_include_pad: bool = True,
     if divisor_override is not None:
         return np.full(win.out, float(divisor_override))
     divisor = np.ones(())
-    for L, k, s, p, o in zip(win.size, win.kernel, win.stride, win.padding, win.out):
+    for L, k, s, (p, after), o in zip(win.size, win.kernel, win.stride, win.padding, win.out):
         start = np.arange(o) * s - p
-        end = np.minimum(start + k, L + p)
+        end = np.minimum(start + k, L + after)
         if not count_include_pad:
             start, end = np.maximum(start, 0), np.minimum(end, L)
         divisor = np.multiply.outer(divisor, end - start)  # grows one axis per spatial dim
@@ -361,100 +274,3 @@ def unpool(x: np.ndarray, index: np.ndarray, size: Sequence[int]) -> np.ndarray:
     np.put_along_axis(plane, index.reshape(*index.shape[:-nd], count),
                       x.reshape(*x.shape[:-nd], count), axis=-1)
     return out
-
-
-# -- linear maps per axis (adaptive average pooling, interpolation) ---------------------
-def apply_axis_maps(x: np.ndarray, maps: Sequence[np.ndarray]) -> np.ndarray:
-    """Apply ``maps[i]``, an (OUT_i, L_i) matrix, along trailing axis i.
-
-    x (*lead, *L) -> (*lead, *OUT).
-
-    The transposed maps give the adjoint. Each axis is one matrix product on
-    a free reshape: the last axis as ``(B, L) @ (L, OUT)``, an inner one as
-    ``(OUT, L) @ (B, L, R)`` with R the product of the axes after it.
-    """
-    nd = len(maps)
-    for axis, M in zip(range(x.ndim - nd, x.ndim), maps):
-        before, n, after = x.shape[:axis], x.shape[axis], x.shape[axis + 1:]
-        if not after:
-            x = x @ M.T                                          # (..., L) @ (L, OUT)
-        else:
-            # (OUT, L) @ (B, L, R) -> (B, OUT, R)
-            x = (M @ x.reshape(-1, n, math.prod(after))).reshape(*before, M.shape[0], *after)
-    return x
-
-
-def _source_scale(size: int, out: int, align_corners: bool, scale: float | None,
-                  dtype: np.dtype) -> np.floating:
-    """PyTorch's input step per output step, in the op's compute dtype.
-
-    ``(L-1)/(OUT-1)`` with aligned corners, else ``1/scale_factor`` when a scale
-    factor was given, else ``L/OUT``.
-    """
-    t = dtype.type
-    if align_corners:
-        return t(size - 1) / t(out - 1) if out > 1 else t(0)
-    if scale is not None and scale > 0:
-        return t(1.0 / scale)
-    return t(size) / t(out)
-
-
-def _source_position(step: np.floating, out: int, align_corners: bool,
-                     dtype: np.dtype) -> np.ndarray:
-    """Where each output position reads the input, PyTorch's rule, in the compute dtype.
-
-    ``i * step`` with aligned corners, else the pixel centre ``(i + 0.5) * step - 0.5``
-    clamped at 0. The latter is rounded once, from float64: PyTorch's compiled
-    kernels fuse the multiply-add, and float32 results differ in the last bit otherwise.
-    """
-    i = np.arange(out)
-    if align_corners:
-        return step * i.astype(dtype)
-    centre = (np.float64(step) * (i + 0.5) - 0.5).astype(dtype)
-    return np.maximum(centre, 0)
-
-
-def _floor_index(source: np.ndarray, size: int) -> np.ndarray:
-    """min(floorf(source), L - 1): PyTorch floors in float32 whatever the dtype."""
-    return np.minimum(np.floor(source.astype(np.float32)).astype(np.int64), size - 1)
-
-
-def nearest_matrix(size: int, out: int, scale: float | None, exact: bool,
-                   dtype: np.dtype) -> np.ndarray:
-    """The (out, size) 0/1 matrix of 'nearest' (or 'nearest-exact') interpolation along one axis.
-
-    'nearest' reads input ``floor(i * step)``; 'nearest-exact' reads
-    ``floor((i + 0.5) * step)`` (the pixel centre), both clamped to L - 1,
-    with ``step`` from ``_source_scale``.
-    """
-    step = _source_scale(size, out, False, scale, dtype)
-    if exact:
-        source = _floor_index(_source_position(step, out, False, dtype) + 0.5, size)
-    else:
-        source = _floor_index(_source_position(step, out, True, dtype), size)
-    M = np.zeros((out, size), dtype=dtype)
-    M[np.arange(out), source] = 1
-    return M
-
-
-def linear_matrix(size: int, out: int, scale: float | None, align_corners: bool,
-                  dtype: np.dtype) -> np.ndarray:
-    """The (out, size) matrix of linear interpolation along one axis, PyTorch's rule.
-
-    Output i reads the source position ``src`` of ``_source_position`` and
-    mixes inputs ``i0 = floor(src)`` and ``i0 + 1`` (``i0`` again at the last
-    input) with weights ``1 - lam`` and ``lam = src - i0``. Equal sizes copy
-    straight through.
-    """
-    if out == size:
-        return np.eye(size, dtype=dtype)
-    source = _source_position(_source_scale(size, out, align_corners, scale, dtype), out,
-                              align_corners, dtype)
-    i0 = _floor_index(source, size)
-    i1 = i0 + (i0 < size - 1)
-    lam = np.clip(source - i0, 0, 1).astype(dtype)
-    M = np.zeros((out, size), dtype=dtype)
-    rows = np.arange(out)
-    M[rows, i0] += 1 - lam
-    M[rows, i1] += lam  # rows are distinct in each assignment, so += adds when i1 == i0
-    return M

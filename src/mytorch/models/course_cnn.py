@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mytorch.autograd.tensor import Tensor
-from mytorch.kernels.conv import conv_output_size
 from mytorch.models.summary import Model
 from mytorch.nn.module import Module, Sequential
 from mytorch.nn.modules.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from mytorch.nn.modules.conv import Conv1d
 from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Identity, Linear
+from mytorch.nn.utils import window_output_size
 
 __all__ = ["ACTIVATIONS", "CourseCNN"]
 
@@ -76,7 +76,7 @@ class CourseCNN(Model):
             )
         widths = [input_width]
         for k, s in zip(kernel_sizes, strides):
-            widths.append(conv_output_size(widths[-1], k, s))
+            widths.append(window_output_size(widths[-1], k, s))
         if widths[-1] < 1:
             raise ValueError(
                 f"CourseCNN: input_width {input_width} is too short for kernels "

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from mytorch.autograd.tensor import Tensor
-from mytorch.kernels.conv import conv_output_size
-from mytorch.kernels.pool import pool_output_size
 from mytorch.models.summary import Model
 from mytorch.nn.module import Sequential
 from mytorch.nn.modules.activation import ReLU
@@ -12,6 +10,7 @@ from mytorch.nn.modules.conv import Conv2d
 from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.pooling import MaxPool2d
+from mytorch.nn.utils import window_output_size
 
 __all__ = ["LeNet5"]
 
@@ -49,8 +48,9 @@ class LeNet5(Model):
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size: int = 28) -> None:
         super().__init__()
         padding = max(0, (32 - input_size) // 2)
-        size = conv_output_size(input_size, 5, padding=padding)  # C1
-        size = pool_output_size(conv_output_size(pool_output_size(size, 2, 2), 5), 2, 2)  # S2 C3 S4
+        size = window_output_size(input_size, 5, padding=padding)  # C1
+        for kernel, stride in ((2, 2), (5, 1), (2, 2)):  # S2 C3 S4
+            size = window_output_size(size, kernel, stride)
         self.input_shape = (in_channels, input_size, input_size)
         self.features = Sequential(
             Conv2d(in_channels, 6, 5, padding=padding), ReLU(), MaxPool2d(2),

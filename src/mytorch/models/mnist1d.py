@@ -9,7 +9,6 @@ yields it, or ``(N, 40)``.
 from __future__ import annotations
 
 from mytorch.autograd.tensor import Tensor
-from mytorch.kernels.conv import conv_output_size
 from mytorch.models.summary import Model
 from mytorch.nn.module import Module, Sequential
 from mytorch.nn.modules.activation import ReLU
@@ -18,6 +17,7 @@ from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.normalization import BatchNorm1d
 from mytorch.nn.modules.rnn import GRU
+from mytorch.nn.utils import window_output_size
 
 __all__ = ["MNIST1DCNN", "MNIST1DGRU"]
 
@@ -53,7 +53,7 @@ class MNIST1DCNN(Model):
         length = input_length
         for c_in, c_out, k, s in ((1, 32, 5, 1), (32, 64, 3, 2), (64, 64, 3, 2)):
             layers += [Conv1d(c_in, c_out, k, s, padding=k // 2), BatchNorm1d(c_out), ReLU()]
-            length = conv_output_size(length, k, s, padding=k // 2)
+            length = window_output_size(length, k, s, padding=k // 2)
         self.features = Sequential(*layers)
         self.classifier = Sequential(Flatten(), Linear(64 * length, num_classes))
 

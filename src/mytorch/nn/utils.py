@@ -1,4 +1,6 @@
-"""``mytorch.nn.utils``: gradient clipping and flattening parameters into one vector.
+"""``mytorch.nn.utils``: gradient clipping, flattening parameters into one vector, and
+``window_output_size`` (how many windows a convolution or pooling makes along a dim:
+``kernels.windows.output_size``, for models that size their layers).
 
 The clipping functions work in place on the ``.grad`` of each parameter, between
 ``loss.backward()`` and ``optimizer.step()``, like PyTorch's.
@@ -11,10 +13,12 @@ from collections.abc import Iterable
 import numpy as np
 
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.windows import output_size as window_output_size
 from mytorch.ops.shape import cat
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
+    "window_output_size",
 ]
 
 Parameters = Tensor | Iterable[Tensor]

@@ -18,6 +18,7 @@ import numpy as np
 
 from mytorch.autograd.function import Function
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.windows import Windows
 from mytorch.onnx.graph import INT64_MAX, INT64_MIN, Dims, Graph
 from mytorch.ops import (
     activation,
@@ -431,10 +432,10 @@ def einsum(g: Graph, call: Call) -> None:
 
 
 # -- convolution ---------------------------------------------------------------------------
-def _conv_attributes(args: conv.ConvArgs, kernel_size: tuple[int, ...]) -> dict[str, Any]:
-    return dict(kernel_shape=list(kernel_size), strides=list(args.stride),
-                pads=[b for b, _ in args.padding] + [a for _, a in args.padding],
-                dilations=list(args.dilation), group=args.groups)
+def _conv_attributes(win: Windows, groups: int) -> dict[str, Any]:
+    return dict(kernel_shape=list(win.kernel), strides=list(win.stride),
+                pads=[b for b, _ in win.padding] + [a for _, a in win.padding],
+                dilations=list(win.dilation), group=groups)
 
 
 CONVOLUTIONS = (conv.Conv, conv.ConvTranspose)
@@ -448,15 +449,15 @@ def conv_node(g: Graph, call: Call, bias: str | None = None) -> str:
     transposed convolution's output size is the traced one: ``output_padding`` is what
     the size formula lacks.
     """
-    x, W, args, size = call.args
-    K = W.shape[2:]
+    x, W, win, groups = call.args
     inputs = [g.value(x), g.value(W), *([bias] if bias else [])]
     if call.op is conv.Conv:
-        return g.op("Conv", *inputs, **_conv_attributes(args, K))
+        return g.op("Conv", *inputs, **_conv_attributes(win, groups))
     reach = [(n - 1) * s - b - a + d * (k - 1) + 1 for n, s, (b, a), d, k
-             in zip(x.shape[2:], args.stride, args.padding, args.dilation, K)]
-    return g.op("ConvTranspose", *inputs, output_padding=[n - r for n, r in zip(size, reach)],
-                **_conv_attributes(args, K))
+             in zip(x.shape[2:], win.stride, win.padding, win.dilation, win.kernel)]
+    return g.op("ConvTranspose", *inputs,
+                output_padding=[n - r for n, r in zip(win.size, reach)],
+                **_conv_attributes(win, groups))
 
 
 @rule(*CONVOLUTIONS)
@@ -475,7 +476,7 @@ def _pool(g: Graph, x: Tensor, nd: int, op_type: str, *inputs: str, **attributes
     return g.op("Squeeze", y, g.ints([0])) if unbatched else y
 
 
-def _window_attributes(win: Any) -> dict[str, Any]:
+def _window_attributes(win: Windows) -> dict[str, Any]:
     """The windows as traced: before-padding p, after-padding up to the last window's end
     (ceil mode included), so ONNX's floor formula gives the traced output size."""
     return dict(kernel_shape=list(win.kernel), strides=list(win.stride),
@@ -508,7 +509,7 @@ def window_sum(g: Graph, call: Call) -> None:
     g.bind(_out(call), y)
 
 
-@rule(pool.AxisMaps)
+@rule(resample.AxisMaps)
 def axis_maps(g: Graph, call: Call) -> None:
     """A matrix per trailing axis (adaptive average pooling, every interpolation mode):
     ``M @ x`` with that axis second to last, so the result is exactly mytorch's."""

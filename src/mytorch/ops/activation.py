@@ -24,6 +24,7 @@ from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import reduce as reduce_kernels
 from mytorch.kernels import special
 from mytorch.ops import reduce
+from mytorch.ops._checks import require_float
 from mytorch.ops.elementwise import cast, exp, tanh, where
 
 __all__ = [
@@ -86,7 +87,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -
     >>> mytorch.leaky_relu(mytorch.tensor([-1.0, 2.0]), 0.1)
     tensor([-0.1000,  2.0000])
     """
-    reduce.require_float("leaky_relu", x)
+    require_float("leaky_relu", x)
     if inplace:
         return x._inplace("leaky_relu_", LeakyReLU.apply, negative_slope)
     return LeakyReLU.apply(x, negative_slope)
@@ -147,7 +148,7 @@ def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     >>> mytorch.elu(mytorch.tensor([-1.0, 2.0]))
     tensor([-0.6321,  2.0000])
     """
-    reduce.require_float("elu", x)
+    require_float("elu", x)
     if inplace:
         return x._inplace("elu_", ELU.apply, alpha)
     return ELU.apply(x, alpha)
@@ -186,7 +187,7 @@ def silu(x: Tensor, inplace: bool = False) -> Tensor:
     >>> mytorch.silu(mytorch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7311])
     """
-    reduce.require_float("silu", x)
+    require_float("silu", x)
     if inplace:
         return x._inplace("silu_", silu)
     return x * sigmoid(x)
@@ -220,7 +221,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     >>> mytorch.gelu(mytorch.tensor([-1.0, 1.0]))
     tensor([-0.1587,  0.8413])
     """
-    reduce.require_float("gelu", x)
+    require_float("gelu", x)
     if approximate == "none":
         return x * NormalCdf.apply(x)
     if approximate == "tanh":
@@ -252,7 +253,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     >>> mytorch.softplus(mytorch.tensor([0.0, 100.0]))
     tensor([  0.6931, 100.0000])
     """
-    return Softplus.apply(reduce.require_float("softplus", x), beta, threshold)
+    return Softplus.apply(require_float("softplus", x), beta, threshold)
 
 
 # -- softmax, log_softmax -----------------------------------------------------------------------
@@ -293,7 +294,7 @@ def _softmax_input(op: str, x: Tensor, dim: Any, dtype: Any) -> tuple[Tensor, in
     """
     if dtype is not None:
         x = x.to(dtype)
-    reduce.require_float(op, x)
+    require_float(op, x)
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1
         warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim (using {dim})",

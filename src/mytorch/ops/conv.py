@@ -14,6 +14,9 @@ B(x, ggW, gy)``, whose gradient in x is ``ConvTranspose(gy, ggW)`` and in gy is
 ``Conv(x, ggW)``. The transposed convolution layer *is* ``ConvTranspose``;
 unfold (im2col) and fold (col2im) are each other's adjoint in the same way.
 
+The geometry is a ``kernels.windows.Windows`` (input size, kernel, stride,
+zero padding, dilation, output size), the same object pooling carries; all
+three Functions of one convolution share one, with the number of groups.
 Zero padding is part of the geometry (the kernels pad one chunk of the batch
 at a time); 'reflect', 'replicate' and 'circular' padding go through the
 differentiable ``pad`` op first.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +34,7 @@ from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import conv as kernels
 from mytorch.kernels.errors import ShapeError
+from mytorch.kernels.windows import Windows, ntuple, transpose_output_size
 from mytorch.ops.elementwise import arrays
 from mytorch.ops.shape import pad, reshape
 
@@ -42,60 +46,48 @@ __all__ = [
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-class ConvArgs(NamedTuple):
-    """The geometry a convolution Function carries (one entry per spatial dim, plus groups).
-
-    The field order is the kernels' argument order, so ``kernels.conv_forward(x, W, *args)``.
-    """
-
-    stride: tuple[int, ...]
-    padding: tuple[tuple[int, int], ...]  # zero padding, (before, after) per dim
-    dilation: tuple[int, ...]
-    groups: int
-
-
 # -- the three Functions -----------------------------------------------------------------
 class Conv(Function):
-    """y = x (*) W (cross-correlation), output size ``out_size`` (N, O, *OUT)."""
+    """y = x (*) W (cross-correlation): x (N, C, *win.size) -> y (N, O, *win.out)."""
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, W: Tensor, args: ConvArgs, out_size: tuple[int, ...]
-                ) -> np.ndarray:
+    def forward(ctx: Node, x: Tensor, W: Tensor, win: Windows, groups: int) -> np.ndarray:
         ctx.save_for_backward(x, W)
-        ctx.args = args
+        ctx.win, ctx.groups = win, groups
         xd, Wd = arrays(x, W)
-        return kernels.conv_forward(xd, Wd, *args, out_size=out_size)
+        return kernels.conv_forward(xd, Wd, win.stride, win.padding, win.dilation, groups,
+                                    out_size=win.out)
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
         x, W = ctx.saved_tensors
         gx = gW = None
         if ctx.needs_input_grad[0]:
-            gx = ConvTranspose.apply(gy, W, ctx.args, x.shape[2:])
+            gx = ConvTranspose.apply(gy, W, ctx.win, ctx.groups)
         if ctx.needs_input_grad[1]:
-            gW = ConvWeightGrad.apply(x, gy, ctx.args, W.shape[2:])
+            gW = ConvWeightGrad.apply(x, gy, ctx.win, ctx.groups)
         return gx, gW, None, None
 
 
 class ConvTranspose(Function):
-    """gx = the transposed convolution of gy (N, O, *OUT) with W, to size (N, C, *input_size)."""
+    """gx = the transposed convolution of gy (N, O, *win.out) with W: -> (N, C, *win.size)."""
 
     @staticmethod
-    def forward(ctx: Node, gy: Tensor, W: Tensor, args: ConvArgs, input_size: tuple[int, ...]
-                ) -> np.ndarray:
+    def forward(ctx: Node, gy: Tensor, W: Tensor, win: Windows, groups: int) -> np.ndarray:
         ctx.save_for_backward(gy, W)
-        ctx.args = args
+        ctx.win, ctx.groups = win, groups
         gyd, Wd = arrays(gy, W)
-        return kernels.conv_input_grad(gyd, Wd, input_size, *args)
+        return kernels.conv_input_grad(gyd, Wd, win.size, win.stride, win.padding, win.dilation,
+                                       groups)
 
     @staticmethod
     def backward(ctx: Node, g: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
         gy, W = ctx.saved_tensors
         g_gy = g_W = None
         if ctx.needs_input_grad[0]:  # <g, ConvT(gy, W)> = <Conv(g, W), gy>
-            g_gy = Conv.apply(g, W, ctx.args, gy.shape[2:])
+            g_gy = Conv.apply(g, W, ctx.win, ctx.groups)
         if ctx.needs_input_grad[1]:  # ... = B(g, W, gy), whose W-gradient is ConvWeightGrad
-            g_W = ConvWeightGrad.apply(g, gy, ctx.args, W.shape[2:])
+            g_W = ConvWeightGrad.apply(g, gy, ctx.win, ctx.groups)
         return g_gy, g_W, None, None
 
 
@@ -103,72 +95,67 @@ class ConvWeightGrad(Function):
     """gW = the gradient of <gy, Conv(x, W)> in W: x (N, C, *L), gy (N, O, *OUT) -> (O, C/G, *K)."""
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, gy: Tensor, args: ConvArgs, kernel_size: tuple[int, ...]
-                ) -> np.ndarray:
+    def forward(ctx: Node, x: Tensor, gy: Tensor, win: Windows, groups: int) -> np.ndarray:
         ctx.save_for_backward(x, gy)
-        ctx.args = args
+        ctx.win, ctx.groups = win, groups
         xd, gyd = arrays(x, gy)
-        return kernels.conv_weight_grad(xd, gyd, kernel_size, *args)
+        return kernels.conv_weight_grad(xd, gyd, win.kernel, win.stride, win.padding,
+                                        win.dilation, groups)
 
     @staticmethod
     def backward(ctx: Node, ggW: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
         x, gy = ctx.saved_tensors
         g_x = g_gy = None
         if ctx.needs_input_grad[0]:  # <ggW, gW(x, gy)> = B(x, ggW, gy) = <x, ConvT(gy, ggW)>
-            g_x = ConvTranspose.apply(gy, ggW, ctx.args, x.shape[2:])
+            g_x = ConvTranspose.apply(gy, ggW, ctx.win, ctx.groups)
         if ctx.needs_input_grad[1]:  # ... = <gy, Conv(x, ggW)>
-            g_gy = Conv.apply(x, ggW, ctx.args, gy.shape[2:])
+            g_gy = Conv.apply(x, ggW, ctx.win, ctx.groups)
         return g_x, g_gy, None, None
 
 
 class Unfold(Function):
-    """im2col: x (N, C, *L) -> (N, C * prod(K), prod(OUT)); its adjoint is ``Fold``."""
+    """im2col: x (N, C, *L) -> (N, C * prod(K), prod(OUT)); its adjoint is ``Fold``.
+
+    ``kernels.im2col`` with the batch folded into the channels: the columns of
+    (1, N * C, *L) are (N * C, *K, 1, *OUT), which is unfold's layout already
+    (a free reshape), so unfold costs the one copy im2col makes.
+    """
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, kernel_size: tuple[int, ...], args: ConvArgs) -> np.ndarray:
-        ctx.kernel_size, ctx.args, ctx.input_size = kernel_size, args, x.shape[2:]
-        cols = kernels.im2col(x._data, kernel_size, args.stride, args.padding, args.dilation)
-        # (N, C, *K, *OUT) -> (N, C * prod(K), prod(OUT)), free: cols is contiguous
-        return cols.reshape(cols.shape[0], -1, math.prod(cols.shape[2 + len(kernel_size):]))
+    def forward(ctx: Node, x: Tensor, win: Windows) -> np.ndarray:
+        ctx.win = win
+        N, C, *L = x.shape
+        cols = kernels.im2col(x._data.reshape(1, N * C, *L), win.kernel, win.stride,
+                              win.padding, win.dilation)     # (N * C, *K, 1, *OUT)
+        return cols.reshape(N, C * math.prod(win.kernel), math.prod(win.out))
 
     @staticmethod
-    def backward(ctx: Node, g: Tensor) -> tuple[Tensor, None, None]:
-        return Fold.apply(g, ctx.input_size, ctx.kernel_size, ctx.args), None, None
+    def backward(ctx: Node, g: Tensor) -> tuple[Tensor, None]:
+        return Fold.apply(g, ctx.win), None
 
 
 class Fold(Function):
-    """col2im: (N, C * prod(K), prod(OUT)) -> (N, C, *output_size), overlaps summed."""
+    """col2im: (N, C * prod(K), prod(OUT)) -> (N, C, *win.size), overlaps summed.
+
+    ``kernels.col2im`` with the batch folded into the channels, as in ``Unfold``.
+    """
 
     @staticmethod
-    def forward(ctx: Node, cols: Tensor, output_size: tuple[int, ...],
-                kernel_size: tuple[int, ...], args: ConvArgs) -> np.ndarray:
-        ctx.kernel_size, ctx.args = kernel_size, args
-        out = kernels.conv_output_shape(output_size, kernel_size, args.stride, args.padding,
-                                  args.dilation)
+    def forward(ctx: Node, cols: Tensor, win: Windows) -> np.ndarray:
+        ctx.win = win
         N, CK, _ = cols.shape
-        # (N, C * prod(K), prod(OUT)) -> (N, C, *K, *OUT)
-        blocks = cols._data.reshape(N, CK // math.prod(kernel_size), *kernel_size, *out)
-        return kernels.col2im(blocks, output_size, args.stride, args.padding, args.dilation)
+        C = CK // math.prod(win.kernel)
+        # (N, C * prod(K), prod(OUT)) -> (N * C, *K, 1, *OUT), free
+        blocks = cols._data.reshape(N * C, *win.kernel, 1, *win.out)
+        x = kernels.col2im(blocks, win.size, win.stride, win.padding, win.dilation)
+        return x.reshape(N, C, *win.size)                   # (1, N * C, *L) -> (N, C, *L)
 
     @staticmethod
-    def backward(ctx: Node, g: Tensor) -> tuple[Tensor, None, None, None]:
-        return Unfold.apply(g, ctx.kernel_size, ctx.args), None, None, None
+    def backward(ctx: Node, g: Tensor) -> tuple[Tensor, None]:
+        return Unfold.apply(g, ctx.win), None
 
 
 # -- argument checking -------------------------------------------------------------------
-def _ntuple(op: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
-    """An int for every spatial dim, or exactly ``nd`` ints, as PyTorch accepts them."""
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * nd
-    values = tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(values) != nd or not all(isinstance(v, (int, np.integer)) for v in values):
-        raise ShapeError(
-            f"{op}: expected {name} to be a single integer value or a list of {nd} values to "
-            f"match the convolution dimensions, but got {name}={value!r}"
-        )
-    return tuple(int(v) for v in values)
-
-
 def _check_positive(op: str, **values: tuple[int, ...]) -> None:
     for name, value in values.items():
         if min(value, default=1) <= 0:
@@ -184,12 +171,12 @@ def check_conv_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: An
     The convolution layers call this when built, so that ``Conv2d(1, 1, kernel_size=0)``
     fails there and not at the first forward.
     """
-    k = _ntuple(op, "kernel_size", kernel_size, nd)
-    s = _ntuple(op, "stride", stride, nd)
-    d = _ntuple(op, "dilation", dilation, nd)
+    k = ntuple(kernel_size, nd, "kernel_size", op)
+    s = ntuple(stride, nd, "stride", op)
+    d = ntuple(dilation, nd, "dilation", op)
     _check_positive(op, kernel_size=k, stride=s, dilation=d)
     _conv_padding(op, padding, nd, s, d, k)
-    _check_output_padding(op, _ntuple(op, "output_padding", output_padding, nd), s, d)
+    _check_output_padding(op, ntuple(output_padding, nd, "output_padding", op), s, d)
 
 
 def _check_output_padding(op: str, output_padding: tuple[int, ...], stride: tuple[int, ...],
@@ -265,7 +252,7 @@ def _conv_padding(op: str, padding: Any, nd: int, stride: tuple[int, ...],
             )
         totals = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
         return tuple((t // 2, t - t // 2) for t in totals)  # PyTorch's split: left = total // 2
-    pads = _ntuple(op, "padding", padding, nd)
+    pads = ntuple(padding, nd, "padding", op)
     if min(pads) < 0:
         raise ShapeError(f"{op}: negative padding is not supported, got padding={pads}")
     return tuple((p, p) for p in pads)
@@ -302,8 +289,8 @@ def _conv(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, 
           padding: Any, dilation: Any, groups: int, padding_mode: str) -> Tensor:
     _check_tensors(op, input=input, weight=weight, bias=bias)
     _check_dims(op, nd, input, weight, transposed=False)
-    s = _ntuple(op, "stride", stride, nd)
-    d = _ntuple(op, "dilation", dilation, nd)
+    s = ntuple(stride, nd, "stride", op)
+    d = ntuple(dilation, nd, "dilation", op)
     _check_positive(op, stride=s, dilation=d)
     _check_groups(op, weight, groups)
     if padding_mode not in PADDING_MODES:
@@ -329,9 +316,8 @@ def _conv(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, 
         # F.pad's order: (left, right) of the last dim first
         x = pad(x, [p for pair in reversed(pads) for p in pair], mode=padding_mode)
         pads = ((0, 0),) * nd
-    args = ConvArgs(s, pads, d, int(groups))
-    out_size = kernels.conv_output_shape(x.shape[2:], kernel_size, s, pads, d)
-    return _finish(Conv.apply(x, weight, args, out_size), bias, unbatched)
+    win = Windows(x.shape[2:], kernel_size, s, pads, d)
+    return _finish(Conv.apply(x, weight, win, int(groups)), bias, unbatched)
 
 
 def conv_nd(
@@ -422,10 +408,10 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
     if isinstance(padding, str):
         raise TypeError(f"{op}: padding must be an int or a tuple of ints, not {padding!r}")
     _check_dims(op, nd, input, weight, transposed=True)
-    s = _ntuple(op, "stride", stride, nd)
-    d = _ntuple(op, "dilation", dilation, nd)
-    p = _ntuple(op, "padding", padding, nd)
-    op_ = _ntuple(op, "output_padding", output_padding, nd)
+    s = ntuple(stride, nd, "stride", op)
+    d = ntuple(dilation, nd, "dilation", op)
+    p = ntuple(padding, nd, "padding", op)
+    op_ = ntuple(output_padding, nd, "output_padding", op)
     _check_positive(op, stride=s, dilation=d)
     if min(p) < 0:
         raise ShapeError(f"{op}: negative padding is not supported, got padding={p}")
@@ -442,7 +428,7 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
         )
     _check_bias(op, weight, bias, Cg * groups, transposed=True)
     out_size = tuple(
-        kernels.conv_transpose_output_size(n, k, si, pi, di, oi)
+        transpose_output_size(n, k, si, pi, di, oi)
         for n, k, si, pi, di, oi in zip(input.shape[-nd:], kernel_size, s, p, d, op_)
     )
     if min(out_size) <= 0:
@@ -452,8 +438,9 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
             f"dilation={d}, output_padding={op_})"
         )
     x, unbatched = _unbatch(input, nd)
-    args = ConvArgs(s, tuple((pi, pi) for pi in p), d, int(groups))
-    return _finish(ConvTranspose.apply(x, weight, args, out_size), bias, unbatched)
+    # the windows of the convolution this transposes: from out_size to the input's size
+    win = Windows(out_size, kernel_size, s, p, d, out=x.shape[2:])
+    return _finish(ConvTranspose.apply(x, weight, win, int(groups)), bias, unbatched)
 
 
 def conv_transpose_nd(
@@ -525,30 +512,31 @@ def conv_transpose2d(
 
 # -- unfold / fold -----------------------------------------------------------------------
 def block_args(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any
-               ) -> tuple[tuple[int, ...], ConvArgs]:
-    """unfold's/fold's window, checked (the layers check it when built, too)."""
-    k = _ntuple(op, "kernel_size", kernel_size, 2)
-    d = _ntuple(op, "dilation", dilation, 2)
-    p = _ntuple(op, "padding", padding, 2)
-    s = _ntuple(op, "stride", stride, 2)
+               ) -> tuple[tuple[int, ...], ...]:
+    """unfold's/fold's window as (kernel_size, stride, padding, dilation), two ints each,
+    checked (the layers check it when built, too)."""
+    k = ntuple(kernel_size, 2, "kernel_size", op)
+    d = ntuple(dilation, 2, "dilation", op)
+    p = ntuple(padding, 2, "padding", op)
+    s = ntuple(stride, 2, "stride", op)
     _check_positive(op, kernel_size=k, dilation=d, stride=s)
     if min(p) < 0:
         raise ShapeError(f"{op}: negative padding is not supported, got padding={p}")
-    return k, ConvArgs(s, tuple((pi, pi) for pi in p), d, 1)
+    return k, s, p, d
 
 
-def _check_blocks(op: str, spatial: Sequence[int], k: tuple[int, ...], args: ConvArgs
-                  ) -> tuple[int, ...]:
-    """The number of windows per dim, which must be at least one."""
-    blocks = kernels.conv_output_shape(spatial, k, args.stride, args.padding, args.dilation)
-    if min(blocks) < 1:
+def _blocks(op: str, spatial: Sequence[int], kernel_size: Any, dilation: Any, padding: Any,
+            stride: Any) -> Windows:
+    """The windows of unfold/fold over an image of size ``spatial``: at least one per dim."""
+    k, s, p, d = block_args(op, kernel_size, dilation, padding, stride)
+    win = Windows(spatial, k, s, p, d)
+    if min(win.out) < 1:
         raise ShapeError(
             f"{op}: given input with spatial size {tuple(spatial)}, kernel_size={k}, "
-            f"dilation={args.dilation}, padding={tuple(p for p, _ in args.padding)}, "
-            f"stride={args.stride}, the calculated shape of the array of sliding blocks is "
-            f"{blocks}, but its components must be at least one"
+            f"dilation={d}, padding={p}, stride={s}, the calculated shape of the array of "
+            f"sliding blocks is {win.out}, but its components must be at least one"
         )
-    return blocks
+    return win
 
 
 def unfold(
@@ -576,10 +564,9 @@ def unfold(
             f"{op}: expected a 3D (unbatched) or 4D (batched) input, but got input of shape "
             f"{input.shape}"
         )
-    k, args = block_args(op, kernel_size, dilation, padding, stride)
-    _check_blocks(op, input.shape[-2:], k, args)
+    win = _blocks(op, input.shape[-2:], kernel_size, dilation, padding, stride)
     x, unbatched = _unbatch(input, 2)
-    cols = Unfold.apply(x, k, args)
+    cols = Unfold.apply(x, win)
     return reshape(cols, cols.shape[1:]) if unbatched else cols
 
 
@@ -613,9 +600,9 @@ def fold(
             f"{op}: expected a 2D (unbatched) or 3D (batched) input, but got input of shape "
             f"{input.shape}"
         )
-    size = _ntuple(op, "output_size", output_size, 2)
-    k, args = block_args(op, kernel_size, dilation, padding, stride)
-    blocks = _check_blocks(op, size, k, args)
+    size = ntuple(output_size, 2, "output_size", op)
+    win = _blocks(op, size, kernel_size, dilation, padding, stride)
+    k, blocks = win.kernel, win.out
     rows, length = input.shape[-2:]
     if rows % math.prod(k):
         raise ShapeError(
@@ -624,12 +611,12 @@ def fold(
         )
     if length != math.prod(blocks):
         raise ShapeError(
-            f"{op}: given output_size={size}, kernel_size={k}, dilation={args.dilation}, "
-            f"padding={tuple(p for p, _ in args.padding)}, stride={args.stride}, expected size "
+            f"{op}: given output_size={size}, kernel_size={k}, dilation={win.dilation}, "
+            f"padding={tuple(p for p, _ in win.padding)}, stride={win.stride}, expected size "
             f"of input's last dimension to match the calculated number of sliding blocks "
             f"{' * '.join(map(str, blocks))} = {math.prod(blocks)}, but got input of shape "
             f"{input.shape}"
         )
     x, unbatched = _unbatch(input, 1)
-    y = Fold.apply(x, size, k, args)
+    y = Fold.apply(x, win)
     return reshape(y, y.shape[1:]) if unbatched else y

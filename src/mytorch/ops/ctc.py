@@ -17,6 +17,7 @@ from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import ctc as K
 from mytorch.ops import reduce as reduce_ops
+from mytorch.ops._checks import require_float
 from mytorch.ops.loss_reduction import check_reduction
 
 __all__ = ["ctc_loss"]
@@ -118,7 +119,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     """
     op = "ctc_loss"
     reduction = check_reduction(op, reduction)
-    lp = reduce_ops.require_float(op, log_probs)
+    lp = require_float(op, log_probs)
     checked = K.check_inputs(op, lp.shape, blank, np.asarray(input_lengths), np.asarray(targets),
                              np.asarray(target_lengths))
     assert checked.targets is not None and checked.target_lengths is not None  # targets given

@@ -17,8 +17,8 @@ import numpy as np
 from mytorch import random
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels.errors import ShapeError
+from mytorch.ops._checks import require_float
 from mytorch.ops.elementwise import mul
-from mytorch.ops.reduce import require_float
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 

@@ -39,6 +39,7 @@ from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops import reduce as reduce_ops
+from mytorch.ops._checks import require_float
 from mytorch.ops.activation import Softmax, log_softmax, sigmoid
 from mytorch.ops.ctc import ctc_loss
 from mytorch.ops.elementwise import abs, clamp, exp, log, log1p, where
@@ -68,7 +69,7 @@ def _as_tensor(value: Any) -> Tensor:
 
 def _pair(op: str, input: Any, target: Any, warn_broadcast: bool = True) -> tuple[Tensor, Tensor]:
     """A float input and a target that broadcasts with it (warning if shapes differ, as torch)."""
-    x = reduce_ops.require_float(op, input)
+    x = require_float(op, input)
     t = _as_tensor(target)
     if t.shape == x.shape:
         return x, t
@@ -268,7 +269,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     """
     op = "binary_cross_entropy"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x = reduce_ops.require_float(op, input)
+    x = require_float(op, input)
     t = _as_tensor(target)
     if t.shape != x.shape:
         raise ValueError(
@@ -342,7 +343,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     """
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x = reduce_ops.require_float(op, input)
+    x = require_float(op, input)
     t = _as_tensor(target)
     if t.shape != x.shape:
         raise ValueError(
@@ -634,7 +635,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
-    x = reduce_ops.require_float(op, input)
+    x = require_float(op, input)
     t = _as_tensor(target)
     probabilities = t.dtype.kind == "f"
     x, t, unbatched = _batched(op, x, t, probabilities)
@@ -709,7 +710,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool 
     """
     op = "nll_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x = reduce_ops.require_float(op, input)
+    x = require_float(op, input)
     x, t, unbatched = _batched(op, x, _as_tensor(target), probabilities=False)
     w = _constant_weights(op, _class_weights(op, weight, x.shape[1], x.dtype))
     picks = _class_picks(op, x.shape, t, w, ignore_index, x.dtype)

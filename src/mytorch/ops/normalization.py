@@ -26,7 +26,7 @@ from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import normalization as kernels
 from mytorch.kernels.errors import ShapeError
-from mytorch.ops.reduce import require_float
+from mytorch.ops._checks import require_float
 from mytorch.ops.shape import reshape
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]

@@ -11,7 +11,9 @@ each other, and every gradient can be differentiated again:
                                        scatter of max pooling's winners
     GatherFlat    <->  ScatterFlat     by flat index: adaptive max, max unpooling
     AxisMaps      <->  AxisMaps^T      a matrix per spatial axis: adaptive average
-                                       (and interpolation, ``ops.resample``)
+                                       (``ops.resample``'s op, as interpolation is)
+
+The windows are a ``kernels.windows.Windows``, the geometry convolution uses too.
 
 ``MaxPool`` and ``AdaptiveMaxPool`` find the winners; their backward is the
 scatter of the gradient to them. ``MaxUnpool`` writes values at indices; its
@@ -31,6 +33,9 @@ from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import pool as kernels
 from mytorch.kernels.errors import ShapeError
+from mytorch.kernels.windows import Windows, ntuple
+from mytorch.ops._checks import require_float
+from mytorch.ops.resample import AxisMaps
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "max_unpool1d", "max_unpool2d",
@@ -45,8 +50,7 @@ def _check_input(op: str, x: Any, nd: int) -> None:
     """A floating Tensor of nd+1 (unbatched) or nd+2 dims, empty in the batch dim only."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
+    require_float(op, x)
     unbatched, batched = _LAYOUTS[nd]
     if x.ndim not in (nd + 1, nd + 2):
         raise ShapeError(
@@ -60,16 +64,6 @@ def _check_input(op: str, x: Any, nd: int) -> None:
         )
 
 
-def _ntuple(op: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
-    """An int for every spatial dim, or a sequence of 1 or nd ints."""
-    items = list(value) if isinstance(value, (tuple, list)) else [value]
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
-    if len(items) not in (1, nd):
-        raise ShapeError(f"{op}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
-    return tuple(int(v) for v in items) * (nd // len(items))
-
-
 def window_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any
                 ) -> tuple[tuple[int, ...], ...]:
     """A window pooling's kernel_size, stride, padding, dilation as nd ints each, checked.
@@ -78,10 +72,10 @@ def window_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any, d
     non-negative and at most half the kernel. The pooling layers call this
     when built, so that a bad window fails there and not at the first forward.
     """
-    K = _ntuple(op, "kernel_size", kernel_size, nd)
+    K = ntuple(kernel_size, nd, "kernel_size", op)
     s = K if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
-        else _ntuple(op, "stride", stride, nd)
-    p, d = _ntuple(op, "padding", padding, nd), _ntuple(op, "dilation", dilation, nd)
+        else ntuple(stride, nd, "stride", op)
+    p, d = ntuple(padding, nd, "padding", op), ntuple(dilation, nd, "dilation", op)
     for name, values in (("kernel_size", K), ("stride", s), ("dilation", d)):
         if min(values) <= 0:
             raise ShapeError(f"{op}: {name} must be greater than zero, got {values}")
@@ -96,11 +90,11 @@ def window_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any, d
 
 
 def _windows(op: str, x: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any,
-             dilation: Any, ceil_mode: bool) -> kernels.Windows:
+             dilation: Any, ceil_mode: bool) -> Windows:
     """Check a window pooling's arguments the way PyTorch does and return its geometry."""
     _check_input(op, x, nd)
     K, s, p, d = window_args(op, nd, kernel_size, stride, padding, dilation)
-    win = kernels.Windows(x.shape[-nd:], K, s, p, d, ceil_mode)
+    win = Windows(x.shape[-nd:], K, s, p, d, ceil_mode)
     if min(win.out) < 1:
         raise ShapeError(
             f"{op}: input of shape {x.shape} is too small for kernel_size={K}, stride={s}, "
@@ -135,7 +129,7 @@ class WindowSum(Function):
     """
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, win: kernels.Windows, arg: np.ndarray | None,
+    def forward(ctx: Node, x: Tensor, win: Windows, arg: np.ndarray | None,
                 divisor: np.ndarray | None) -> np.ndarray:
         ctx.win, ctx.arg, ctx.divisor = win, arg, divisor
         y = kernels.window_sum(x._data, win, arg)
@@ -156,7 +150,7 @@ class WindowScatter(Function):
     """
 
     @staticmethod
-    def forward(ctx: Node, g: Tensor, win: kernels.Windows, arg: np.ndarray | None,
+    def forward(ctx: Node, g: Tensor, win: Windows, arg: np.ndarray | None,
                 divisor: np.ndarray | None) -> np.ndarray:
         ctx.win, ctx.arg, ctx.divisor = win, arg, divisor
         data = g._data if divisor is None else g._data / divisor
@@ -177,7 +171,7 @@ class MaxPool(Function):
     """
 
     @staticmethod
-    def forward(ctx: Node, x: Tensor, win: kernels.Windows,
+    def forward(ctx: Node, x: Tensor, win: Windows,
                 return_indices: bool) -> np.ndarray | tuple[np.ndarray, Tensor]:
         y, arg = kernels.max_pool(x._data, win)
         assert arg is not None
@@ -318,24 +312,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      count_include_pad, divisor_override)
 
 
-# -- linear maps per axis: adaptive average pooling --------------------------------------
-class AxisMaps(Function):
-    """y = x with ``maps[i]``, an (OUT_i, L_i) matrix, applied along trailing axis i.
-
-    x (*lead, *L) -> (*lead, *OUT). Linear, so the backward is the same op with
-    the transposed matrices, and so on to any order.
-    """
-
-    @staticmethod
-    def forward(ctx: Node, x: Tensor, maps: tuple[np.ndarray, ...]) -> np.ndarray:
-        ctx.maps = maps
-        return kernels.apply_axis_maps(x._data, maps)
-
-    @staticmethod
-    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
-        return AxisMaps.apply(gy, tuple(M.T for M in ctx.maps)), None
-
-
+# -- a matrix per axis: adaptive average pooling --------------------------------------
 def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Tensor:
     out = _adaptive_size(op, input, nd, output_size)
     maps = tuple(kernels.adaptive_avg_matrix(L, o, input.dtype)
@@ -499,9 +476,9 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Any, kernel_size: Any,
         raise ShapeError(
             f"{op}: indices of shape {indices.shape} must have the input's shape {input.shape}"
         )
-    K = _ntuple(op, "kernel_size", kernel_size, nd)
-    s = K if stride is None else _ntuple(op, "stride", stride, nd)
-    p = _ntuple(op, "padding", padding, nd)
+    K = ntuple(kernel_size, nd, "kernel_size", op)
+    s = K if stride is None else ntuple(stride, nd, "stride", op)
+    p = ntuple(padding, nd, "padding", op)
     default = tuple((L - 1) * si + ki - 2 * pi
                     for L, ki, si, pi in zip(input.shape[-nd:], K, s, p))
     if output_size is None:

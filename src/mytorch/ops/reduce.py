@@ -17,12 +17,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mytorch.autograd import dtypes
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
 from mytorch.kernels import reduce as kernels
 from mytorch.kernels.errors import ShapeError
-from mytorch.ops.elementwise import abs, cast, exp, maximum, minimum, sign, where
+from mytorch.ops._checks import float_input, require_float
+from mytorch.ops.elementwise import abs, exp, maximum, minimum, sign, where
 from mytorch.ops.shape import broadcast_to, reshape
 
 __all__ = [
@@ -118,18 +118,6 @@ def _restore_dims(g: Tensor, input_shape: tuple[int, ...], dims: Dims, keepdim: 
         return g
     axes = range(len(input_shape)) if dims is None else dims
     return reshape(g, tuple(1 if i in axes else n for i, n in enumerate(input_shape)))
-
-
-def require_float(op: str, x: Tensor) -> Tensor:
-    """The ops PyTorch defines for floating point only refuse other dtypes with a clear error."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
-    if x.dtype.kind not in "fc":
-        raise RuntimeError(
-            f"{op}: expected a floating point tensor, got dtype {x.dtype} (shape {x.shape}); "
-            "convert it with .float()"
-        )
-    return x
 
 
 def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
@@ -553,9 +541,7 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) 
     """
     dim, keepdim = _dim_and_keepdim("logsumexp", dim, keepdim, kwargs)
     dims = normalize_dims("logsumexp", x, dim)
-    if x.dtype.kind not in "fc":
-        x = cast(x, dtypes.DEFAULT_FLOAT)
-    return LogSumExp.apply(x, dims, keepdim)
+    return LogSumExp.apply(float_input("logsumexp", x), dims, keepdim)
 
 
 class CumSum(Function):

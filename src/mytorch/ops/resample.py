@@ -11,9 +11,10 @@ With them a strided convolution is a stride-1 convolution followed by
 ``Decimate``, and a transposed convolution a ``Dilate`` followed by a stride-1
 convolution: the algebra the courses build CNNs from.
 
-``interpolate`` resizes by a linear map per spatial axis (``ops.pool.AxisMaps``)
-whose matrix encodes the mode's rule, so every mode has an exact adjoint
-and is differentiable to any order.
+``interpolate`` resizes by a linear map per spatial axis (``AxisMaps``, whose
+matrices ``kernels.interpolate`` builds) that encodes the mode's rule, so every
+mode has an exact adjoint and is differentiable to any order. Adaptive average
+pooling (``ops.pool``) is the same op with its own matrices.
 """
 
 from __future__ import annotations
@@ -24,11 +25,31 @@ import numpy as np
 
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
-from mytorch.kernels import pool as kernels
+from mytorch.kernels import interpolate as kernels
 from mytorch.kernels.errors import ShapeError
-from mytorch.ops.pool import AxisMaps
+from mytorch.kernels.pool import adaptive_avg_matrix
+from mytorch.ops._checks import require_float
 
 __all__ = ["upsample1d", "upsample2d", "downsample1d", "downsample2d", "interpolate"]
+
+
+# -- a matrix per axis -------------------------------------------------------------------
+class AxisMaps(Function):
+    """y = x with ``maps[i]``, an (OUT_i, L_i) matrix, applied along trailing axis i.
+
+    x (*lead, *L) -> (*lead, *OUT). Linear, so the backward is the same op with
+    the transposed matrices, and so on to any order. Interpolation and adaptive
+    average pooling are this op.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, maps: tuple[np.ndarray, ...]) -> np.ndarray:
+        ctx.maps = maps
+        return kernels.apply_axis_maps(x._data, maps)
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
+        return AxisMaps.apply(gy, tuple(M.T for M in ctx.maps)), None
 
 
 # -- integer-factor resampling -----------------------------------------------------------
@@ -245,8 +266,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
             f"interpolate: got a {input.ndim}-D input, but {mode} mode needs "
             f"{_MODES[mode]}-D input (shape {input.shape})"
         )
-    if input.dtype.kind != "f":
-        raise TypeError(f"interpolate: expected a floating point input, got dtype {input.dtype}")
+    require_float("interpolate", input)
     if min(spatial) <= 0 or min(out) <= 0:
         raise ShapeError(
             f"interpolate: input and output sizes should be greater than 0, got input "
@@ -255,7 +275,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
 
     dtype = input.dtype
     if mode == "area":
-        maps = [kernels.adaptive_avg_matrix(L, o, dtype) for L, o in zip(spatial, out)]
+        maps = [adaptive_avg_matrix(L, o, dtype) for L, o in zip(spatial, out)]
     elif mode in ("nearest", "nearest-exact"):
         maps = [kernels.nearest_matrix(L, o, s, mode == "nearest-exact", dtype)
                 for L, o, s in zip(spatial, out, scales)]

@@ -13,14 +13,11 @@ from typing import Any
 
 from mytorch import creation
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.windows import ntuple
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.conv import PADDING_MODES, check_conv_args, conv_nd, conv_transpose_nd
-
-
-def _tuple(value: Any, nd: int) -> tuple[int, ...]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * nd
 
 
 class _ConvNd(Module):
@@ -60,11 +57,12 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: only 'zeros' padding_mode is supported")
         check_conv_args(name, self.nd, kernel_size, stride, padding, dilation, output_padding)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _tuple(kernel_size, self.nd)
-        self.stride = _tuple(stride, self.nd)
-        self.padding = padding if isinstance(padding, str) else _tuple(padding, self.nd)
-        self.dilation = _tuple(dilation, self.nd)
-        self.output_padding = _tuple(output_padding, self.nd)
+        self.kernel_size = ntuple(kernel_size, self.nd, "kernel_size", name)
+        self.stride = ntuple(stride, self.nd, "stride", name)
+        self.padding = padding if isinstance(padding, str) else \
+            ntuple(padding, self.nd, "padding", name)
+        self.dilation = ntuple(dilation, self.nd, "dilation", name)
+        self.output_padding = ntuple(output_padding, self.nd, "output_padding", name)
         self.padding_mode = padding_mode
         # weight: (out, in/groups, *K) for a convolution, (in, out/groups, *K) transposed
         channels = (

@@ -9,12 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels.windows import ntuple
 from mytorch.nn.module import Module
 from mytorch.ops import pool
-
-
-def _single(value: Any) -> tuple[Any, ...]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
 class _MaxPoolNd(Module):
@@ -135,8 +132,11 @@ class AvgPool1d(_AvgPoolNd):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         # PyTorch keeps AvgPool1d's options as 1-tuples (and shows them so in repr)
-        super().__init__(_single(kernel_size), _single(kernel_size if stride is None else stride),
-                         _single(padding), ceil_mode, count_include_pad, divisor_override)
+        name = type(self).__name__
+        super().__init__(ntuple(kernel_size, 1, "kernel_size", name),
+                         ntuple(kernel_size if stride is None else stride, 1, "stride", name),
+                         ntuple(padding, 1, "padding", name), ceil_mode, count_include_pad,
+                         divisor_override)
 
     def forward(self, input: Tensor) -> Tensor:
         return pool.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
