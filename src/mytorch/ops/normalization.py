@@ -58,9 +58,10 @@ class Normalize(Function):
     def backward(ctx: Node, gy: Tensor, *_: Tensor) -> tuple[Any, ...]:
         x, weight, xhat, invstd = ctx.saved_tensors
         needs = ctx.needs_input_grad[:3]
-        if grad_mode.is_grad_enabled():
-            grads = _recorded_backward(gy, x, weight, ctx.axes, ctx.param_shape, ctx.eps, needs)
-            return (*grads, None, None, None)
+        if grad_mode.is_grad_enabled():  # create_graph: composed ops, differentiable again
+            recorded = _recorded_backward(gy, x, weight, ctx.axes, ctx.param_shape, ctx.eps,
+                                          needs)
+            return (*recorded, None, None, None)
         w = None if weight is None else weight._data
         grads = kernels.normalize_backward(gy._data, xhat, invstd, w, ctx.axes, ctx.param_shape,
                                            needs)
