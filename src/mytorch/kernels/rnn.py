@@ -70,6 +70,7 @@ def hidden_projection_backward(ggh: np.ndarray, h: np.ndarray, W: np.ndarray,
 
 # -- Elman RNN: h' = f(gi + gh) ----------------------------------------------------------------
 def rnn_tanh(gi: np.ndarray, gh: np.ndarray, state: State) -> tuple[State, State]:
+    """Elman RNN step ``h' = tanh(gi + gh)``; the cache is ``h'`` (tanh' = 1 - h'^2)."""
     h_new = np.tanh(gi + gh)
     return (h_new,), (h_new,)
 
@@ -81,6 +82,7 @@ def rnn_tanh_backward(grads: State, gh: np.ndarray, state: State, cache: State) 
 
 
 def rnn_relu(gi: np.ndarray, gh: np.ndarray, state: State) -> tuple[State, State]:
+    """Elman RNN step ``h' = relu(gi + gh)``; the cache is ``h'`` (relu' = [h' > 0])."""
     h_new = np.maximum(gi + gh, 0)
     return (h_new,), (h_new,)
 
