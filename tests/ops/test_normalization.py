@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 import mytorch
 from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
 from mytorch.autograd import grad
+from mytorch.kernels import normalization as K
+from mytorch.ops import normalization
 
 
 def positive_last(*positive):
@@ -201,6 +203,32 @@ def test_recorded_and_fast_backward_agree(op, x_shape, param_shape):
     assert recorded[0].grad_fn is not None and recorded[1].grad_fn is not None
     for f, r in zip(fast, recorded):
         np.testing.assert_allclose(f.numpy(), r.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+KERNEL_CASES = [  # (x shape, normalized axes, parameter broadcast shape): batch, layer, group norm
+    ((4, 3, 5), (0, 2), (1, 3, 1)),
+    ((4, 3, 5), (1, 2), (1, 3, 5)),
+    ((2, 2, 3, 4), (2, 3), (1, 2, 3, 1)),
+]
+
+
+@pytest.mark.parametrize("affine", [True, False], ids=["weight", "no_weight"])
+@pytest.mark.parametrize("shape, axes, param_shape", KERNEL_CASES)
+def test_recorded_formula_matches_the_array_kernel(shape, axes, param_shape, affine):
+    """The composed Tensor formula (create_graph) and the fused array kernel: the same numbers."""
+    rng = np.random.default_rng(0)
+    x, gy = rng.standard_normal(shape), rng.standard_normal(shape)
+    w = rng.standard_normal(param_shape) if affine else None
+    xhat, _, _, invstd = K.normalize(x, axes, 1e-5)
+    fast = K.normalize_backward(gy, xhat, invstd, w, axes, param_shape, (True, affine, True))
+    recorded = normalization._recorded_backward(
+        mytorch.tensor(gy), mytorch.tensor(x), None if w is None else mytorch.tensor(w),
+        axes, param_shape, 1e-5, (True, affine, True))
+    for f, r in zip(fast, recorded):
+        assert (f is None) == (r is None)
+        if f is not None:
+            np.testing.assert_allclose(np.broadcast_to(f, r.shape), r.numpy(),
+                                       rtol=1e-12, atol=1e-12)
 
 
 # -- hypothesis shapes -------------------------------------------------------------------------

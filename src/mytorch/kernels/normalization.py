@@ -25,14 +25,10 @@ variance depend on every x of the slice)::
     gw = sum of gy * xhat over the axes where w is broadcast
     gb = sum of gy        over the same axes
 
-These functions are written with ``+ - * **``, in-place operators on their own
-temporaries and ``.sum(axis=..., keepdims=True)`` only, so the same code runs
-on NumPy arrays (the fast path: in-place updates, ``einsum`` for sums of
-products, no graph) and on mytorch Tensors (each step is then a recorded op,
-which makes the gradient differentiable again). A temporary that an earlier
-step saved for its backward (``sum_product``'s operands) is updated in place
-only as an array: on a Tensor that would move its version, and backward would
-refuse it. This module imports nothing of the autograd.
+These functions take NumPy arrays only: the fast path, with in-place updates
+of their own temporaries, ``einsum`` for sums of products and no graph.
+``mytorch.ops.normalization`` writes the same gradient once more as composed
+Tensor ops for ``create_graph=True``, where it must be differentiable again.
 """
 
 from __future__ import annotations
@@ -52,26 +48,25 @@ def count(shape: tuple[int, ...], axes: Axes) -> int:
     return math.prod(shape[a] for a in axes)
 
 
-def sum_product(a: Any, b: Any, axes: Axes) -> Any:
+def sum_product(a: np.ndarray, b: np.ndarray, axes: Axes) -> np.ndarray:
     """``(a * b).sum(axes, keepdims=True)`` for same-shaped ``a`` and ``b``.
 
-    On arrays one ``einsum`` pass does it without the product's temporary, e.g.
+    One ``einsum`` pass does it without the product's temporary, e.g.
     ``'abcd,abcd->b'`` for batch norm's (N, C, H, W) over (0, 2, 3).
     """
-    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
-        return (a * b).sum(axis=axes, keepdims=True)
     letters = string.ascii_letters[:a.ndim]
     kept = "".join(letters[i] for i in range(a.ndim) if i not in axes)
     out = np.einsum(f"{letters},{letters}->{kept}", a, b)
     return out.reshape([1 if i in axes else n for i, n in enumerate(a.shape)])
 
 
-def normalize(x: Any, axes: Axes, eps: float) -> tuple[Any, Any, Any, Any]:
+def normalize(x: np.ndarray, axes: Axes, eps: float
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Statistics over ``axes`` and the normalized input (two-pass: the mean first, then the
     variance of the centred values, which stays accurate where mean^2 >> var).
 
     Args:
-        x: the input (array or Tensor), any shape.
+        x: the input, any shape.
         axes: the normalized axes ``R`` (sorted, non-negative).
         eps: added to the variance before the square root.
 
@@ -85,14 +80,12 @@ def normalize(x: Any, axes: Axes, eps: float) -> tuple[Any, Any, Any, Any]:
     xhat = x - mean  # a fresh array: it becomes xhat in place
     var = sum_product(xhat, xhat, axes) / m
     invstd = (var + eps) ** -0.5
-    if isinstance(xhat, np.ndarray):
-        xhat *= invstd
-    else:  # a Tensor that sum_product saved: it keeps its value
-        xhat = xhat * invstd
+    xhat *= invstd
     return xhat, mean, var, invstd
 
 
-def affine(xhat: Any, weight: Any | None, bias: Any | None) -> Any:
+def affine(xhat: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
+           ) -> np.ndarray:
     """``xhat * weight + bias``, either optional; always a fresh result."""
     # a fresh array even without weight: y must not share memory with xhat, saved for backward
     y = xhat * weight if weight is not None else xhat * 1
@@ -102,10 +95,10 @@ def affine(xhat: Any, weight: Any | None, bias: Any | None) -> Any:
 
 
 def normalize_backward(
-    gy: Any,
-    xhat: Any,
-    invstd: Any,
-    weight: Any | None,
+    gy: np.ndarray,
+    xhat: np.ndarray,
+    invstd: np.ndarray,
+    weight: np.ndarray | None,
     axes: Axes,
     param_shape: tuple[int, ...],
     needs: Sequence[bool],
@@ -114,7 +107,7 @@ def normalize_backward(
 
     Args:
         gy: gradient of the output, ``x``'s shape.
-        xhat, invstd: from ``normalize`` (saved arrays, or rebuilt from ``x`` as Tensors).
+        xhat, invstd: from ``normalize``.
         weight: the scale, shaped ``param_shape`` (broadcasting against ``x``), or None.
         axes: the normalized axes ``R``.
         param_shape: the broadcast shape of ``weight`` and ``bias`` (padded to ``x.ndim``).
@@ -137,8 +130,8 @@ def normalize_backward(
     gx = gw = gb = None
     if need_x:
         # (g - mean_R(g) - xhat * mean_R(g xhat)) * scale, in place in g when g = gy * w is a
-        # temporary array of ours; gy itself is never overwritten, nor g as a Tensor (saved)
-        if g is gy or not isinstance(g, np.ndarray):
+        # temporary of ours; gy itself is never overwritten
+        if g is gy:
             gx = g - sum_g / m
         else:
             gx = g

@@ -6,11 +6,11 @@ then scale and shift by parameters that broadcast against ``x``
 The wrappers only choose the axes and the parameters' broadcast shape, and
 check the arguments as PyTorch does.
 
-``Normalize.backward`` is fused: one formula gives the input, weight and bias
-gradients in a few passes over saved arrays. When the backward itself is
-being recorded (``create_graph=True``), the same formula runs on Tensors,
-with the normalized input rebuilt from ``x`` by recorded ops, so gradients of
-gradients come out right.
+``Normalize.backward`` is fused: the kernel's formula gives the input, weight
+and bias gradients in a few passes over saved arrays. When the backward itself
+is being recorded (``create_graph=True``), ``_recorded_backward`` writes the
+same formula as composed Tensor ops (mean, sub, mul, ...), the statistics
+rebuilt from ``x``, so gradients of gradients come out right.
 """
 
 from __future__ import annotations
@@ -58,17 +58,42 @@ class Normalize(Function):
     def backward(ctx: Node, gy: Tensor, *_: Tensor) -> tuple[Any, ...]:
         x, weight, xhat, invstd = ctx.saved_tensors
         needs = ctx.needs_input_grad[:3]
-        if grad_mode.is_grad_enabled():
-            # recording (create_graph): rebuild xhat and invstd from x with recorded ops, so
-            # the formula, run on Tensors, is differentiable in x, weight and gy
-            xhat, _, _, invstd = kernels.normalize(x, ctx.axes, ctx.eps)
-            grads = kernels.normalize_backward(gy, xhat, invstd, weight, ctx.axes,
-                                               ctx.param_shape, needs)
-            return (*grads, None, None, None)
+        if grad_mode.is_grad_enabled():  # create_graph: composed ops, differentiable again
+            recorded = _recorded_backward(gy, x, weight, ctx.axes, ctx.param_shape, ctx.eps,
+                                          needs)
+            return (*recorded, None, None, None)
         w = None if weight is None else weight._data
         grads = kernels.normalize_backward(gy._data, xhat, invstd, w, ctx.axes, ctx.param_shape,
                                            needs)
         return (*(None if g is None else Tensor._make(g) for g in grads), None, None, None)
+
+
+def _recorded_backward(gy: Tensor, x: Tensor, weight: Tensor | None, axes: kernels.Axes,
+                       param_shape: tuple[int, ...], eps: float, needs: Sequence[bool]
+                       ) -> tuple[Tensor | None, ...]:
+    """``kernels.normalize_backward`` as composed Tensor ops, for ``create_graph=True``.
+
+    ``xhat`` and ``invstd`` are rebuilt from ``x`` by recorded ops, so the gradients
+    ``(gx, gw, gb)`` (None where not in ``needs``) are differentiable in ``x``,
+    ``weight`` and ``gy``::
+
+        gx = invstd * (g - mean_R(g) - xhat * mean_R(g * xhat)),   g = gy * w
+    """
+    need_x, need_w, need_b = needs
+    centred = x - x.mean(axes, keepdim=True)
+    invstd = ((centred * centred).mean(axes, keepdim=True) + eps) ** -0.5
+    xhat = centred * invstd
+    g = gy if weight is None else gy * weight
+    gx = gw = gb = None
+    if need_x:
+        gx = (g - g.mean(axes, keepdim=True)
+              - xhat * (g * xhat).mean(axes, keepdim=True)) * invstd
+    param_axes = tuple(a for a, n in enumerate(param_shape) if n == 1)
+    if need_w:
+        gw = (gy * xhat).sum(param_axes, keepdim=True)
+    if need_b:
+        gb = gy.sum(param_axes, keepdim=True)
+    return gx, gw, gb
 
 
 def _same_dtype(x: Tensor, *params: Tensor | None) -> tuple[Any, ...]:

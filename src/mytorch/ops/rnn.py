@@ -13,27 +13,24 @@ Every step takes the same inputs, with ``G`` gates of size ``H``:
   ``gh = h W_hh^T + b_hh``, the one product that has to wait for the previous step;
 * the state: ``h`` (*, H), and for the LSTM also the cell ``c`` (*, H).
 
-Each cell class writes its gate equations (``gates``) and their chain rule
-(``gates_backward``) side by side; ``CellStep`` does the hidden projection and
-its gradients for all of them. The equations are written once, with Python's
-arithmetic operators plus the few functions in a ``Math`` namespace, so they
-run on NumPy arrays or on Tensors alike. Forward runs them on arrays; backward
-first recomputes the gates from the saved inputs, then applies the chain rule:
-on arrays when no graph is being recorded (the usual case, and fast), on
-Tensors under ``create_graph=True``, where the backward is then itself a
-differentiable graph, so second derivatives are exact.
+The gate equations and their chain rule live in ``mytorch.kernels.rnn``, on
+arrays: forward runs them, and backward, when no graph is being recorded (the
+usual case, and fast), reuses the gate values forward cached. Under
+``create_graph=True`` the gradient must itself be differentiable, so each cell
+class here writes its chain rule once more as composed Tensor ops
+(``chain_rule``), the gates recomputed from the saved inputs: that backward
+is then a recorded graph, and second derivatives are exact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, cast
-
-import numpy as np
+from collections.abc import Sequence
+from typing import Any, cast
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import Tensor
+from mytorch.kernels import rnn as kernels
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import relu, sigmoid
 from mytorch.ops.elementwise import tanh
@@ -42,51 +39,25 @@ from mytorch.ops.shape import cat
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell"]
 
-
-class Math(NamedTuple):
-    """The functions the cell equations need that arrays and Tensors spell differently."""
-
-    sigmoid: Callable[[Any], Any]
-    tanh: Callable[[Any], Any]
-    relu: Callable[[Any], Any]
-    cat: Callable[[list[Any]], Any]  # join along the last axis
-
-
-def _gate_sigmoid(a: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-a))``, one exp per element: twice as fast here as the two-sided
-    stable form in ``kernels.special``. A gate needs absolute accuracy, and where exp(-a)
-    overflows (a < -88 in float32) the result 0 is within 1e-38 of the true value."""
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-a))
-
-
-ARRAYS = Math(_gate_sigmoid, np.tanh, lambda a: np.maximum(a, 0),
-              lambda parts: np.concatenate(parts, axis=-1))
-TENSORS = Math(sigmoid, tanh, relu, lambda parts: cat(parts, -1))
+RecordedGrads = tuple[Tensor, Tensor, list[Tensor | None]]
 
 
 class CellStep(Function):
-    """One time step: ``gh = h W_hh^T + b_hh``, then the gate equations of a subclass.
+    """One time step: ``gh = h W_hh^T + b_hh``, then the gate equations of a cell.
 
     ``apply(gi, W_hh, b_hh, *state)`` returns the new state: ``h'`` (one Tensor) or,
-    for the LSTM, ``(h', c')``. Subclasses define ``num_gates`` and the two class
-    methods below; ``state[0]`` is always the hidden state ``h`` that ``W_hh`` reads.
+    for the LSTM, ``(h', c')``. Subclasses name their array ``kernel`` and write its
+    chain rule on Tensors (``chain_rule``); ``state[0]`` is always the hidden state
+    ``h`` that ``W_hh`` reads.
     """
 
-    num_gates: int
+    kernel: kernels.Cell
 
-    @classmethod
-    def gates(cls, m: Math, gi: Any, gh: Any, state: tuple[Any, ...]
-              ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """The new state from both projections, and what the chain rule will need."""
-        raise NotImplementedError
-
-    @classmethod
-    def gates_backward(cls, m: Math, grads: tuple[Any, ...], gi: Any, gh: Any,
-                       state: tuple[Any, ...], cache: tuple[Any, ...]
-                       ) -> tuple[Any, Any, list[Any]]:
-        """Gradients of ``gi`` and of ``gh``, and of each state through paths that skip
-        ``gh`` (None where there is none), given the gradients of the new state."""
+    @staticmethod
+    def chain_rule(grads: tuple[Tensor, ...], gi: Tensor, gh: Tensor,
+                   state: tuple[Tensor, ...]) -> RecordedGrads:
+        """``kernel.backward`` as recorded Tensor ops, the gates recomputed from the inputs:
+        the gradients of ``gi`` and ``gh``, and of each state through paths that skip ``gh``."""
         raise NotImplementedError
 
     @staticmethod
@@ -94,8 +65,9 @@ class CellStep(Function):
                 *state: Tensor) -> Any:
         cell = cast("type[CellStep]", ctx.function)
         states = tuple(s._data for s in state)
-        gh = _hidden_projection(states[0], W_hh._data, None if b_hh is None else b_hh._data)
-        new_state, cache = cell.gates(ARRAYS, gi._data, gh, states)
+        gh = kernels.hidden_projection(states[0], W_hh._data,
+                                       None if b_hh is None else b_hh._data)
+        new_state, cache = cell.kernel.forward(gi._data, gh, states)
         # the chain rule reuses gh and the gate values (computing them is most of the
         # work of a step), unless it must be recorded as a graph: then it recomputes
         ctx.save_for_backward(gi, W_hh, b_hh, state, gh, cache)
@@ -105,158 +77,105 @@ class CellStep(Function):
     def backward(ctx: Node, *grads: Tensor) -> tuple[Any, ...]:
         gi, W, b, state, gh, cache = ctx.saved_tensors
         cell = cast("type[CellStep]", ctx.function)
-        if grad_mode.is_grad_enabled():
-            # create_graph: the same equations on Tensors, from the inputs, build the graph
-            m: Math = TENSORS
-            gh = _hidden_projection(state[0], W, b)
-            _, cache = cell.gates(m, gi, gh, state)
-            grads_in: tuple[Any, ...] = grads
-        else:
-            m = ARRAYS
-            gi, W, state = gi._data, W._data, tuple(s._data for s in state)
-            grads_in = tuple(g._data for g in grads)
-        ggi, ggh, gstate = cell.gates_backward(m, grads_in, gi, gh, state, cache)
-
-        # through gh = h W^T + b, with every leading axis (time, batch) folded into rows P
-        h = state[0]
         needs = ctx.needs_input_grad
-        rows = ggh.reshape(-1, ggh.shape[-1])  # (P, G*H)
-        gW = rows.T @ h.reshape(-1, h.shape[-1]) if needs[1] else None  # (G*H, P) @ (P, H)
-        gb = rows.sum(0) if needs[2] else None  # (G*H,)
-        if needs[3]:
-            through_W = ggh @ W  # (*, G*H) @ (G*H, H) -> (*, H)
+        if grad_mode.is_grad_enabled():
+            return _recorded_backward(cell, grads, gi, W, b, state, needs)
+        states = tuple(s._data for s in state)
+        ggi, ggh, gstate = cell.kernel.backward(tuple(g._data for g in grads), gh, states, cache)
+        gW, gb, through_W = kernels.hidden_projection_backward(ggh, states[0], W._data,
+                                                               needs[1:4])
+        if through_W is not None:
             gstate[0] = through_W if gstate[0] is None else gstate[0] + through_W
         grads_out = (ggi if needs[0] else None, gW, gb, *gstate)
-        if m is TENSORS:
-            return grads_out
         return tuple(None if g is None else Tensor._make(g) for g in grads_out)
 
 
-def _hidden_projection(h: Any, W: Any, b: Any) -> Any:
-    """``gh = h W^T + b``: (*, H) @ (H, G*H) -> (*, G*H), on arrays or Tensors."""
-    gh = h @ W.T
-    return gh if b is None else gh + b
+def _recorded_backward(cell: type[CellStep], grads: tuple[Tensor, ...], gi: Tensor, W: Tensor,
+                       b: Tensor | None, state: tuple[Tensor, ...], needs: Sequence[bool]
+                       ) -> tuple[Tensor | None, ...]:
+    """``CellStep.backward`` under ``create_graph``: the gradients as composed Tensor ops,
+    which the autograd can differentiate again."""
+    h = state[0]
+    gh = input_projection(h, W, b)  # h W^T + b: the same product as x W_ih^T + b_ih
+    ggi, ggh, gstate = cell.chain_rule(grads, gi, gh, state)
+    # through gh = h W^T + b, with every leading axis (time, batch) folded into rows
+    rows = ggh.reshape(-1, ggh.shape[-1])
+    gW = rows.T @ h.reshape(-1, h.shape[-1]) if needs[1] else None
+    gb = rows.sum(0) if needs[2] else None
+    if needs[3]:
+        through_W = ggh @ W
+        gstate[0] = through_W if gstate[0] is None else gstate[0] + through_W
+    return (ggi if needs[0] else None, gW, gb, *gstate)
 
 
-class _ElmanStep(CellStep):
-    """Elman RNN step: ``h' = f(gi + gh)``; subclasses name ``f`` and its slope."""
+class RNNTanhStep(CellStep):
+    """Elman RNN step: ``h' = tanh(gi + gh)``."""
 
-    num_gates = 1
-    activation: str  # the Math function applying f
+    kernel = kernels.CELLS["RNN_TANH"]
 
     @staticmethod
-    def slope(h_new: Any) -> Any:
-        """f' written with the output h' = f(a)."""
-        raise NotImplementedError
-
-    @classmethod
-    def gates(cls, m: Math, gi: Any, gh: Any, state: tuple[Any, ...]
-              ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        h_new = getattr(m, cls.activation)(gi + gh)
-        return (h_new,), (h_new,)
-
-    @classmethod
-    def gates_backward(cls, m: Math, grads: tuple[Any, ...], gi: Any, gh: Any,
-                       state: tuple[Any, ...], cache: tuple[Any, ...]
-                       ) -> tuple[Any, Any, list[Any]]:
-        ((g,), (h_new,)) = grads, cache
-        g_pre = g * cls.slope(h_new)
+    def chain_rule(grads: tuple[Tensor, ...], gi: Tensor, gh: Tensor,
+                   state: tuple[Tensor, ...]) -> RecordedGrads:
+        (g,) = grads
+        h_new = tanh(gi + gh)
+        g_pre = g * (1 - h_new * h_new)
         return g_pre, g_pre, [None]
 
 
-class RNNTanhStep(_ElmanStep):
-    """Elman RNN step: ``h' = tanh(gi + gh)``."""
-
-    activation = "tanh"
-
-    @staticmethod
-    def slope(h_new: Any) -> Any:
-        return 1 - h_new * h_new  # tanh' = 1 - tanh^2
-
-
-class RNNReLUStep(_ElmanStep):
+class RNNReLUStep(CellStep):
     """Elman RNN step: ``h' = relu(gi + gh)``."""
 
-    activation = "relu"
+    kernel = kernels.CELLS["RNN_RELU"]
 
     @staticmethod
-    def slope(h_new: Any) -> Any:
-        return h_new > 0  # relu' = 1 where the output is positive, else 0
+    def chain_rule(grads: tuple[Tensor, ...], gi: Tensor, gh: Tensor,
+                   state: tuple[Tensor, ...]) -> RecordedGrads:
+        (g,) = grads
+        g_pre = g * (relu(gi + gh) > 0)
+        return g_pre, g_pre, [None]
 
 
 class GRUStep(CellStep):
-    """GRU step, gates in PyTorch's order r, z, n (each a third of ``gi`` and ``gh``)::
+    """GRU step (equations in ``kernels.rnn.gru``; gates r, z, n)."""
 
-        r = sigmoid(gi_r + gh_r)
-        z = sigmoid(gi_z + gh_z)
-        n = tanh(gi_n + r * gh_n)        # gh_n = h W_hn^T + b_hn: the reset gate acts on it
-        h' = (1 - z) * n + z * h
-    """
+    kernel = kernels.CELLS["GRU"]
 
-    num_gates = 3
-
-    @classmethod
-    def gates(cls, m: Math, gi: Any, gh: Any, state: tuple[Any, ...]
-              ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        (h,) = state
+    @staticmethod
+    def chain_rule(grads: tuple[Tensor, ...], gi: Tensor, gh: Tensor,
+                   state: tuple[Tensor, ...]) -> RecordedGrads:
+        ((g,), (h,)) = grads, state
         H = h.shape[-1]
-        rz = m.sigmoid(gi[..., :2 * H] + gh[..., :2 * H])  # r and z in one pass: (*, 2H)
+        rz = sigmoid(gi[..., :2 * H] + gh[..., :2 * H])
         r, z = rz[..., :H], rz[..., H:]
-        n = m.tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
-        h_new = n + z * (h - n)  # = (1 - z) n + z h
-        return (h_new,), (r, z, n)
-
-    @classmethod
-    def gates_backward(cls, m: Math, grads: tuple[Any, ...], gi: Any, gh: Any,
-                       state: tuple[Any, ...], cache: tuple[Any, ...]
-                       ) -> tuple[Any, Any, list[Any]]:
-        ((g,), (h,), (r, z, n)) = grads, state, cache
-        H = h.shape[-1]
-        g_n = g * (1 - z) * (1 - n * n)  # through n = tanh(a_n): tanh' = 1 - n^2
-        g_z = g * (h - n) * z * (1 - z)  # sigmoid' = z (1 - z)
+        n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
+        g_n = g * (1 - z) * (1 - n * n)
+        g_z = g * (h - n) * z * (1 - z)
         g_r = g_n * gh[..., 2 * H:] * r * (1 - r)
-        ggi = m.cat([g_r, g_z, g_n])
-        ggh = m.cat([g_r, g_z, g_n * r])  # gh_n enters a_n multiplied by r
-        return ggi, ggh, [g * z]
+        return cat([g_r, g_z, g_n], -1), cat([g_r, g_z, g_n * r], -1), [g * z]
 
 
 class LSTMStep(CellStep):
-    """LSTM step, gates in PyTorch's order i, f, g, o (each a quarter of ``gi + gh``)::
+    """LSTM step (equations in ``kernels.rnn.lstm``; gates i, f, g, o; state ``(h, c)``)."""
 
-        i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o),  a = gi + gh
-        c' = f * c + i * g
-        h' = o * tanh(c')
+    kernel = kernels.CELLS["LSTM"]
 
-    The state is ``(h, c)``; so is the output.
-    """
-
-    num_gates = 4
-
-    @classmethod
-    def gates(cls, m: Math, gi: Any, gh: Any, state: tuple[Any, ...]
-              ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        h, c = state
+    @staticmethod
+    def chain_rule(grads: tuple[Tensor, ...], gi: Tensor, gh: Tensor,
+                   state: tuple[Tensor, ...]) -> RecordedGrads:
+        ((g_h, g_c), (h, c)) = grads, state
         H = h.shape[-1]
-        a = gi + gh  # (*, 4H)
-        s = m.sigmoid(a)  # i, f, o in one pass (the g quarter is computed and not used)
+        a = gi + gh
+        s = sigmoid(a)
         i, f, o = s[..., :H], s[..., H:2 * H], s[..., 3 * H:]
-        g = m.tanh(a[..., 2 * H:3 * H])
-        c_new = f * c + i * g
-        tanh_c = m.tanh(c_new)
-        return (o * tanh_c, c_new), (i, f, g, o, tanh_c)
-
-    @classmethod
-    def gates_backward(cls, m: Math, grads: tuple[Any, ...], gi: Any, gh: Any,
-                       state: tuple[Any, ...], cache: tuple[Any, ...]
-                       ) -> tuple[Any, Any, list[Any]]:
-        ((g_h, g_c), (_, c), (i, f, g, o, tanh_c)) = grads, state, cache
-        g_c = g_c + g_h * o * (1 - tanh_c * tanh_c)  # c' reaches the loss directly and via h'
-        g_a = m.cat([
+        g = tanh(a[..., 2 * H:3 * H])
+        tanh_c = tanh(f * c + i * g)
+        g_c = g_c + g_h * o * (1 - tanh_c * tanh_c)
+        g_a = cat([
             g_c * g * i * (1 - i),
             g_c * c * f * (1 - f),
             g_c * i * (1 - g * g),
             g_h * tanh_c * o * (1 - o),
-        ])
+        ], -1)
         return g_a, g_a, [None, g_c * f]
 
 
@@ -325,7 +244,7 @@ def check_cell_args(op: str, input: Tensor, state: Sequence[Tensor], w_ih: Tenso
 def run_cell(op: str, mode: str, input: Tensor, state: Sequence[Tensor], w_ih: Tensor,
              w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None) -> tuple[Tensor, ...]:
     """Check the arguments, then one step of the cell ``mode`` on ``input``."""
-    check_cell_args(op, input, state, w_ih, w_hh, STEPS[mode].num_gates)
+    check_cell_args(op, input, state, w_ih, w_hh, STEPS[mode].kernel.num_gates)
     return cell_step(mode, input_projection(input, w_ih, b_ih), tuple(state), w_hh, b_hh)
 
 

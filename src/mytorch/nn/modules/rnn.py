@@ -100,7 +100,7 @@ class RNNBase(Module):
         self.proj_size = 0
 
         num_directions = 2 if bidirectional else 1
-        gate_size = STEPS[mode].num_gates * hidden_size
+        gate_size = STEPS[mode].kernel.num_gates * hidden_size
         self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
             layer_input_size = input_size if layer == 0 else hidden_size * num_directions
@@ -456,7 +456,7 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        gate_size = STEPS[self.mode].num_gates * hidden_size
+        gate_size = STEPS[self.mode].kernel.num_gates * hidden_size
         self.weight_ih = Parameter(creation.empty(gate_size, input_size, dtype=dtype))
         self.weight_hh = Parameter(creation.empty(gate_size, hidden_size, dtype=dtype))
         if bias:

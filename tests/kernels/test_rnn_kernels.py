@@ -1,0 +1,76 @@
+"""The recurrent-cell kernels, on arrays only: each cell's chain rule against central
+differences of its gate equations, and the hidden projection's gradients. (The op's recorded
+create_graph path, the same chain rule as composed Tensor ops, is checked against this kernel
+in tests/nn/test_rnn.py.)"""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mytorch.kernels import rnn as K
+
+N, H = 3, 4
+
+
+def numerical_grad(f, x, eps=1e-6):
+    """d f / d x by central differences, ``f`` a scalar function of the array ``x``."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        saved = x[i]
+        x[i] = saved + eps
+        up = f()
+        x[i] = saved - eps
+        down = f()
+        x[i] = saved
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("mode", list(K.CELLS))
+def test_chain_rule_matches_central_differences(mode):
+    cell = K.CELLS[mode]
+    rng = np.random.default_rng(0)
+    G = cell.num_gates
+    gi, gh = rng.standard_normal((N, G * H)), rng.standard_normal((N, G * H))
+    state = tuple(rng.standard_normal((N, H)) for _ in range(2 if mode == "LSTM" else 1))
+    new_state, cache = cell.forward(gi, gh, state)
+    upstream = tuple(rng.standard_normal(s.shape) for s in new_state)
+
+    def loss():  # <upstream, new state>: its gradient is the chain rule applied to upstream
+        return sum((u * s).sum() for u, s in zip(upstream, cell.forward(gi, gh, state)[0]))
+
+    ggi, ggh, gstate = cell.backward(upstream, gh, state, cache)
+    np.testing.assert_allclose(ggi, numerical_grad(loss, gi), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ggh, numerical_grad(loss, gh), rtol=1e-6, atol=1e-8)
+    for g, s in zip(gstate, state):  # paths that skip gh (None: there is none)
+        expected = numerical_grad(loss, s)
+        np.testing.assert_allclose(np.zeros_like(s) if g is None else g, expected,
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_hidden_projection_and_its_gradients():
+    rng = np.random.default_rng(1)
+    h, W = rng.standard_normal((2, N, H)), rng.standard_normal((3 * H, H))
+    b = rng.standard_normal(3 * H)
+    gh = K.hidden_projection(h, W, b)
+    np.testing.assert_allclose(gh, np.einsum("tnk,gk->tng", h, W) + b, rtol=1e-12)
+    ggh = rng.standard_normal(gh.shape)
+    gW, gb, g_h = K.hidden_projection_backward(ggh, h, W, (True, True, True))
+    np.testing.assert_allclose(gW, np.einsum("tng,tnk->gk", ggh, h), rtol=1e-12)
+    np.testing.assert_allclose(gb, ggh.sum((0, 1)), rtol=1e-12)
+    np.testing.assert_allclose(g_h, np.einsum("tng,gk->tnk", ggh, W), rtol=1e-12)
+    assert K.hidden_projection_backward(ggh, h, W, (False, False, True))[:2] == (None, None)
+
+
+@pytest.mark.parametrize("module", ["rnn.py", "normalization.py"])
+def test_kernel_imports_neither_autograd_nor_ops(module):
+    """A kernel takes arrays only: it imports NumPy, the standard library and other kernels."""
+    source = Path(K.__file__).with_name(module).read_text()
+    imported = {alias.name for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(ast.parse(source))
+                 if isinstance(node, ast.ImportFrom)}
+    mytorch = {name for name in imported if name.split(".")[0] == "mytorch"}
+    assert all(name.startswith("mytorch.kernels") for name in mytorch), mytorch
