@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from mytorch import autograd, ops
 from mytorch.autograd import dtypes as _dtypes
 from mytorch.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from mytorch.autograd.tensor import Tensor
 from mytorch.creation import (
     BoolTensor,
     DoubleTensor,
@@ -49,6 +48,7 @@ from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as function
 from mytorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
+from mytorch.tensor import Tensor
 
 # isort: split
 from mytorch import distributed, nn, onnx, optim, viz  # noqa: E402  (after the core they build on)

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from mytorch.autograd import dtypes
-from mytorch.autograd.tensor import Tensor
 from mytorch.device import check_device
 from mytorch.random import generator
+from mytorch.tensor import Tensor
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:

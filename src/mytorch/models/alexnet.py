@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn.module import Sequential
 from mytorch.nn.modules.activation import ReLU
@@ -11,6 +10,7 @@ from mytorch.nn.modules.dropout import Dropout
 from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.pooling import MaxPool2d
+from mytorch.tensor import Tensor
 
 __all__ = ["AlexNetSmall"]
 

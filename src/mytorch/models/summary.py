@@ -19,8 +19,8 @@ import numpy as np
 
 from mytorch import creation
 from mytorch.autograd.grad_mode import no_grad
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
+from mytorch.tensor import Tensor
 
 __all__ = ["Model", "summary"]
 

@@ -7,7 +7,6 @@ are compositions of ops.
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import (
     elu,
@@ -53,6 +52,7 @@ from mytorch.ops.pool import (
 )
 from mytorch.ops.resample import downsample1d, downsample2d, interpolate, upsample1d, upsample2d
 from mytorch.ops.shape import pad
+from mytorch.tensor import Tensor
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -25,8 +25,9 @@ import numpy as np
 
 from mytorch.autograd import dtypes
 from mytorch.autograd.engine import backward
-from mytorch.autograd.tensor import Tensor, dtype_of_to_args
+from mytorch.autograd.tensor import dtype_of_to_args
 from mytorch.nn.parameter import Parameter
+from mytorch.tensor import Tensor
 
 
 class IncompatibleKeys(NamedTuple):

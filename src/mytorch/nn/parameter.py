@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from mytorch.autograd import dtypes
-from mytorch.autograd.tensor import Tensor
 from mytorch.device import check_device
+from mytorch.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -47,12 +47,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.onnx.graph import Dims, Graph
 from mytorch.onnx.layers import LAYERS
 from mytorch.onnx.ops import OPS, unsupported
 from mytorch.onnx.trace import Trace, flat_tensors
+from mytorch.tensor import Tensor
 
 __all__ = ["export", "MIN_OPSET"]
 

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from mytorch.nn.modules.embedding import Embedding
@@ -38,6 +37,7 @@ from mytorch.nn.modules.rnn import (
     RNNCell,
 )
 from mytorch.onnx import ops
+from mytorch.tensor import Tensor
 
 if TYPE_CHECKING:
     from mytorch.onnx.graph import Graph

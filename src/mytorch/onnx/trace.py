@@ -24,9 +24,9 @@ from typing import Any, NamedTuple
 
 from mytorch.autograd import function as _function
 from mytorch.autograd.grad_mode import enable_grad
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.onnx import layers
+from mytorch.tensor import Tensor
 
 
 class Call(NamedTuple):

@@ -27,18 +27,21 @@ differentiable graph, so second derivatives are exact.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import relu, sigmoid
 from mytorch.ops.elementwise import tanh
 from mytorch.ops.linalg import matmul
 from mytorch.ops.shape import cat
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch.tensor import Tensor
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell"]
 
@@ -129,7 +132,7 @@ class CellStep(Function):
         grads_out = (ggi if needs[0] else None, gW, gb, *gstate)
         if m is TENSORS:
             return grads_out
-        return tuple(None if g is None else Tensor._make(g) for g in grads_out)
+        return tuple(None if g is None else TensorBase._make(g) for g in grads_out)
 
 
 def _hidden_projection(h: Any, W: Any, b: Any) -> Any:
@@ -366,7 +369,7 @@ def lstm_cell(input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor,
         input ``(N, I)`` or ``(I,)``; hx a pair ``(h, c)``, each ``(N, H)`` or ``(H,)``;
         w_ih ``(4H, I)``; w_hh ``(4H, H)``; b_ih, b_hh ``(4H,)``; output ``(h', c')`` like hx.
     """
-    if isinstance(hx, Tensor) or len(hx) != 2:
+    if isinstance(hx, TensorBase) or len(hx) != 2:
         raise TypeError("lstm_cell: hx must be a pair of Tensors (h, c)")
     h_new, c_new = run_cell("lstm_cell", "LSTM", input, hx, w_ih, w_hh, b_ih, b_hh)
     return h_new, c_new

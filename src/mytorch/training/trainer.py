@@ -25,7 +25,7 @@ import numpy as np
 
 import mytorch
 from mytorch import nn, optim
-from mytorch.autograd.tensor import Tensor
+from mytorch.tensor import Tensor
 from mytorch.training.checkpoint import RUNNING_SUMS, Checkpoint
 from mytorch.training.parallel import World
 from mytorch.training.progress import progress

@@ -37,9 +37,9 @@ import numpy as np
 from mytorch import distributed as dist
 from mytorch.autograd import grad_mode
 from mytorch.autograd.engine import queue_callback
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
+from mytorch.tensor import Tensor
 
 __all__ = ["DistributedDataParallel"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mytorch.autograd import dtypes
-from mytorch.autograd.tensor import Tensor
+from mytorch.tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
 
