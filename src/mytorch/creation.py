@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import dtypes
 from mytorch.device import check_device
 from mytorch.random import generator
-from mytorch.tensor import Tensor
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:

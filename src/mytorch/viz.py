@@ -20,9 +20,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from mytorch._tensor import Tensor
 from mytorch.autograd.graph import AccumulateGrad, Node
 from mytorch.scalar import Scalar
-from mytorch.tensor import Tensor
 
 __all__ = ["to_dot", "render"]
 

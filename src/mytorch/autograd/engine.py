@@ -29,7 +29,7 @@ from mytorch.autograd.graph import AccumulateGrad, Node
 from mytorch.autograd.tensor import TensorBase
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 
 def run_backward(

@@ -23,7 +23,7 @@ from mytorch.kernels.broadcast import sum_to as _sum_to_array
 from mytorch.kernels.errors import ShapeError
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 
 class SumTo(Function):

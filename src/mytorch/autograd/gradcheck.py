@@ -16,7 +16,7 @@ from mytorch.autograd.engine import grad
 from mytorch.autograd.tensor import TensorBase, is_tensor
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 
 class GradcheckError(RuntimeError):

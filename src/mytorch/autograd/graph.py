@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
     from mytorch.autograd.function import Function
     from mytorch.autograd.tensor import TensorBase
-    from mytorch.tensor import Tensor
 
 # An edge of the graph: the node that made an input, and which of its outputs it was.
 Edge = tuple["Node", int]

@@ -4,7 +4,7 @@ The array lives in ``_data``; ``requires_grad`` says whether gradients flow
 to it; ``grad_fn`` is the ``Node`` of the op that made it (None for a leaf);
 ``grad`` is filled by ``backward``. This is the autograd layer's half of
 ``mytorch.Tensor``: the operators and the methods that are ops live in the
-subclass ``mytorch.tensor.Tensor``, above ``mytorch.ops``, so that autograd
+subclass ``mytorch._tensor.Tensor``, above ``mytorch.ops``, so that autograd
 never imports the ops (the layers import one way: kernels <- autograd <- ops <- tensor).
 
 Views share a version counter (``t._version``) with the tensor they view; in-place
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # annotations only: the class every tensor is, defined above 
 
     from typing_extensions import Self
 
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 # How many in-place changes a tensor's memory has had (PyTorch's ``t._version``), as a
 # one-element list: one counter is shared by a tensor and its views (``detach()``, basic
@@ -46,7 +46,7 @@ class TensorBase:
     ``_data`` (the array), ``_requires_grad``, ``grad``, ``grad_fn``/``_output_nr`` (the
     node that made it), the leaf's ``AccumulateGrad``, the version counter and the view
     record. The operators and the methods that are ops are defined on the subclass
-    ``mytorch.tensor.Tensor``, above the ops; every tensor is an instance of that one
+    ``mytorch._tensor.Tensor``, above the ops; every tensor is an instance of that one
     class, which ``_make`` builds (it declares itself with ``make_outputs=True``).
     """
 
@@ -392,7 +392,7 @@ class TensorBase:
         self._view_of = (base, remake, args, now)
 
 
-# The class every tensor is made of (``mytorch.tensor.Tensor``), named by its class statement.
+# The class every tensor is made of (``mytorch._tensor.Tensor``), named by its class statement.
 _tensor_class: type[Tensor]
 
 # a view's base, the view op (differentiable) and its arguments (remake(base, *args) is the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mytorch._tensor import Tensor
 from mytorch.kernels.conv import conv_output_size
 from mytorch.models.summary import Model
 from mytorch.nn.module import Module, Sequential
@@ -11,7 +12,6 @@ from mytorch.nn.modules.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, S
 from mytorch.nn.modules.conv import Conv1d
 from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Identity, Linear
-from mytorch.tensor import Tensor
 
 __all__ = ["ACTIVATIONS", "CourseCNN"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn.module import Sequential
 from mytorch.nn.modules.activation import ReLU
@@ -10,7 +11,6 @@ from mytorch.nn.modules.dropout import Dropout
 from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.pooling import MaxPool2d
-from mytorch.tensor import Tensor
 
 __all__ = ["DigitsCNN"]
 

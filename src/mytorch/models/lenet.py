@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.kernels.conv import conv_output_size
 from mytorch.kernels.pool import pool_output_size
 from mytorch.models.summary import Model
@@ -11,7 +12,6 @@ from mytorch.nn.modules.conv import Conv2d
 from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.pooling import MaxPool2d
-from mytorch.tensor import Tensor
 
 __all__ = ["LeNet5"]
 

@@ -8,6 +8,7 @@ yields it, or ``(N, 40)``.
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.kernels.conv import conv_output_size
 from mytorch.models.summary import Model
 from mytorch.nn.module import Module, Sequential
@@ -17,7 +18,6 @@ from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.normalization import BatchNorm1d
 from mytorch.nn.modules.rnn import GRU
-from mytorch.tensor import Tensor
 
 __all__ = ["MNIST1DCNN", "MNIST1DGRU"]
 

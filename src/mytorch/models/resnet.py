@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn import functional as F
 from mytorch.nn import init
@@ -10,7 +11,6 @@ from mytorch.nn.modules.conv import Conv2d
 from mytorch.nn.modules.linear import Identity, Linear
 from mytorch.nn.modules.normalization import BatchNorm2d
 from mytorch.nn.modules.pooling import AdaptiveAvgPool2d
-from mytorch.tensor import Tensor
 
 __all__ = ["BasicBlock", "ResNet20", "ShortcutA"]
 

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from mytorch import creation
+from mytorch._tensor import Tensor
 from mytorch.autograd.grad_mode import no_grad
 from mytorch.nn.module import Module
-from mytorch.tensor import Tensor
 
 __all__ = ["Model", "summary"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn.module import Module, Sequential
 from mytorch.nn.modules.activation import ReLU
@@ -11,7 +12,6 @@ from mytorch.nn.modules.flatten import Flatten
 from mytorch.nn.modules.linear import Linear
 from mytorch.nn.modules.normalization import BatchNorm2d
 from mytorch.nn.modules.pooling import MaxPool2d
-from mytorch.tensor import Tensor
 
 __all__ = ["VGG11Small"]
 

@@ -7,6 +7,7 @@ are compositions of ops.
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import (
     elu,
@@ -52,7 +53,6 @@ from mytorch.ops.pool import (
 )
 from mytorch.ops.resample import downsample1d, downsample2d, interpolate, upsample1d, upsample2d
 from mytorch.ops.shape import pad
-from mytorch.tensor import Tensor
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.random import generator
-from mytorch.tensor import Tensor
 
 _GAINS = {
     "linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0),

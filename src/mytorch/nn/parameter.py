@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import dtypes
 from mytorch.device import check_device
-from mytorch.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.ops.shape import cat
-from mytorch.tensor import Tensor
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from mytorch.nn.modules.embedding import Embedding
@@ -37,7 +38,6 @@ from mytorch.nn.modules.rnn import (
     RNNCell,
 )
 from mytorch.onnx import ops
-from mytorch.tensor import Tensor
 
 if TYPE_CHECKING:
     from mytorch.onnx.graph import Graph

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import fit
 from mytorch.autograd.function import Function
 from mytorch.onnx.graph import INT64_MAX, INT64_MIN, Dims, Graph
@@ -32,7 +33,6 @@ from mytorch.ops import (
     shape,
 )
 from mytorch.ops.embedding import Embedding
-from mytorch.tensor import Tensor
 
 if TYPE_CHECKING:
     from mytorch.onnx.trace import Call

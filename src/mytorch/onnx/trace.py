@@ -22,11 +22,11 @@ import inspect
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import function as _function
 from mytorch.autograd.grad_mode import enable_grad
 from mytorch.nn.module import Module
 from mytorch.onnx import layers
-from mytorch.tensor import Tensor
 
 
 class Call(NamedTuple):

@@ -27,7 +27,7 @@ from mytorch.ops import reduce
 from mytorch.ops.elementwise import cast, exp, tanh, where
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "relu", "leaky_relu", "elu", "hardtanh", "sigmoid", "silu", "gelu", "softplus", "softmax",

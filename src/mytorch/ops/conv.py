@@ -34,7 +34,7 @@ from mytorch.kernels.errors import ShapeError
 from mytorch.ops.shape import pad, reshape
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv_nd", "conv_transpose_nd",

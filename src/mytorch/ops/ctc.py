@@ -20,7 +20,7 @@ from mytorch.ops import reduce as reduce_ops
 from mytorch.ops.loss_reduction import check_reduction
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = ["ctc_loss"]
 

@@ -22,7 +22,7 @@ from mytorch.ops.elementwise import mul
 from mytorch.ops.reduce import require_float
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 

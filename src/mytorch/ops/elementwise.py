@@ -19,7 +19,7 @@ from mytorch.autograd.tensor import TensorBase, arrays
 from mytorch.kernels.errors import ShapeError
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "log1p", "sqrt", "sin", "cos",

@@ -20,7 +20,7 @@ from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels.errors import ShapeError
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = ["embedding"]
 

@@ -30,7 +30,7 @@ from mytorch.kernels.errors import ShapeError
 from mytorch.ops.shape import reshape, wrap_dim
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "getitem", "setitem", "gather", "index_select", "topk", "sort", "argsort", "one_hot",

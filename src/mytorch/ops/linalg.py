@@ -30,7 +30,7 @@ from mytorch.kernels.errors import ShapeError
 from mytorch.ops.shape import broadcast_to, reshape
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer", "tensordot", "einsum"]
 

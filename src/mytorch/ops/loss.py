@@ -46,7 +46,7 @@ from mytorch.ops.loss_reduction import check_reduction as _reduction
 from mytorch.ops.loss_reduction import legacy_reduction as legacy_reduction
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",

@@ -30,7 +30,7 @@ from mytorch.ops.reduce import require_float
 from mytorch.ops.shape import reshape
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 

@@ -26,7 +26,7 @@ from mytorch.ops.elementwise import abs, cast, exp, maximum, minimum, sign, wher
 from mytorch.ops.shape import broadcast_to, reshape
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin",

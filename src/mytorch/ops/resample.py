@@ -29,7 +29,7 @@ from mytorch.kernels.errors import ShapeError
 from mytorch.ops.pool import AxisMaps
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = ["upsample1d", "upsample2d", "downsample1d", "downsample2d", "interpolate"]
 

@@ -23,7 +23,7 @@ from mytorch.kernels import padding as _padding
 from mytorch.kernels.errors import ShapeError
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
-    from mytorch.tensor import Tensor
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "sum_to", "broadcast_to", "expand", "reshape", "view", "flatten", "squeeze", "unsqueeze",

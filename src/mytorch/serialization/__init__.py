@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.serialization import dtypes, npz, safetensors, torch_zip
 from mytorch.serialization.atomic import atomic_write
 from mytorch.serialization.zipped import Budget, ZipMembers
-from mytorch.tensor import Tensor
 
 __all__ = ["atomic_write", "load", "save"]
 

@@ -30,9 +30,9 @@ from typing import IO, Any, Literal, NamedTuple
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.serialization import dtypes
 from mytorch.serialization.zipped import ZipMembers
-from mytorch.tensor import Tensor
 
 # torch's names for element types: legacy storage classes and torch.<dtype> (for v3)
 _STORAGE_CODES = {

@@ -5,9 +5,9 @@ Shape (all): input ``(*)``, output of the same shape.
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.nn import functional as F
 from mytorch.nn.module import Module
-from mytorch.tensor import Tensor
 
 
 class ReLU(Module):

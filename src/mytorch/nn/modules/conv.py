@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from mytorch import creation
+from mytorch._tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.conv import PADDING_MODES, check_conv_args, conv_nd, conv_transpose_nd
-from mytorch.tensor import Tensor
 
 
 def _tuple(value: Any, nd: int) -> tuple[int, ...]:

@@ -6,9 +6,9 @@ Active in training mode only (``module.train()``); in evaluation
 
 from __future__ import annotations
 
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops.dropout import dropout, dropout1d, dropout2d
-from mytorch.tensor import Tensor
 
 
 class _DropoutNd(Module):

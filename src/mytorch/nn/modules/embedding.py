@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 
 from mytorch import creation
+from mytorch._tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.embedding import embedding
-from mytorch.tensor import Tensor
 
 
 class Embedding(Module):

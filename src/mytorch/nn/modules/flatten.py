@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
-from mytorch.tensor import Tensor
 
 
 class Flatten(Module):

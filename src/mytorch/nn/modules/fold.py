@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops.conv import block_args, fold, unfold
-from mytorch.tensor import Tensor
 
 
 class Unfold(Module):

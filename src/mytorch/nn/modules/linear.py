@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mytorch import creation
+from mytorch._tensor import Tensor
 from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
-from mytorch.tensor import Tensor
 
 
 class Identity(Module):

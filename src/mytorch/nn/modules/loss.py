@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops import loss as L
-from mytorch.tensor import Tensor
 
 __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from mytorch import creation
+from mytorch._tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.normalization import batch_norm, group_norm, layer_norm
-from mytorch.tensor import Tensor
 
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], affine: bool, bias: bool,

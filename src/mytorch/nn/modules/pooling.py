@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops import pool
-from mytorch.tensor import Tensor
 
 
 def _single(value: Any) -> tuple[Any, ...]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops import resample
-from mytorch.tensor import Tensor
 
 
 class _Factor(Module):

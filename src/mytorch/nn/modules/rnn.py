@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from mytorch import creation
+from mytorch._tensor import Tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.nn import init
 from mytorch.nn.module import Module
@@ -36,7 +37,6 @@ from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.dropout import dropout
 from mytorch.ops.rnn import STEPS, cell_step, input_projection, run_cell
 from mytorch.ops.shape import cat, split
-from mytorch.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
 

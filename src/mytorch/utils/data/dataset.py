@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.creation import as_tensor
 from mytorch.random import generator as global_generator
-from mytorch.tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
 
