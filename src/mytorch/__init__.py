@@ -14,9 +14,9 @@ from types import ModuleType as _ModuleType
 from typing import TYPE_CHECKING
 
 from mytorch import autograd, ops
+from mytorch._tensor import Tensor
 from mytorch.autograd import dtypes as _dtypes
 from mytorch.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from mytorch.autograd.tensor import Tensor
 from mytorch.creation import (
     BoolTensor,
     DoubleTensor,
@@ -49,11 +49,10 @@ from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as function
 from mytorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from mytorch.scalar import Scalar
 from mytorch.serialization import load, save
+from mytorch.version import __version__
 
 # isort: split
 from mytorch import distributed, nn, onnx, optim, viz  # noqa: E402  (after the core they build on)
-
-__version__ = "0.1.0"
 
 # The namespaces for data, models and training are attributes too, as `import torch` makes
 # `torch.utils.data` one, but load on first use: `import mytorch` stays as light as the core.

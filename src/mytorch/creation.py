@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import dtypes
-from mytorch.autograd.tensor import Tensor
 from mytorch.device import check_device
 from mytorch.random import generator
 

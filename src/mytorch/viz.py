@@ -20,8 +20,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from mytorch.autograd.function import AccumulateGrad, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
+from mytorch.autograd.graph import AccumulateGrad, Node
 from mytorch.scalar import Scalar
 
 __all__ = ["to_dot", "render"]

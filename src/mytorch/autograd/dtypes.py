@@ -82,3 +82,16 @@ def result_type(*operands: Any) -> np.dtype:
             result = np.result_type(*[d for d in tier if category(d) == top])
     assert result is not None, "result_type needs at least one operand"
     return result
+
+
+def common_float_dtype(data: list[Any]) -> np.dtype | None:
+    """The fast path of promotion: float arrays of one dtype, with or without Python numbers."""
+    dtype = None
+    for d in data:
+        if type(d) is np.ndarray and d.dtype.kind == "f" and d.ndim:
+            if dtype is not None and d.dtype != dtype:
+                return None
+            dtype = d.dtype
+        elif type(d) not in (float, int):
+            return None
+    return dtype

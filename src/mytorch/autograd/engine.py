@@ -19,12 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd import grad_mode
-from mytorch.autograd.function import AccumulateGrad, Node
+from mytorch.autograd.fit import cast, sum_to
+from mytorch.autograd.graph import AccumulateGrad, Node
+from mytorch.autograd.tensor import TensorBase
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 
 def run_backward(
@@ -125,14 +130,14 @@ def _add_to_buffer(
 
 def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype] | None) -> Tensor:
     """Undo broadcasting and dtype promotion: give ``grad`` its input's shape and dtype."""
-    if not isinstance(grad, Tensor):
-        grad = Tensor._make(np.asarray(grad))
+    if not isinstance(grad, TensorBase):
+        grad = TensorBase._make(np.asarray(grad))
     assert meta is not None, "an input with an edge is a Tensor and has its meta recorded"
     shape, dtype = meta
     if grad._data.shape != shape:
         grad = sum_to(grad, shape)
     if grad._data.dtype != dtype:
-        grad = grad.to(dtype)
+        grad = cast(grad, dtype)
     return grad
 
 
@@ -151,7 +156,7 @@ def _detached(grad: Tensor) -> Tensor:
 
 
 def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    return Tensor._make(np.zeros(shape, dtype=dtype))
+    return TensorBase._make(np.zeros(shape, dtype=dtype))
 
 
 def backward(
@@ -206,9 +211,9 @@ def grad(
     >>> mytorch.autograd.grad(g, x)[0]      # d2/dx2 x^3 = 6x
     tensor(12.)
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if isinstance(grad_outputs, Tensor):
+    outputs = [outputs] if isinstance(outputs, TensorBase) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
+    if isinstance(grad_outputs, TensorBase):
         grad_outputs = [grad_outputs]
     for i, t in enumerate(inputs):
         if not t.requires_grad:
@@ -277,9 +282,9 @@ def _roots_and_grads(
                     f"{op}: grad can be implicitly created only for scalar outputs; "
                     f"got a tensor of shape {root.shape}: pass `gradient` of that shape"
                 )
-            g = Tensor._make(np.ones(root.shape, dtype=root.dtype))
-        elif not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g, dtype=root.dtype))
+            g = TensorBase._make(np.ones(root.shape, dtype=root.dtype))
+        elif not isinstance(g, TensorBase):
+            g = TensorBase._make(np.asarray(g, dtype=root.dtype))
         if g.shape != root.shape:
             raise RuntimeError(
                 f"{op}: mismatch in shape: gradient has shape {g.shape}, "
@@ -288,8 +293,3 @@ def _roots_and_grads(
         roots.append(root)
         root_grads.append(g)
     return roots, root_grads
-
-
-# Tensor and sum_to import this module's siblings, which import this module: bound last.
-from mytorch.autograd.tensor import Tensor  # noqa: E402
-from mytorch.ops.shape import sum_to  # noqa: E402

@@ -8,12 +8,15 @@ from each output element. They must agree within ``atol + rtol * |numerical|``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd.engine import grad
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase, is_tensor
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 
 class GradcheckError(RuntimeError):
@@ -25,7 +28,7 @@ def _as_tuple(x: Any) -> tuple[Any, ...]:
 
 
 def _float_outputs(fn: Callable[..., Any], inputs: tuple[Any, ...]) -> list[Tensor]:
-    return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.dtype.kind == "f"]
+    return [o for o in _as_tuple(fn(*inputs)) if is_tensor(o) and o.dtype.kind == "f"]
 
 
 def _numerical_jacobians(
@@ -60,8 +63,9 @@ def _analytical_jacobians(
             for k in range(out._data.size):
                 onehot = np.zeros(out._data.size, dtype=out.dtype)
                 onehot[k] = 1
-                grads = grad(out, [inputs[i] for i in wrt], Tensor._make(onehot.reshape(out.shape)),
-                              retain_graph=True, allow_unused=True)
+                onehot_out = TensorBase._make(onehot.reshape(out.shape))
+                grads = grad(out, [inputs[i] for i in wrt], onehot_out,
+                             retain_graph=True, allow_unused=True)
                 for col, g in enumerate(grads):
                     if g is not None:
                         rows[col][k] = g._data.ravel()
@@ -89,7 +93,7 @@ def gradcheck(
     True
     """
     inputs = _as_tuple(inputs)
-    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
     if not wrt:
         raise ValueError("gradcheck: at least one input tensor must have requires_grad=True")
     for i in wrt:
@@ -126,11 +130,11 @@ def gradgradcheck(
     with ``gradcheck``; ``v`` (``grad_outputs``) is random unless given.
     """
     inputs = _as_tuple(inputs)
-    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
     outputs = _float_outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [Tensor._make(rng.standard_normal(o.shape)) for o in outputs]
+        grad_outputs = [TensorBase._make(rng.standard_normal(o.shape)) for o in outputs]
     grad_outputs = [g.detach().requires_grad_() for g in _as_tuple(grad_outputs)]
     n = len(inputs)
 

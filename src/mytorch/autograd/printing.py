@@ -10,7 +10,7 @@ import numpy as np
 from mytorch.autograd import dtypes
 
 if TYPE_CHECKING:
-    from mytorch.autograd.tensor import Tensor
+    from mytorch.autograd.tensor import TensorBase
 
 # dtypes PyTorch leaves out of the repr because they are what the values imply
 _IMPLIED = (dtypes.DEFAULT_FLOAT, dtypes.DEFAULT_INT, dtypes.bool_)
@@ -59,7 +59,7 @@ def _shown(data: np.ndarray) -> np.ndarray:
     return data
 
 
-def tensor_repr(t: Tensor) -> str:
+def tensor_repr(t: TensorBase) -> str:
     data = t._data
     summarize = data.size > _THRESHOLD
     formatter = None

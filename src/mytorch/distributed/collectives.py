@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 
 __all__ = [
     "ReduceOp", "Work", "is_available", "init_process_group", "is_initialized",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn.module import Sequential
 from mytorch.nn.modules.activation import ReLU

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn.module import Module, Sequential
 from mytorch.nn.modules.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh

@@ -8,7 +8,7 @@ yields it, or ``(N, 40)``.
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn.module import Module, Sequential
 from mytorch.nn.modules.activation import ReLU

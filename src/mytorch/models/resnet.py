@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.models.summary import Model
 from mytorch.nn import functional as F
 from mytorch.nn import init

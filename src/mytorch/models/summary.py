@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from mytorch import creation
+from mytorch._tensor import Tensor
 from mytorch.autograd.grad_mode import no_grad
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
 
 __all__ = ["Model", "summary"]

@@ -7,7 +7,7 @@ are compositions of ops.
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import (
     elu,

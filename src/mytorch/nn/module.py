@@ -23,9 +23,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import dtypes
 from mytorch.autograd.engine import backward
-from mytorch.autograd.tensor import Tensor, dtype_of_to_args
+from mytorch.autograd.tensor import dtype_of_to_args
 from mytorch.nn.parameter import Parameter
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.kernels.windows import output_size as window_output_size
 from mytorch.ops.shape import cat
 

@@ -47,7 +47,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.onnx.graph import Dims, Graph
 from mytorch.onnx.layers import LAYERS
@@ -251,7 +251,7 @@ def _write(onnx: Any, g: Graph, inputs: tuple[Tensor, ...], input_names: list[st
                      for name, a in g.initializers.items()],
     )
     opsets = [helper.make_opsetid("", g.opset)]
-    from mytorch import __version__
+    from mytorch.version import __version__
 
     model = helper.make_model(graph, opset_imports=opsets, producer_name="mytorch",
                               producer_version=__version__,

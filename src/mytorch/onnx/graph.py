@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 
 Dims = tuple[int | str, ...]  # a shape, with names for the dynamic axes
 

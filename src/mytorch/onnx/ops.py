@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
+from mytorch.autograd import fit
 from mytorch.autograd.function import Function
-from mytorch.autograd.tensor import Tensor
 from mytorch.kernels.windows import Windows
 from mytorch.onnx.graph import INT64_MAX, INT64_MIN, Dims, Graph
 from mytorch.ops import (
@@ -84,7 +85,7 @@ def log1p(g: Graph, call: Call) -> None:
     g.bind(_out(call), g.op("Log", g.op("Add", g.value(x), g.operand(1, x.dtype))))
 
 
-@rule(elementwise.Cast)
+@rule(fit.Cast)
 def cast(g: Graph, call: Call) -> None:
     x, dtype = call.args
     g.bind(_out(call), g.op("Cast", g.value(x), to=g.dtype_code(dtype)))
@@ -228,7 +229,7 @@ def permute(g: Graph, call: Call) -> None:
            tuple(dims[k] for k in order))
 
 
-@rule(shape.BroadcastTo)
+@rule(fit.BroadcastTo)
 def broadcast_to(g: Graph, call: Call) -> None:
     """Expand; a dynamic axis of the input stays free (size 1 in Expand's shape)."""
     x, target = call.args

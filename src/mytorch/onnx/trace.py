@@ -22,9 +22,9 @@ import inspect
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import function as _function
 from mytorch.autograd.grad_mode import enable_grad
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.onnx import layers
 

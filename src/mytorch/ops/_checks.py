@@ -16,14 +16,19 @@ module, so that an op checks a dtype without importing another op's module.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mytorch.autograd import dtypes
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = ["require_float", "float_input"]
 
 
 def _require_tensor(op: str, x: object) -> None:
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
 
 

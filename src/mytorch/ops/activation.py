@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd import dtypes
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import reduce as reduce_kernels
 from mytorch.kernels import special
 from mytorch.ops import reduce
 from mytorch.ops._checks import require_float
 from mytorch.ops.elementwise import cast, exp, tanh, where
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "relu", "leaky_relu", "elu", "hardtanh", "sigmoid", "silu", "gelu", "softplus", "softmax",
@@ -35,14 +38,14 @@ __all__ = [
 
 def _mask(condition: np.ndarray, dtype: np.dtype) -> Tensor:
     """A 0/1 constant (no gradient) in the gradient's dtype."""
-    return Tensor._make(condition.astype(dtype))
+    return TensorBase._make(condition.astype(dtype))
 
 
 # -- piecewise linear: relu, leaky_relu, hardtanh, and elu ---------------------------------------
 class ReLU(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
-        y = Tensor._make(np.maximum(x._data, 0))
+        y = TensorBase._make(np.maximum(x._data, 0))
         ctx.save_for_backward(y)
         return y
 
@@ -77,7 +80,7 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
         slope = np.where(ctx.positive, 1.0, ctx.negative_slope).astype(gy.dtype)
-        return gy * Tensor._make(slope), None
+        return gy * TensorBase._make(slope), None
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -129,7 +132,7 @@ class ELU(Function):
         a = x._data
         ctx.positive, ctx.alpha = a > 0, alpha
         # expm1 of min(x, 0): the branch that is thrown away cannot overflow
-        y = Tensor._make(np.where(ctx.positive, a, alpha * np.expm1(np.minimum(a, 0))))
+        y = TensorBase._make(np.where(ctx.positive, a, alpha * np.expm1(np.minimum(a, 0))))
         ctx.save_for_backward(y)
         return y
 
@@ -158,7 +161,7 @@ def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
-        y = Tensor._make(special.sigmoid(x._data))
+        y = TensorBase._make(special.sigmoid(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -261,7 +264,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, dim: int | None) -> Tensor:
         ctx.dim = dim
-        y = Tensor._make(reduce_kernels.softmax(x._data, dim))
+        y = TensorBase._make(reduce_kernels.softmax(x._data, dim))
         ctx.save_for_backward(y)
         return y
 
@@ -276,7 +279,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, dim: int | None) -> Tensor:
         ctx.dim = dim
-        y = Tensor._make(reduce_kernels.log_softmax(x._data, dim))
+        y = TensorBase._make(reduce_kernels.log_softmax(x._data, dim))
         ctx.save_for_backward(y)
         return y
 

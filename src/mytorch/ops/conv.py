@@ -26,17 +26,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase, arrays
 from mytorch.kernels import conv as kernels
 from mytorch.kernels.errors import ShapeError
 from mytorch.kernels.windows import Windows, ntuple, transpose_output_size
-from mytorch.ops.elementwise import arrays
 from mytorch.ops.shape import pad, reshape
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv_nd", "conv_transpose_nd",
@@ -195,7 +197,7 @@ def _check_output_padding(op: str, output_padding: tuple[int, ...], stride: tupl
 def _check_tensors(op: str, **tensors: Any) -> None:
     """Each named argument must be a Tensor (``bias`` may be None)."""
     for name, t in tensors.items():
-        if not (isinstance(t, Tensor) or (name == "bias" and t is None)):
+        if not (isinstance(t, TensorBase) or (name == "bias" and t is None)):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
 
 
@@ -343,7 +345,7 @@ def conv_nd(
     Shape:
         (N, C, *L) -> (N, O, *OUT), OUT = floor((L + 2p - d(k-1) - 1) / s) + 1 per dim.
     """
-    nd = max(weight.ndim - 2, 1) if isinstance(weight, Tensor) else 1
+    nd = max(weight.ndim - 2, 1) if isinstance(weight, TensorBase) else 1
     return _conv(f"conv{nd}d", nd, input, weight, bias, stride, padding, dilation, groups,
                  padding_mode)
 
@@ -449,7 +451,7 @@ def conv_transpose_nd(
     dilation: int | Sequence[int] = 1,
 ) -> Tensor:
     """Transposed convolution over ``weight.ndim - 2`` spatial dims (see ``conv_transpose2d``)."""
-    nd = max(weight.ndim - 2, 1) if isinstance(weight, Tensor) else 1
+    nd = max(weight.ndim - 2, 1) if isinstance(weight, TensorBase) else 1
     return _conv_transpose(f"conv_transpose{nd}d", nd, input, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 

@@ -9,16 +9,19 @@ and the refusal of a second derivative. ``ctc_loss`` is also exported by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import ctc as K
 from mytorch.ops import reduce as reduce_ops
 from mytorch.ops._checks import require_float
 from mytorch.ops.loss_reduction import check_reduction
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = ["ctc_loss"]
 
@@ -131,5 +134,5 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         return reduce_ops.sum(losses)
     if reduction == "mean":
         per_label = np.maximum(checked.target_lengths, 1).astype(losses.dtype)
-        return reduce_ops.mean(losses / Tensor._make(per_label))
+        return reduce_ops.mean(losses / TensorBase._make(per_label))
     return losses.reshape(()) if checked.unbatched else losses

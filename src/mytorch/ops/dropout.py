@@ -11,14 +11,18 @@ mytorch's global generator: ``mytorch.manual_seed`` makes them repeatable.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mytorch import random
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops._checks import require_float
 from mytorch.ops.elementwise import mul
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 
@@ -31,11 +35,11 @@ def _check_p(op: str, p: float) -> None:
 def _keep_mask(shape: tuple[int, ...], p: float, dtype: np.dtype) -> Tensor:
     """0 with probability ``p``, else ``1 / (1 - p)``; in ``dtype``, of ``shape``."""
     if p == 1.0:
-        return Tensor._make(np.zeros(shape, dtype))
+        return TensorBase._make(np.zeros(shape, dtype))
     draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float32
     mask = (random.generator().random(shape, dtype=draw_dtype) >= p).astype(dtype)
     mask /= 1.0 - p
-    return Tensor._make(mask)
+    return TensorBase._make(mask)
 
 
 def _dropout(x: Tensor, p: float, training: bool, inplace: bool, drawn_dims: int) -> Tensor:

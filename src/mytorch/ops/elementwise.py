@@ -8,14 +8,18 @@ is differentiable again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd import dtypes
+from mytorch.autograd.fit import cast
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase, arrays
 from mytorch.kernels.errors import ShapeError
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "log1p", "sqrt", "sin", "cos",
@@ -23,33 +27,6 @@ __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
     "isnan", "isinf", "isfinite",
 ]
-
-
-def arrays(*operands: Any) -> list[Any]:
-    """The operands' data, cast to the dtype PyTorch's promotion gives their op."""
-    data = [o._data if isinstance(o, Tensor) else o for o in operands]
-    if len(data) == 2:  # the hot case: two arrays of one dtype, nothing to promote
-        x, y = data
-        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == y.dtype:
-            return data
-    dtype = _common_float_dtype(data)
-    if dtype is None:
-        dtype = dtypes.result_type(*data)
-    return [d if type(d) is np.ndarray and d.dtype == dtype else np.asarray(d, dtype=dtype)
-            for d in data]
-
-
-def _common_float_dtype(data: list[Any]) -> np.dtype | None:
-    """The fast path of promotion: float arrays of one dtype, with or without Python numbers."""
-    dtype = None
-    for d in data:
-        if type(d) is np.ndarray and d.dtype.kind == "f" and d.ndim:
-            if dtype is not None and d.dtype != dtype:
-                return None
-            dtype = d.dtype
-        elif type(d) not in (float, int):
-            return None
-    return dtype
 
 
 def _broadcast_error(op: str, a: Any, b: Any) -> ShapeError:
@@ -125,7 +102,7 @@ class Pow(Function):
         x, y = arrays(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _binary("pow", np.power, x, y)
-        y = Tensor._make(out)
+        y = TensorBase._make(out)
         # the output only for the exponent's gradient (as PyTorch: x ** 2 keeps x alone)
         ctx.save_for_backward(a, b, y if ctx.needs_input_grad[1] else None)
         return y
@@ -139,7 +116,8 @@ class Pow(Function):
         if ctx.needs_input_grad[1]:
             # d(a^b)/db = a^b log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's
             # convention): there log(a) is replaced by log(1) = 0, which keeps it finite
-            base = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, dtype=y.dtype))
+            base = (a if isinstance(a, TensorBase)
+                    else TensorBase._make(np.asarray(a, dtype=y.dtype)))
             safe_log = where(logical_and(base == 0, b >= 0), 1.0, base).log()
             gb = gy * y * safe_log
         return ga, gb
@@ -200,7 +178,7 @@ class Abs(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
-        y = Tensor._make(np.exp(x._data))
+        y = TensorBase._make(np.exp(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -240,7 +218,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
         with np.errstate(invalid="ignore"):
-            y = Tensor._make(np.sqrt(x._data))
+            y = TensorBase._make(np.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -277,7 +255,7 @@ class Cos(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
-        y = Tensor._make(np.tanh(x._data))
+        y = TensorBase._make(np.tanh(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -289,7 +267,7 @@ class Tanh(Function):
 
 def _float_input(op: str, x: Tensor) -> Tensor:
     """Math functions of integer tensors compute in the default float dtype, as PyTorch."""
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
     return x if x._data.dtype.kind in "fc" else cast(x, dtypes.DEFAULT_FLOAT)
 
@@ -328,7 +306,7 @@ def tanh(x: Tensor) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1; its gradient is zero everywhere, so it records nothing."""
-    return Tensor._make(np.sign(x._data))
+    return TensorBase._make(np.sign(x._data))
 
 
 # -- clamp, maximum, minimum, where -------------------------------------------------------
@@ -347,15 +325,15 @@ class Clamp(Function):
             inside &= x._data >= ctx.lo
         if ctx.hi is not None:
             inside &= x._data <= ctx.hi
-        return gy * Tensor._make(inside), None, None
+        return gy * TensorBase._make(inside), None, None
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
-    lo = min.item() if isinstance(min, Tensor) else min
-    hi = max.item() if isinstance(max, Tensor) else max
+    lo = min.item() if isinstance(min, TensorBase) else min
+    hi = max.item() if isinstance(max, TensorBase) else max
     return Clamp.apply(x, lo, hi)
 
 
@@ -370,7 +348,9 @@ class Maximum(Function):
         x, y = arrays(a, b)
         out = _binary("maximum" if take_max else "minimum",
                       np.maximum if take_max else np.minimum, x, y)
-        ctx.save_for_backward(Tensor._make(x > y if take_max else x < y), Tensor._make(x == y))
+        ctx.save_for_backward(
+            TensorBase._make(x > y if take_max else x < y), TensorBase._make(x == y)
+        )
         return out
 
     @staticmethod
@@ -391,7 +371,7 @@ def minimum(a: Any, b: Any) -> Tensor:
 class Where(Function):
     @staticmethod
     def forward(ctx: Node, condition: np.ndarray, a: Any, b: Any) -> np.ndarray:
-        ctx.condition = Tensor._make(condition)
+        ctx.condition = TensorBase._make(condition)
         x, y = arrays(a, b)
         try:
             return np.where(condition, x, y)
@@ -403,7 +383,7 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
-        zero = Tensor._make(np.zeros((), gy.dtype))
+        zero = TensorBase._make(np.zeros((), gy.dtype))
         ga = where(ctx.condition, gy, zero) if ctx.needs_input_grad[1] else None
         gb = where(ctx.condition, zero, gy) if ctx.needs_input_grad[2] else None
         return None, ga, gb
@@ -411,32 +391,17 @@ class Where(Function):
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a if condition else b``, broadcasting all three."""
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, TensorBase) else np.asarray(condition)
     return Where.apply(cond.astype(bool, copy=False), a, b)
 
 
 def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     """``x`` with ``value`` where ``mask`` is True (no gradient flows there)."""
-    value = value.item() if isinstance(value, Tensor) else value
-    return where(mask, Tensor._make(np.asarray(value, dtype=x.dtype)), x)
+    value = value.item() if isinstance(value, TensorBase) else value
+    return where(mask, TensorBase._make(np.asarray(value, dtype=x.dtype)), x)
 
 
 # -- dtype casts and copies ---------------------------------------------------------------
-class Cast(Function):
-    @staticmethod
-    def forward(ctx: Node, x: Tensor, dtype: np.dtype) -> np.ndarray:
-        return x._data.astype(dtype)
-
-    @staticmethod
-    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
-        return gy, None  # the engine casts the gradient back to the input's dtype
-
-
-def cast(x: Tensor, dtype: Any) -> Tensor:
-    """A copy of ``x`` in ``dtype``; gradients flow back in the input's dtype."""
-    return Cast.apply(x, dtypes.as_dtype(dtype))
-
-
 class Clone(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> np.ndarray:
@@ -458,7 +423,7 @@ class Overwrite(Function):
 
     @staticmethod
     def forward(ctx: Node, x: Tensor, src: Any) -> np.ndarray:
-        source = src._data if isinstance(src, Tensor) else np.asarray(src)
+        source = src._data if isinstance(src, TensorBase) else np.asarray(src)
         try:
             return np.broadcast_to(source, x.shape).astype(x.dtype)
         except ValueError:
@@ -469,7 +434,7 @@ class Overwrite(Function):
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        gx = Tensor._make(np.zeros_like(gy._data)) if ctx.needs_input_grad[0] else None
+        gx = TensorBase._make(np.zeros_like(gy._data)) if ctx.needs_input_grad[0] else None
         return gx, (gy if ctx.needs_input_grad[1] else None)
 
 
@@ -480,7 +445,7 @@ def overwrite(x: Tensor, src: Any) -> Tensor:
 
 # -- comparisons and logic: bool results, no gradient ----------------------------------------
 def _compare(op: str, ufunc: Any, a: Any, b: Any) -> Tensor:
-    return Tensor._make(_binary(op, ufunc, a, b))
+    return TensorBase._make(_binary(op, ufunc, a, b))
 
 
 def eq(a: Any, b: Any) -> Tensor:
@@ -509,7 +474,7 @@ def ge(a: Any, b: Any) -> Tensor:
 
 def logical_not(x: Tensor) -> Tensor:
     data = x._data
-    return Tensor._make(np.invert(data) if data.dtype.kind in "biu" else np.logical_not(data))
+    return TensorBase._make(np.invert(data) if data.dtype.kind in "biu" else np.logical_not(data))
 
 
 def logical_and(a: Any, b: Any) -> Tensor:
@@ -525,12 +490,12 @@ def _all_integral(a: Any, b: Any) -> bool:
 
 
 def isnan(x: Tensor) -> Tensor:
-    return Tensor._make(np.isnan(x._data))
+    return TensorBase._make(np.isnan(x._data))
 
 
 def isinf(x: Tensor) -> Tensor:
-    return Tensor._make(np.isinf(x._data))
+    return TensorBase._make(np.isinf(x._data))
 
 
 def isfinite(x: Tensor) -> Tensor:
-    return Tensor._make(np.isfinite(x._data))
+    return TensorBase._make(np.isfinite(x._data))

@@ -11,13 +11,16 @@ index, 1/count for the frequency scaling) before it is scattered.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels.errors import ShapeError
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = ["embedding"]
 
@@ -129,13 +132,13 @@ def embedding(
             [1., 1.]])
     """
     # our own copy of a Tensor's indices: backward reads them, whatever happens to the tensor
-    indices = input._data.copy() if isinstance(input, Tensor) else np.asarray(input)
+    indices = input._data.copy() if isinstance(input, TensorBase) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(
             f"embedding: expected integer indices, got dtype {indices.dtype} "
             f"(indices of shape {indices.shape})"
         )
-    if not isinstance(weight, Tensor) or weight.ndim != 2:
+    if not isinstance(weight, TensorBase) or weight.ndim != 2:
         raise ShapeError(
             f"embedding: 'weight' must be 2-D (V, D), got shape {np.shape(weight)}"
         )
@@ -163,5 +166,5 @@ def embedding(
             scale /= np.bincount(indices.reshape(-1), minlength=V)[indices]
         if padding_idx is not None:
             scale[indices == padding_idx] = 0
-        grad_weights = Tensor._make(scale[..., None])  # (*, 1): broadcast over D
+        grad_weights = TensorBase._make(scale[..., None])  # (*, 1): broadcast over D
     return Embedding.apply(weight, indices, grad_weights)

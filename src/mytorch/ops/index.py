@@ -19,15 +19,18 @@ through ``Tensor._inplace``, the one in-place mechanism.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops.shape import reshape, wrap_dim
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "getitem", "setitem", "gather", "index_select", "topk", "sort", "argsort", "one_hot",
@@ -46,7 +49,7 @@ def _index_part(op: str, item: Any) -> Any:
     copied: the backward reads the index again, and a later in-place change of the
     index tensor must not move the gradient.
     """
-    if isinstance(item, Tensor):
+    if isinstance(item, TensorBase):
         item = item._data.copy()
     elif isinstance(item, (list, tuple, range)):
         item = np.asarray(item)
@@ -184,7 +187,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 # -- x[index] = value -----------------------------------------------------------------------
 def _write(data: np.ndarray, steps: Steps, value: Any) -> None:
     """``data[index] = value`` in place, through the views of the basic steps."""
-    _read(data, steps[:-1])[steps[-1]] = value._data if isinstance(value, Tensor) else value
+    _read(data, steps[:-1])[steps[-1]] = value._data if isinstance(value, TensorBase) else value
 
 
 class IndexPut(Function):
@@ -209,7 +212,7 @@ class IndexPut(Function):
         if ctx.needs_input_grad[0]:
             kept = np.ones(gy.shape, dtype=bool)
             _write(kept, ctx.steps, False)
-            gx = gy * Tensor._make(kept)
+            gx = gy * TensorBase._make(kept)
         if ctx.needs_input_grad[2]:
             gv = Getitem.apply(gy, ctx.steps)
         return gx, None, gv
@@ -235,7 +238,7 @@ class CopyIntoView(Function):
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, None, None, Tensor | None]:
         gb = gv = None
         if ctx.needs_input_grad[0]:
-            kept = Tensor._make(np.ones(gy.shape, dtype=bool))
+            kept = TensorBase._make(np.ones(gy.shape, dtype=bool))
             ctx.remake(kept, *ctx.args)._data[...] = False
             gb = gy * kept
         if ctx.needs_input_grad[3]:
@@ -261,7 +264,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     steps = _steps(parts)
     try:
         if grad_mode._enabled and (
-            x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+            x._requires_grad or (isinstance(value, TensorBase) and value._requires_grad)
         ):
             x._inplace("setitem", IndexPut.apply, steps, value)
         else:  # nothing to record: write the positions directly (no copy of x)
@@ -280,7 +283,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 # -- gathers along one dim -------------------------------------------------------------------
 def _integer_index(op: str, index: Any) -> np.ndarray:
     """The index as an integer array of our own (a copy of a Tensor's: see ``_index_part``)."""
-    data = index._data.copy() if isinstance(index, Tensor) else np.asarray(index)
+    data = index._data.copy() if isinstance(index, TensorBase) else np.asarray(index)
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected an integer index tensor, got dtype {data.dtype}")
     return data
@@ -375,13 +378,13 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
     """
     axis = wrap_dim("sort", dim, x.shape)
     order = _sort_order(x, axis, descending)
-    return ValuesIndices(gather(x, axis, order), Tensor._make(order))
+    return ValuesIndices(gather(x, axis, order), TensorBase._make(order))
 
 
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False
             ) -> Tensor:
     """The indices that sort ``x`` along ``dim`` (stable; no gradient)."""
-    return Tensor._make(_sort_order(x, wrap_dim("argsort", dim, x.shape), descending))
+    return TensorBase._make(_sort_order(x, wrap_dim("argsort", dim, x.shape), descending))
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
@@ -401,7 +404,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
         )
     order = _sort_order(x, axis, descending=largest)
     picked = order[(slice(None),) * axis + (slice(0, k),)] if x.ndim else order
-    return ValuesIndices(gather(x, axis, picked), Tensor._make(picked))
+    return ValuesIndices(gather(x, axis, picked), TensorBase._make(picked))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -428,4 +431,4 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             f"got {labels.max()}"
         )
     # (...) -> (..., 1) compared with (C,) -> (..., C)
-    return Tensor._make((labels[..., None] == np.arange(num_classes)).astype(np.int64))
+    return TensorBase._make((labels[..., None] == np.arange(num_classes)).astype(np.int64))

@@ -20,25 +20,27 @@ from __future__ import annotations
 import string
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase, arrays, is_tensor
 from mytorch.kernels.errors import ShapeError
-from mytorch.ops.elementwise import arrays
 from mytorch.ops.shape import broadcast_to, reshape
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer", "tensordot", "einsum"]
 
 
 def _as_tensor(op: str, x: Any) -> Tensor:
     """Accept Tensors and ndarrays (``ndarray @ tensor``); refuse numbers and the rest."""
-    if isinstance(x, Tensor):
+    if is_tensor(x):
         return x
     if isinstance(x, np.ndarray):
-        return Tensor._make(x)
+        return TensorBase._make(x)
     raise TypeError(f"{op}: expected Tensor arguments, got {type(x).__name__}")
 
 
@@ -237,7 +239,7 @@ def _delta(rank: int, size: int, dtype: np.dtype) -> Tensor:
     """Ones on the diagonal of a (size,) * rank array: ones(size) for rank 1, eye for rank 2."""
     d = np.zeros((size,) * rank, dtype=dtype)
     d[(np.arange(size),) * rank] = 1
-    return Tensor._make(d)
+    return TensorBase._make(d)
 
 
 def _unused_letters(equation: str) -> list[str]:

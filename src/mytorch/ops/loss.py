@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase, is_tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops import reduce as reduce_ops
 from mytorch.ops._checks import require_float
@@ -45,6 +45,9 @@ from mytorch.ops.ctc import ctc_loss
 from mytorch.ops.elementwise import abs, clamp, exp, log, log1p, where
 from mytorch.ops.loss_reduction import check_reduction as _reduction
 from mytorch.ops.loss_reduction import legacy_reduction as legacy_reduction
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -64,7 +67,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _as_tensor(value: Any) -> Tensor:
     """Targets may come as Tensors, arrays or nested lists (the course protocol passes arrays)."""
-    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value))
+    return value if is_tensor(value) else TensorBase._make(np.asarray(value))
 
 
 def _pair(op: str, input: Any, target: Any, warn_broadcast: bool = True) -> tuple[Tensor, Tensor]:
@@ -422,7 +425,7 @@ def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> Tenso
     """The per-class ``weight``, checked: ``classes`` values (or None), in ``dtype``."""
     if weight is None:
         return None
-    w = weight if isinstance(weight, Tensor) else Tensor._make(np.asarray(weight))
+    w = weight if is_tensor(weight) else TensorBase._make(np.asarray(weight))
     if w.shape != (classes,):
         raise ShapeError(
             f"{op}: weight tensor should be defined either for all {classes} classes or no "
@@ -489,7 +492,7 @@ class SoftmaxOf(Softmax):
 
     @staticmethod
     def forward(ctx: Node, x: Tensor, dim: int, y: np.ndarray) -> Tensor:  # type: ignore[override]
-        out = Tensor._make(y)
+        out = TensorBase._make(y)
         ctx.dim = dim
         ctx.save_for_backward(out)
         return out
@@ -583,8 +586,8 @@ class CrossEntropyGrad(Function):
         # the target distribution q (N, C, d1, ...) and its total Q (N, 1, d1, ...)
         q = q_total = None
         if ctx.picks is not None:
-            q = Tensor._make(ctx.picks.dense(x.shape, x.dtype))
-            q_total = Tensor._make(ctx.picks.coef)
+            q = TensorBase._make(ctx.picks.dense(x.shape, x.dtype))
+            q_total = TensorBase._make(ctx.picks.coef)
         if soft is not None:
             soft_total = reduce_ops.sum(soft, 1, keepdim=True)
             q, q_total = (soft, soft_total) if q is None else (q + soft, q_total + soft_total)
@@ -664,7 +667,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
             # eps w_c / C on every class of every non-ignored sample: (N, 1, ...) x (C, 1, ...)
             spread = np.ones(classes, x.dtype) if w_array is None else w_array
             spread = spread.reshape(along_classes)
-            smooth = Tensor._make(np.where(picks.valid, spread * (label_smoothing / classes),
+            smooth = TensorBase._make(np.where(picks.valid, spread * (label_smoothing / classes),
                                            0).astype(x.dtype))
         loss = CrossEntropy.apply(x, smooth, picks.scaled(1 - label_smoothing), reduction,
                                   total_weight)
@@ -684,7 +687,7 @@ class NLL(Function):
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None, None]:
         s = _sample_scale(gy, ctx.reduction, ctx.denominator)
-        return -Tensor._make(ctx.picks.dense(ctx.shape, ctx.dtype)) * s, None, None, None
+        return -TensorBase._make(ctx.picks.dense(ctx.shape, ctx.dtype)) * s, None, None, None
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool | None = None,

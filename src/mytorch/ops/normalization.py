@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd import dtypes, grad_mode
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import normalization as kernels
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops._checks import require_float
 from mytorch.ops.shape import reshape
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
@@ -50,9 +53,9 @@ class Normalize(Function):
         with np.errstate(divide="ignore", invalid="ignore"):  # an empty input: nan statistics
             xhat, mean, var, invstd = kernels.normalize(x._data, axes, eps)
         ctx.save_for_backward(x, weight, xhat, invstd)
-        stats = Tensor._make(mean), Tensor._make(var)
+        stats = TensorBase._make(mean), TensorBase._make(var)
         ctx.mark_non_differentiable(*stats)
-        return Tensor._make(kernels.affine(xhat, w, b)), *stats
+        return TensorBase._make(kernels.affine(xhat, w, b)), *stats
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor, *_: Tensor) -> tuple[Any, ...]:
@@ -65,7 +68,7 @@ class Normalize(Function):
         w = None if weight is None else weight._data
         grads = kernels.normalize_backward(gy._data, xhat, invstd, w, ctx.axes, ctx.param_shape,
                                            needs)
-        return (*(None if g is None else Tensor._make(g) for g in grads), None, None, None)
+        return (*(None if g is None else TensorBase._make(g) for g in grads), None, None, None)
 
 
 def _recorded_backward(gy: Tensor, x: Tensor, weight: Tensor | None, axes: kernels.Axes,

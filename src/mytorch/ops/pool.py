@@ -24,18 +24,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase, is_tensor
 from mytorch.kernels import pool as kernels
 from mytorch.kernels.errors import ShapeError
 from mytorch.kernels.windows import Windows, ntuple
 from mytorch.ops._checks import require_float
 from mytorch.ops.resample import AxisMaps
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "max_unpool1d", "max_unpool2d",
@@ -48,7 +51,7 @@ _LAYOUTS = {1: ("(C, L)", "(N, C, L)"), 2: ("(C, H, W)", "(N, C, H, W)")}
 # -- argument checking -------------------------------------------------------------------
 def _check_input(op: str, x: Any, nd: int) -> None:
     """A floating Tensor of nd+1 (unbatched) or nd+2 dims, empty in the batch dim only."""
-    if not isinstance(x, Tensor):
+    if not is_tensor(x):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
     require_float(op, x)
     unbatched, batched = _LAYOUTS[nd]
@@ -178,7 +181,7 @@ class MaxPool(Function):
         ctx.win, ctx.arg = win, arg
         if not return_indices:
             return y
-        indices = Tensor._make(kernels.winner_index(arg, win))
+        indices = TensorBase._make(kernels.winner_index(arg, win))
         ctx.mark_non_differentiable(indices)
         return y, indices
 
@@ -192,7 +195,7 @@ def _max_pool(op: str, nd: int, input: Tensor, kernel_size: Any, stride: Any, pa
     win = _windows(op, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
     if not return_indices and not (grad_mode.is_grad_enabled() and input.requires_grad):
         # nothing will ask for the winners (inference): the maximum alone is cheaper
-        return Tensor._make(kernels.max_pool(input._data, win, winners=False)[0])
+        return TensorBase._make(kernels.max_pool(input._data, win, winners=False)[0])
     return MaxPool.apply(input, win, bool(return_indices))
 
 
@@ -399,7 +402,7 @@ class AdaptiveMaxPool(Function):
         ctx.index, ctx.size = index, x.shape[-len(out):]
         if not return_indices:
             return y
-        indices = Tensor._make(index)
+        indices = TensorBase._make(index)
         ctx.mark_non_differentiable(indices)
         return y, indices
 
@@ -469,8 +472,8 @@ class MaxUnpool(Function):
 def _max_unpool(op: str, nd: int, input: Tensor, indices: Any, kernel_size: Any, stride: Any,
                 padding: Any, output_size: Any) -> Tensor:
     _check_input(op, input, nd)
-    if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu":
-        kind = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
+    if not isinstance(indices, TensorBase) or indices.dtype.kind not in "iu":
+        kind = indices.dtype if isinstance(indices, TensorBase) else type(indices).__name__
         raise TypeError(f"{op}: indices must be an integer Tensor (int64), got {kind}")
     if indices.shape != input.shape:
         raise ShapeError(

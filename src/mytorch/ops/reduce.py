@@ -13,17 +13,20 @@ from __future__ import annotations
 import math
 import operator
 import warnings
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import reduce as kernels
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops._checks import float_input, require_float
 from mytorch.ops.elementwise import abs, exp, maximum, minimum, sign, where
 from mytorch.ops.shape import broadcast_to, reshape
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
@@ -243,7 +246,7 @@ class Std(Function):
     def forward(ctx: Node, x: Tensor, dims: Dims, correction: float, keepdim: bool) -> Tensor:
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.dof = _degrees_of_freedom("std", x.shape, dims, correction)
-        y = Tensor._make(np.sqrt(_variance(x._data, dims, keepdim, ctx.dof)))
+        y = TensorBase._make(np.sqrt(_variance(x._data, dims, keepdim, ctx.dof)))
         ctx.save_for_backward(x, y)
         return y
 
@@ -316,7 +319,7 @@ class Prod(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, dims: Dims, keepdim: bool) -> Tensor:
         ctx.dims, ctx.keepdim = dims, keepdim
-        y = Tensor._make(np.asarray(_widened(x._data).prod(axis=dims, keepdims=keepdim)))
+        y = TensorBase._make(np.asarray(_widened(x._data).prod(axis=dims, keepdims=keepdim)))
         ctx.save_for_backward(x, y)
         return y
 
@@ -341,15 +344,16 @@ def _product_of_others(x: Tensor, is_zero: np.ndarray, dims: Dims) -> Tensor:
     from Tensor ops, this is exact in value and first derivative, so second-order
     gradients through prod are right with zeros too (PyTorch's convention).
     """
-    zero_mask = Tensor._make(is_zero)
+    zero_mask = TensorBase._make(is_zero)
     nonzero_part = where(zero_mask, 1.0, x)
     zero_part = where(zero_mask, x, 0.0)
     others_nonzero = Prod.apply(nonzero_part, dims, True) / nonzero_part
     # the number of zeros among the others: the slice's count minus x_i's own
     zeros_elsewhere = is_zero.sum(axis=dims, keepdims=True) - is_zero
-    one_zero = Tensor._make(zeros_elsewhere == 1)
+    one_zero = TensorBase._make(zeros_elsewhere == 1)
     lone_zero = Sum.apply(zero_part, dims, True) - zero_part  # equal to 0, derivative 1 at x_k
-    others_zero = where(Tensor._make(zeros_elsewhere == 0), 1.0, where(one_zero, lone_zero, 0.0))
+    no_other_zero = TensorBase._make(zeros_elsewhere == 0)
+    others_zero = where(no_other_zero, 1.0, where(one_zero, lone_zero, 0.0))
     return others_nonzero * others_zero
 
 
@@ -395,7 +399,7 @@ class MaxDim(Function):
         # positions along dim, shaped (1, .., n, .., 1), against the index (.., 1, ..): one-hot
         along = [-1 if i == dim else 1 for i in range(len(shape))]
         positions = np.arange(shape[dim]).reshape(along)
-        return g * Tensor._make(positions == ctx.index), None, None, None
+        return g * TensorBase._make(positions == ctx.index), None, None, None
 
 
 class Amax(Function):
@@ -406,7 +410,7 @@ class Amax(Function):
         extreme = np.amax if take_max else np.amin
         y = extreme(x._data, axis=dims, keepdims=True)
         ctx.dims, ctx.keepdim = dims, keepdim
-        ctx.save_for_backward(x, Tensor._make(y))
+        ctx.save_for_backward(x, TensorBase._make(y))
         return np.asarray(y if keepdim else np.squeeze(y, axis=dims))
 
     @staticmethod
@@ -416,12 +420,12 @@ class Amax(Function):
         hit = (a == m) | (np.isnan(a) & np.isnan(m))  # where the extreme was (NaN included)
         share = (hit / hit.sum(axis=ctx.dims, keepdims=True)).astype(gy.dtype)
         g = _restore_dims(gy, x.shape, ctx.dims, ctx.keepdim)
-        return g * Tensor._make(share), None, None, None
+        return g * TensorBase._make(share), None, None, None
 
 
 def _max_or_min(op: str, x: Tensor, dim: Any, keepdim: bool, kwargs: dict[str, Any],
                 take_max: bool) -> Tensor | MinMax:
-    other = kwargs.pop("other", dim if isinstance(dim, Tensor) else None)
+    other = kwargs.pop("other", dim if isinstance(dim, TensorBase) else None)
     if other is not None:  # max(a, b) is the elementwise maximum
         return maximum(x, other) if take_max else minimum(x, other)
     dim, keepdim = _dim_and_keepdim(op, dim, keepdim, kwargs)
@@ -494,7 +498,7 @@ def _argmax_or_argmin(op: str, x: Tensor, dim: Any, keepdim: bool, kwargs: dict[
     dims = single_dim(op, x, dim)
     _check_nonempty(op, x, dims, unspecified=IndexError)
     axis = dims[0] if dims else None  # None: the index into the flattened tensor
-    return Tensor._make(np.asarray(arg(x._data, axis=axis, keepdims=keepdim), dtype=np.int64))
+    return TensorBase._make(np.asarray(arg(x._data, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
@@ -517,7 +521,7 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, dims: Dims, keepdim: bool) -> Tensor:
         ctx.dims, ctx.keepdim = dims, keepdim
-        y = Tensor._make(kernels.logsumexp(x._data, dims, keepdim))
+        y = TensorBase._make(kernels.logsumexp(x._data, dims, keepdim))
         ctx.save_for_backward(x, y)
         return y
 
@@ -591,7 +595,7 @@ class Norm(Function):
     @staticmethod
     def forward(ctx: Node, x: Tensor, p: float, dims: Dims, keepdim: bool) -> Tensor:
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
-        y = Tensor._make(np.asarray(
+        y = TensorBase._make(np.asarray(
             np.sum(np.abs(x._data) ** p, axis=dims, keepdims=keepdim) ** (1 / p)))
         ctx.save_for_backward(x, y)
         return y
@@ -637,7 +641,8 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tenso
         _check_nonempty("norm", x, dims)
         return Amax.apply(abs(x), dims, keepdim, p > 0)
     if p == 0:  # a count: no gradient
-        return Tensor._make(np.asarray((x._data != 0).sum(axis=dims, keepdims=keepdim), x.dtype))
+        count = (x._data != 0).sum(axis=dims, keepdims=keepdim)
+        return TensorBase._make(np.asarray(count, x.dtype))
     if p == 1:
         return Sum.apply(abs(x), dims, keepdim)
     return Norm.apply(x, p, dims, keepdim)
@@ -648,7 +653,7 @@ def _all_or_any(op: str, test: Any, x: Tensor, dim: Any, keepdim: bool,
                 kwargs: dict[str, Any]) -> Tensor:
     dim, keepdim = _dim_and_keepdim(op, dim, keepdim, kwargs)
     out = test(x._data, axis=normalize_dims(op, x, dim), keepdims=keepdim)
-    return Tensor._make(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else np.bool_))
+    return TensorBase._make(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else np.bool_))
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:

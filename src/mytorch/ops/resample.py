@@ -19,16 +19,19 @@ pooling (``ops.pool``) is the same op with its own matrices.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import interpolate as kernels
 from mytorch.kernels.errors import ShapeError
 from mytorch.kernels.pool import adaptive_avg_matrix
 from mytorch.ops._checks import require_float
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = ["upsample1d", "upsample2d", "downsample1d", "downsample2d", "interpolate"]
 
@@ -89,7 +92,7 @@ class Decimate(Function):
 
 def _check_resample(op: str, x: Any, nd: int, factor: Any) -> int:
     """Check an (N, C, *L) or (C, *L) Tensor and an integer factor >= 1."""
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
     if not isinstance(factor, (int, np.integer)) or isinstance(factor, bool):
         raise TypeError(f"{op}: factor must be an int, got {factor!r}")
@@ -224,7 +227,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
             )
     else:
         align_corners = bool(align_corners)
-    if not isinstance(input, Tensor):
+    if not isinstance(input, TensorBase):
         raise TypeError(f"interpolate: expected a Tensor input, got {type(input).__name__}")
     nd = input.ndim - 2
     spatial = input.shape[2:]

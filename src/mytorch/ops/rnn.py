@@ -25,11 +25,11 @@ is then a recorded graph, and second derivatives are exact.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import rnn as kernels
 from mytorch.kernels.errors import ShapeError
 from mytorch.ops.activation import relu, sigmoid
@@ -37,9 +37,12 @@ from mytorch.ops.elementwise import tanh
 from mytorch.ops.linalg import matmul
 from mytorch.ops.shape import cat
 
-__all__ = ["rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell"]
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
-RecordedGrads = tuple[Tensor, Tensor, list[Tensor | None]]
+    RecordedGrads = tuple[Tensor, Tensor, list[Tensor | None]]
+
+__all__ = ["rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell"]
 
 
 class CellStep(Function):
@@ -87,7 +90,7 @@ class CellStep(Function):
         if through_W is not None:
             gstate[0] = through_W if gstate[0] is None else gstate[0] + through_W
         grads_out = (ggi if needs[0] else None, gW, gb, *gstate)
-        return tuple(None if g is None else Tensor._make(g) for g in grads_out)
+        return tuple(None if g is None else TensorBase._make(g) for g in grads_out)
 
 
 def _recorded_backward(cell: type[CellStep], grads: tuple[Tensor, ...], gi: Tensor, W: Tensor,
@@ -285,7 +288,7 @@ def lstm_cell(input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor,
         input ``(N, I)`` or ``(I,)``; hx a pair ``(h, c)``, each ``(N, H)`` or ``(H,)``;
         w_ih ``(4H, I)``; w_hh ``(4H, H)``; b_ih, b_hh ``(4H,)``; output ``(h', c')`` like hx.
     """
-    if isinstance(hx, Tensor) or len(hx) != 2:
+    if isinstance(hx, TensorBase) or len(hx) != 2:
         raise TypeError("lstm_cell: hx must be a pair of Tensors (h, c)")
     h_new, c_new = run_cell("lstm_cell", "LSTM", input, hx, w_ih, w_hh, b_ih, b_hh)
     return h_new, c_new

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mytorch.autograd import dtypes
+from mytorch.autograd.fit import broadcast_to, sum_to
 from mytorch.autograd.function import Function, Node
-from mytorch.autograd.tensor import Tensor
+from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import padding as _padding
-from mytorch.kernels.broadcast import sum_to as _sum_to_array
 from mytorch.kernels.errors import ShapeError
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
 
 __all__ = [
     "sum_to", "broadcast_to", "expand", "reshape", "view", "flatten", "squeeze", "unsqueeze",
@@ -66,51 +69,6 @@ def wrap_dims(op: str, dims: int | Sequence[int], shape: tuple[int, ...]) -> tup
     if len(set(axes)) != len(axes):
         raise ShapeError(f"{op}: a dim appears multiple times in the list of dims {dims}")
     return axes
-
-
-class SumTo(Function):
-    """Sum over the axes that broadcasting added: the adjoint of ``broadcast_to``."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Tensor, shape: tuple[int, ...]) -> np.ndarray:
-        ctx.input_shape = x.shape
-        return _sum_to_array(x._data, shape)
-
-    @staticmethod
-    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
-        return broadcast_to(gy, ctx.input_shape), None
-
-
-class BroadcastTo(Function):
-    """Repeat size-1 and missing leading axes to reach ``shape`` (a read-only view)."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Tensor, shape: tuple[int, ...]) -> Tensor:
-        ctx.input_shape = x.shape
-        try:
-            return x._view(np.broadcast_to(x._data, shape))
-        except ValueError:
-            raise ShapeError(
-                f"expand: the shape {x.shape} cannot be broadcast to {shape}"
-            ) from None
-
-    @staticmethod
-    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None]:
-        return sum_to(gy, ctx.input_shape), None
-
-
-def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """Sum ``x`` down to ``shape`` (the gradient of broadcasting from ``shape``)."""
-    if x.shape == tuple(shape):
-        return x
-    return SumTo.apply(x, tuple(shape))
-
-
-def broadcast_to(x: Tensor, shape: Any) -> Tensor:
-    shape = tuple(shape)
-    if x.shape == shape:
-        return x
-    return BroadcastTo.apply(x, shape)
 
 
 def expand(x: Tensor, *sizes: Any) -> Tensor:
@@ -311,13 +269,13 @@ class Cat(Function):
 
 def _tensor_list(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     """A non-empty list of Tensors, or a clear error."""
-    if isinstance(tensors, Tensor):
+    if isinstance(tensors, TensorBase):
         raise TypeError(f"{op}: expected a sequence of Tensors, got a single Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, TensorBase):
             raise TypeError(f"{op}: expected a sequence of Tensors, got {type(t).__name__} at {i}")
     return tensors
 

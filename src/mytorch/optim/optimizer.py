@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.autograd.grad_mode import enable_grad
-from mytorch.autograd.tensor import Tensor
 
 
 def check_hyperparameter(optimizer: str, ok: bool, what: str, value: Any) -> None:

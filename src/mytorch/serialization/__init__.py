@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.serialization import dtypes, npz, safetensors, torch_zip
 from mytorch.serialization.atomic import atomic_write
 from mytorch.serialization.zipped import Budget, ZipMembers

@@ -30,7 +30,7 @@ from typing import IO, Any, Literal, NamedTuple
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.serialization import dtypes
 from mytorch.serialization.zipped import ZipMembers
 

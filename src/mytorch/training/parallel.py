@@ -116,7 +116,7 @@ def _broadcast_from_main(values: np.ndarray) -> np.ndarray:
 
 
 def _tensor(array: np.ndarray) -> Any:
-    from mytorch.autograd.tensor import Tensor
+    from mytorch._tensor import Tensor
 
     return Tensor._make(array)
 

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 
-import mytorch
 from mytorch import nn, optim
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
+from mytorch.autograd.grad_mode import no_grad
+from mytorch.creation import tensor
+from mytorch.random import get_rng_state, manual_seed, set_rng_state
 from mytorch.training.checkpoint import RUNNING_SUMS, Checkpoint
 from mytorch.training.parallel import World
 from mytorch.training.progress import progress
@@ -189,12 +191,12 @@ class Trainer:
         self.config = config
         assert config.model is not None
         self.world = World.from_environment()  # several processes when launched by mpirun
-        mytorch.manual_seed(config.seed)
+        manual_seed(config.seed)
         self.model = models.get_model(config.model)
         train_x, train_y = dataset_arrays(dataset_class(root=config.data_root, train=True))
         test_x, test_y = dataset_arrays(dataset_class(root=config.data_root, train=False))
         self.shuffle_rng = np.random.default_rng(config.seed)
-        train_set = TensorDataset(mytorch.tensor(train_x), mytorch.tensor(train_y))
+        train_set = TensorDataset(tensor(train_x), tensor(train_y))
         self.sampler = self.world.sampler(train_set, config.seed)  # this process's shard
         self.train_loader = DataLoader(
             train_set,
@@ -204,7 +206,7 @@ class Trainer:
             generator=self.shuffle_rng,
         )
         self.test_loader = DataLoader(
-            TensorDataset(mytorch.tensor(test_x), mytorch.tensor(test_y)), batch_size=1000
+            TensorDataset(tensor(test_x), tensor(test_y)), batch_size=1000
         )
         self.loss_fn = nn.CrossEntropyLoss()
         self.optimizer = build_optimizer(config, self.model.parameters())
@@ -270,7 +272,7 @@ class Trainer:
                     raise ValueError("it holds no schedule state")
                 self.scheduler.load_state_dict(ckpt.scheduler)
             self.shuffle_rng.bit_generator.state = ckpt.epoch_rng  # checks it: replayed per epoch
-            mytorch.set_rng_state(ckpt.rng)
+            set_rng_state(ckpt.rng)
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             raise ValueError(
                 f"train: {ckpt.path or 'the checkpoint'} does not fit {self.config.model} "
@@ -321,7 +323,7 @@ class Trainer:
             return
         self._saving = True
         try:
-            self._checkpoint(mytorch.get_rng_state()).save(self.checkpoint_path)
+            self._checkpoint(get_rng_state()).save(self.checkpoint_path)
             self.last_checkpoint = self.checkpoint_path
             write_metrics(self.out / "metrics.csv", self.history)
         except OSError as err:
@@ -483,7 +485,7 @@ def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of ``model`` over ``loader``, in eval mode, no graph."""
     model.eval()
     total_loss = correct = seen = 0.0
-    with mytorch.no_grad():
+    with no_grad():
         for x, y in loader:
             logits: Tensor = model(x)
             total_loss += nn.functional.cross_entropy(logits, y, reduction="sum").item()

@@ -5,7 +5,7 @@ Shape (all): input ``(*)``, output of the same shape.
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.nn import functional as F
 from mytorch.nn.module import Module
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mytorch import creation
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.kernels.windows import ntuple
 from mytorch.nn import init
 from mytorch.nn.module import Module

@@ -6,7 +6,7 @@ Active in training mode only (``module.train()``); in evaluation
 
 from __future__ import annotations
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops.dropout import dropout, dropout1d, dropout2d
 

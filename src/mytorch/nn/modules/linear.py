@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mytorch import creation
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.module import Module

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops import loss as L
 

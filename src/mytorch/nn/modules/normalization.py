@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from mytorch import creation
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype

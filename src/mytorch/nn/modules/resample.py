@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.ops import resample
 

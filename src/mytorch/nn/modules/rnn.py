@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from mytorch import creation
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.kernels.errors import ShapeError
 from mytorch.nn import init
 from mytorch.nn.module import Module

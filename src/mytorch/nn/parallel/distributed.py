@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from mytorch import distributed as dist
+from mytorch._tensor import Tensor
 from mytorch.autograd import grad_mode
 from mytorch.autograd.engine import queue_callback
-from mytorch.autograd.tensor import Tensor
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
 

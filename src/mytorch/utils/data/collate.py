@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from mytorch._tensor import Tensor
 from mytorch.autograd import dtypes
-from mytorch.autograd.tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
 

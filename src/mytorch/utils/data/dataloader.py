@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.utils.data.collate import default_collate, default_convert
 from mytorch.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.autograd.tensor import Tensor
+from mytorch._tensor import Tensor
 from mytorch.creation import as_tensor
 from mytorch.random import generator as global_generator
 

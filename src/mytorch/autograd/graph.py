@@ -1,0 +1,187 @@
+"""The recorded graph: ``Node`` (an op's ``ctx`` and its outputs' ``grad_fn``), the
+``AccumulateGrad`` node at each leaf, and the tensors a node saves for backward.
+
+``Function.apply`` (``mytorch.autograd.function``) records nodes; the engine
+(``mytorch.autograd.engine``) walks them. This module knows tensors only by the
+attributes it reads (``_data``, ``grad_fn``, ``_output_nr``, version counters), so
+the tensor class, which makes its leaf's ``AccumulateGrad``, can import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
+    from mytorch._tensor import Tensor
+    from mytorch.autograd.function import Function
+    from mytorch.autograd.tensor import TensorBase
+
+# An edge of the graph: the node that made an input, and which of its outputs it was.
+Edge = tuple["Node", int]
+
+class _Saved(tuple):  # type: ignore[type-arg]
+    """``(value, output_nr, counter, version, cls)``: a tensor saved for backward, with the
+    version its memory had when it was saved.
+
+    An input (``output_nr`` -1) is kept as the Tensor itself. An output is kept as its
+    array and its class (not the Tensor), so that the output -> grad_fn -> saved output
+    loop never forms; it is rebuilt on access. ``counter`` is the tensor's version counter (shared
+    with its views): if it has moved when backward unpacks the tensor, an in-place op
+    changed the values this backward needs, and unpacking raises instead of computing a
+    wrong gradient. A tuple, because one is made per saved tensor on the hot path.
+    """
+
+    __slots__ = ()
+
+
+class Node:
+    """A recorded op: the ``ctx`` of its ``forward`` and the ``grad_fn`` of its outputs.
+
+    Attributes:
+        function: the ``Function`` subclass whose ``backward`` this node runs.
+        next_edges: for each positional input, ``(node, output_nr)`` of where its
+            gradient goes, or None when that input needs no gradient.
+        needs_input_grad: for each positional input, whether it requires grad.
+        input_meta: ``(shape, dtype)`` of each input that needs a gradient (None for others).
+        output_meta: ``(shape, dtype)`` of each output, to materialize missing
+            output gradients as zeros.
+    """
+
+    # class-level defaults keep creating a node (once per op) cheap
+    next_edges: tuple[Edge | None, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    input_meta: tuple[tuple[tuple[int, ...], np.dtype] | None, ...] = ()
+    output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+    retained: dict[int, Tensor] | None = None  # outputs that called retain_grad()
+    _saved: tuple[Any, ...] = ()
+    _released = False
+    _non_differentiable: frozenset[int] | set[int] = frozenset()
+
+    def __init__(self, function: type[Function] | None = None) -> None:
+        self.function = function
+
+    if TYPE_CHECKING:
+        # ops keep their own state on ctx (``ctx.dims = dims``), as in PyTorch: tell the
+        # type checker that any attribute may be set and read (no effect at run time)
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
+    # -- the ctx interface, as in PyTorch ------------------------------------
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep tensors (inputs or outputs) for ``backward``; freed after it runs.
+
+        Each tensor's version is noted when the node is recorded; if an in-place op has
+        changed it by the time ``backward`` reads ``saved_tensors``, that raises RuntimeError.
+        """
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        if self._released:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to "
+                "access saved tensors after they were freed). Saved tensors are freed after "
+                "the first backward; pass retain_graph=True to the first backward or "
+                "autograd.grad call if you need to backward through the graph again."
+            )
+        return tuple(self._unpack(t) for t in self._saved)
+
+    def _unpack(self, saved: Any) -> Any:
+        """A saved tensor, checked unchanged since it was saved; a saved output comes back
+        as a tensor whose grad_fn is this node (PyTorch's rule)."""
+        if type(saved) is not _Saved:
+            return saved
+        value, output_nr, counter, version, cls = saved
+        if counter[0] != version:
+            raise RuntimeError(self._modified_message(saved))
+        if output_nr < 0:
+            return value
+        t = cls._make(value)
+        t._version_counter = counter
+        if self.next_edges:  # recorded: the output is part of the graph
+            t.grad_fn, t._output_nr, t._requires_grad = self, output_nr, True
+        return t
+
+    def _modified_message(self, saved: _Saved) -> str:
+        """PyTorch's words for a saved tensor changed in place since it was saved."""
+        value, output_nr, counter, version, _ = saved
+        if output_nr < 0:  # an input: named by the op that made it, as PyTorch
+            array, producer, nr = value._data, value.grad_fn, value._output_nr
+        else:
+            array, producer, nr = value, self, output_nr
+        shape = "[" + ", ".join(str(n) for n in array.shape) + "]"
+        origin = "" if producer is None else f", which is output {nr} of {producer.name()},"
+        return (
+            f"{self.name()}: one of the variables needed for gradient computation has been "
+            f"modified by an inplace operation: [{array.dtype} {shape}]{origin} is at version "
+            f"{counter[0]}; expected version {version} instead. Compute it out of place (or "
+            "clone() it) before the in-place change."
+        )
+
+    def _move_saved_output(self, output_nr: int, tensor: Tensor) -> None:
+        """Output ``output_nr`` of this node now lives in ``tensor`` (an in-place op wrote it
+        there): what was saved of that output is ``tensor``'s memory at its present version."""
+        counter = tensor._counter()
+        moved = _Saved((tensor._data, output_nr, counter, counter[0], type(tensor)))
+        self._saved = tuple([
+            moved if type(s) is _Saved and s[1] == output_nr else s for s in self._saved
+        ])
+
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
+        """Declare outputs (such as indices) that carry no gradient."""
+        self._non_differentiable = {id(t) for t in outputs}
+
+    # -- graph bookkeeping -----------------------------------------------------
+    def name(self) -> str:
+        """PyTorch's names: ``MulBackward0`` for built-in ops, ``MyFnBackward`` for users'."""
+        assert self.function is not None
+        builtin = self.function.__module__.startswith("mytorch.")
+        return f"{self.function.__name__}Backward{'0' if builtin else ''}"
+
+    @property
+    def next_functions(self) -> tuple[Edge | None, ...]:
+        return self.next_edges
+
+    def release(self) -> None:
+        """Free saved tensors once backward has used them (unless retain_graph)."""
+        if self._saved:
+            self._saved = ()
+            self._released = True
+
+    def run_backward(self, grad_outputs: Sequence[Tensor | None]) -> tuple[Any, ...]:
+        """Call the op's ``backward``; always returns a tuple, one entry per input."""
+        assert self.function is not None
+        grads = self.function.backward(self, *grad_outputs)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(self.next_edges):
+            raise RuntimeError(
+                f"{self.name()}: backward returned {len(grads)} gradients, "
+                f"but forward took {len(self.next_edges)} inputs"
+            )
+        return grads
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad(Node):
+    """The node at a leaf tensor: it adds the incoming gradient into ``variable.grad``.
+
+    ``post_hooks`` run after each accumulation, with the tensor: what
+    ``Tensor.register_post_accumulate_grad_hook`` registers (DistributedDataParallel
+    starts averaging a gradient there, the moment it is complete).
+    """
+
+    def __init__(self, variable: TensorBase) -> None:
+        super().__init__(None)
+        self.variable = cast("Tensor", variable)  # every tensor is a Tensor
+        self.output_meta = ((variable.shape, variable.dtype),)
+        self.post_hooks: list[Callable[[Tensor], None]] = []
+
+    def name(self) -> str:
+        return "AccumulateGrad"
