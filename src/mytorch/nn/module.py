@@ -89,6 +89,9 @@ class Module:
     _protocol_io: tuple[Tensor, Tensor] | None  # (A, Z) of the last forward on an array
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The course protocol calls ``layer.forward(A)`` directly (SPEC §2), so the one
+        # place it can enter is here, where each subclass's forward is defined: one named
+        # adapter, a pass-through for Tensors (ARCHITECTURE.md, "The course's array protocol").
         super().__init_subclass__(**kwargs)
         if "forward" in cls.__dict__:
             cls.forward = _array_protocol(cls.__dict__["forward"])  # type: ignore[method-assign]
