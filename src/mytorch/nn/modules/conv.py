@@ -14,10 +14,11 @@ from typing import Any
 from mytorch import creation
 from mytorch._tensor import Tensor
 from mytorch.kernels.windows import ntuple
+from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
-from mytorch.ops.conv import PADDING_MODES, check_conv_args, conv_nd, conv_transpose_nd
+from mytorch.ops.conv import PADDING_MODES, check_conv_args
 
 
 class _ConvNd(Module):
@@ -134,7 +135,7 @@ class _Conv(_ConvNd):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        return conv_nd(
+        return F.conv_nd(
             input,
             self.weight,
             self.bias,
@@ -242,7 +243,7 @@ class _ConvTranspose(_ConvNd):
                 )
             ]
             output_padding = tuple(want - low for want, low in zip(spatial, smallest))
-        return conv_transpose_nd(
+        return F.conv_transpose_nd(
             input,
             self.weight,
             self.bias,

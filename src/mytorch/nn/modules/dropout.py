@@ -7,8 +7,8 @@ Active in training mode only (``module.train()``); in evaluation
 from __future__ import annotations
 
 from mytorch._tensor import Tensor
+from mytorch.nn import functional as F
 from mytorch.nn.module import Module
-from mytorch.ops.dropout import dropout, dropout1d, dropout2d
 
 
 class _DropoutNd(Module):
@@ -48,7 +48,7 @@ class Dropout(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return dropout(input, self.p, self.training, self.inplace)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):
@@ -65,7 +65,7 @@ class Dropout1d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return dropout1d(input, self.p, self.training, self.inplace)
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
@@ -85,4 +85,4 @@ class Dropout2d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return dropout2d(input, self.p, self.training, self.inplace)
+        return F.dropout2d(input, self.p, self.training, self.inplace)

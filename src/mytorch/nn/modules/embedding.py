@@ -8,10 +8,10 @@ import numpy as np
 
 from mytorch import creation
 from mytorch._tensor import Tensor
+from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
-from mytorch.ops.embedding import embedding
 
 
 class Embedding(Module):
@@ -86,8 +86,8 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0  # like init: written, not recorded
 
     def forward(self, input: Tensor) -> Tensor:
-        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                         self.scale_grad_by_freq, self.sparse)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

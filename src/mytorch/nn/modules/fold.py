@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mytorch._tensor import Tensor
+from mytorch.nn import functional as F
 from mytorch.nn.module import Module
-from mytorch.ops.conv import block_args, fold, unfold
+from mytorch.ops.conv import block_args
 
 
 class Unfold(Module):
@@ -28,7 +29,7 @@ class Unfold(Module):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        return unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:
         return (
@@ -57,7 +58,7 @@ class Fold(Module):
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
     def forward(self, input: Tensor) -> Tensor:
-        return fold(
+        return F.fold(
             input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
         )
 

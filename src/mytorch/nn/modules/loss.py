@@ -1,5 +1,5 @@
 """Loss layers: each holds its options (and class weights, as buffers) and calls its
-functional twin in ``mytorch.ops.loss``.
+``nn.functional`` twin.
 
 They also speak the course protocol: ``loss = criterion.forward(A, Y)`` on NumPy
 arrays returns the loss as an array, and ``criterion.backward()`` returns dL/dA.
@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from mytorch._tensor import Tensor
+from mytorch.nn import functional as F
 from mytorch.nn.module import Module
-from mytorch.ops import loss as L
+from mytorch.ops.loss_reduction import legacy_reduction
 
 __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
@@ -36,7 +37,7 @@ class _Loss(Module):
                  reduction: str = "mean") -> None:
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = L.legacy_reduction(size_average, reduce)
+            reduction = legacy_reduction(size_average, reduce)
         self.reduction = reduction
 
 
@@ -67,7 +68,7 @@ class MSELoss(_Loss):
     """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.mse_loss(input, target, reduction=self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
@@ -87,7 +88,7 @@ class L1Loss(_Loss):
     """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.l1_loss(input, target, reduction=self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
@@ -113,7 +114,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -145,7 +146,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
@@ -174,7 +175,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
 
@@ -197,7 +198,7 @@ class BCELoss(_WeightedLoss):
     """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -227,7 +228,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.binary_cross_entropy_with_logits(input, target, weight=self.weight,
+        return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 
@@ -257,7 +258,7 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class CTCLoss(_Loss):
@@ -291,5 +292,5 @@ class CTCLoss(_Loss):
 
     def forward(self, log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any
                 ) -> Tensor:
-        return L.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
                           reduction=self.reduction, zero_infinity=self.zero_infinity)

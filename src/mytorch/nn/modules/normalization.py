@@ -1,7 +1,7 @@
 """Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``GroupNorm``.
 
 Each holds its affine parameters (``weight`` starts at ones, ``bias`` at
-zeros) and calls its op in ``mytorch.ops.normalization``. Batch norm also
+zeros) and calls its ``nn.functional`` twin. Batch norm also
 keeps the buffers ``running_mean``, ``running_var`` and
 ``num_batches_tracked``, named as in PyTorch so that a PyTorch state_dict
 loads unchanged.
@@ -16,10 +16,10 @@ import numpy as np
 
 from mytorch import creation
 from mytorch._tensor import Tensor
+from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
-from mytorch.ops.normalization import batch_norm, group_norm, layer_norm
 
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], affine: bool, bias: bool,
@@ -97,7 +97,7 @@ class _BatchNorm(Module):
                                             and self.running_var is None)
         # the running statistics are updated only when tracked (and used only in evaluation)
         track = not self.training or self.track_running_stats
-        return batch_norm(
+        return F.batch_norm(
             input,
             self.running_mean if track else None,
             self.running_var if track else None,
@@ -203,7 +203,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -257,7 +257,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
-        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "

@@ -10,8 +10,9 @@ from typing import Any
 
 from mytorch._tensor import Tensor
 from mytorch.kernels.windows import ntuple
+from mytorch.nn import functional as F
 from mytorch.nn.module import Module
-from mytorch.ops import pool
+from mytorch.ops.pool import window_args
 
 
 class _MaxPoolNd(Module):
@@ -20,7 +21,7 @@ class _MaxPoolNd(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
-        pool.window_args(type(self).__name__, self.nd, kernel_size, stride, padding, dilation)
+        window_args(type(self).__name__, self.nd, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
@@ -43,8 +44,8 @@ class MaxPool1d(_MaxPoolNd):
     nd = 1
 
     def forward(self, input: Tensor) -> Any:
-        return pool.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                               ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -63,8 +64,8 @@ class MaxPool2d(_MaxPoolNd):
     nd = 2
 
     def forward(self, input: Tensor) -> Any:
-        return pool.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                               ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class _MaxUnpoolNd(Module):
@@ -85,8 +86,8 @@ class MaxUnpool1d(_MaxUnpoolNd):
     """
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return pool.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
-                                 output_size)
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
@@ -97,8 +98,8 @@ class MaxUnpool2d(_MaxUnpoolNd):
     """
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return pool.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
-                                 output_size)
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
 
 
 class _AvgPoolNd(Module):
@@ -108,7 +109,7 @@ class _AvgPoolNd(Module):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         super().__init__()
-        pool.window_args(type(self).__name__, self.nd, kernel_size, stride, padding, 1)
+        window_args(type(self).__name__, self.nd, kernel_size, stride, padding, 1)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
@@ -139,8 +140,8 @@ class AvgPool1d(_AvgPoolNd):
                          divisor_override)
 
     def forward(self, input: Tensor) -> Tensor:
-        return pool.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                               self.count_include_pad, self.divisor_override)
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -160,8 +161,8 @@ class AvgPool2d(_AvgPoolNd):
                          divisor_override)
 
     def forward(self, input: Tensor) -> Tensor:
-        return pool.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                               self.count_include_pad, self.divisor_override)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
 
 class _AdaptivePoolNd(Module):
@@ -183,7 +184,7 @@ class AdaptiveAvgPool1d(_AdaptivePoolNd):
         super().__init__(output_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        return pool.adaptive_avg_pool1d(input, self.output_size)
+        return F.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
@@ -200,18 +201,18 @@ class AdaptiveAvgPool2d(_AdaptivePoolNd):
         super().__init__(output_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        return pool.adaptive_avg_pool2d(input, self.output_size)
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
 
 class AdaptiveMaxPool1d(_AdaptivePoolNd):
     """Max pooling to a fixed output length. Shape: ``(N, C, L) -> (N, C, output_size)``."""
 
     def forward(self, input: Tensor) -> Any:
-        return pool.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptivePoolNd):
     """Max pooling to a fixed output size. Shape: ``(N, C, H, W) -> (N, C, *output_size)``."""
 
     def forward(self, input: Tensor) -> Any:
-        return pool.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)

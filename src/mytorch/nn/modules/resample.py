@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mytorch._tensor import Tensor
+from mytorch.nn import functional as F
 from mytorch.nn.module import Module
-from mytorch.ops import resample
 
 
 class _Factor(Module):
@@ -26,7 +26,7 @@ class Upsample1d(_Factor):
     """
 
     def forward(self, A: Tensor) -> Tensor:
-        return resample.upsample1d(A, self.factor)
+        return F.upsample1d(A, self.factor)
 
 
 class Upsample2d(_Factor):
@@ -36,7 +36,7 @@ class Upsample2d(_Factor):
     """
 
     def forward(self, A: Tensor) -> Tensor:
-        return resample.upsample2d(A, self.factor)
+        return F.upsample2d(A, self.factor)
 
 
 class Downsample1d(_Factor):
@@ -47,7 +47,7 @@ class Downsample1d(_Factor):
     """
 
     def forward(self, A: Tensor) -> Tensor:
-        return resample.downsample1d(A, self.factor)
+        return F.downsample1d(A, self.factor)
 
 
 class Downsample2d(_Factor):
@@ -57,7 +57,7 @@ class Downsample2d(_Factor):
     """
 
     def forward(self, A: Tensor) -> Tensor:
-        return resample.downsample2d(A, self.factor)
+        return F.downsample2d(A, self.factor)
 
 
 class Upsample(Module):
@@ -86,7 +86,7 @@ class Upsample(Module):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        return resample.interpolate(
+        return F.interpolate(
             input, self.size, self.scale_factor, self.mode, self.align_corners
         )
 

@@ -6,10 +6,10 @@ PyTorch state_dict (as NumPy arrays) loads and gives the same outputs.
 A layer runs, for each of its layers and directions:
 
 1. the input projection ``x W_ih^T + b_ih`` of the whole sequence, one matrix
-   product of shape (L, N, I) @ (I, G*H);
+   product of shape (L, N, I) @ (I, G*H) (``F.linear``);
 2. a Python loop over time that applies the cell, one fused op per step
-   (``mytorch.ops.rnn``), which does the one product that must wait for the
-   previous step, ``h W_hh^T``, and the gate equations.
+   (``F.cell_step``, from ``mytorch.ops.rnn``), which does the one product
+   that must wait for the previous step, ``h W_hh^T``, and the gate equations.
 
 Inside the loop every tensor is a time slice of shape (1, N, ...): the
 projection is split along time into such slices, the initial state
@@ -31,11 +31,11 @@ import numpy as np
 from mytorch import creation
 from mytorch._tensor import Tensor
 from mytorch.kernels.errors import ShapeError
+from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
-from mytorch.ops.dropout import dropout
-from mytorch.ops.rnn import STEPS, cell_step, input_projection, run_cell
+from mytorch.ops.rnn import STEPS
 from mytorch.ops.shape import cat, split
 
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
@@ -238,18 +238,18 @@ class RNNBase(Module):
         final = []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0:
-                x = dropout(x, self.dropout, self.training)
+                x = F.dropout(x, self.dropout, self.training)
             outputs = []
             for direction in range(num_directions):
                 k = layer * num_directions + direction
                 w_ih, w_hh, *biases = self.all_weights[k]
                 b_ih, b_hh = biases if biases else (None, None)
-                gi = input_projection(x, w_ih, b_ih)  # (L, N, I) -> (L, N, G*H), all steps
+                gi = F.linear(x, w_ih, b_ih)  # (L, N, I) -> (L, N, G*H), all steps at once
                 steps = split(gi, 1, 0)  # L slices (1, N, G*H)
                 h_t = initial[k]
                 hs = []
                 for gi_t in reversed(steps) if direction == 1 else steps:
-                    h_t = cell_step(self.mode, gi_t, h_t, w_hh, b_hh)
+                    h_t = F.cell_step(self.mode, gi_t, h_t, w_hh, b_hh)
                     hs.append(h_t[0])
                 if direction == 1:
                     hs.reverse()  # back in time order
@@ -510,8 +510,8 @@ class RNNCellBase(Module):
                     f"{name}: Expected hidden to be 1D or 2D, got {s.ndim}D instead "
                     f"(hidden of shape {s.shape})"
                 )
-        return run_cell(name, self.mode, input, state, self.weight_ih, self.weight_hh,
-                        self.bias_ih, self.bias_hh)
+        return F.run_cell(name, self.mode, input, state, self.weight_ih, self.weight_hh,
+                          self.bias_ih, self.bias_hh)
 
 
 class RNNCell(RNNCellBase):
