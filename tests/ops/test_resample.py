@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck
+from harness import OpSpec, check_against_torch, check_gradcheck, op_tests
 
 
 # -- upsample / downsample: the course definitions, written out with loops ---------------
@@ -147,17 +147,8 @@ for rank, shapes in ((3, [((1, 2, 5),), ((2, 3, 4),)]), (4, [((1, 2, 3, 5),), ((
     SPECS += interp_specs(shapes, options)
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_interpolate_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
-GRADCHECKED = SPECS[::5]
-
-
-@pytest.mark.parametrize("spec", GRADCHECKED, ids=[s.name for s in GRADCHECKED])
-def test_interpolate_gradcheck(spec):
-    check_gradcheck(spec, spec.arrays(spec.shapes[0], np.float64))
+test_interpolate_matches_torch, test_interpolate_gradcheck = op_tests(
+    SPECS, gradchecked=SPECS[::5], points=1)
 
 
 SECOND_ORDER = SPECS[3::11]
