@@ -12,7 +12,10 @@ test file of specs runs::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import inspect
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +146,22 @@ def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -
         np.testing.assert_allclose(
             m_grad.numpy(), t_grad.numpy(), **tol, err_msg=f"{spec.name} grad {i}"
         )
+
+
+@contextmanager
+def shallow_stack(frames: int = 200) -> Iterator[None]:
+    """Allow only ``frames`` Python frames above the caller's (the limit is restored after).
+
+    A graph walk that recursed once per node then fails on a chain of a few thousand ops,
+    so a test of "no recursion" needs no 100,000-op chain.
+    """
+    depth = len(inspect.stack(0))
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _check_graph_flags(where: str, m: Any, t: torch.Tensor) -> None:
