@@ -101,12 +101,10 @@ def test_downsample_backward_keeps_input_width_even_when_factor_does_not_divide(
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], [1, 0, 0, 1, 0, 0, 1, 0])
 
 
-@given(nd=st.integers(1, 2), lead=st.sampled_from([(), (2,), (1, 3)]),
+@given(nd=st.integers(1, 2), lead=st.sampled_from([(), (2,)]),  # unbatched or batched
        size=st.integers(1, 7), factor=st.integers(1, 4), seed=st.integers(0, 2**16))
 def test_hypothesis_resample(nd, lead, size, factor, seed):
     shape = lead + (2,) + (size,) * nd
-    if len(shape) not in (nd + 1, nd + 2):
-        return
     x = np.random.default_rng(seed).standard_normal(shape)
     up = getattr(mytorch, f"upsample{nd}d")(mytorch.tensor(x), factor).numpy()
     np.testing.assert_array_equal(up, upsample_reference(x, factor, nd))
