@@ -92,7 +92,8 @@ def _grad_indices(spec: OpSpec, arrays: list[np.ndarray]) -> list[int]:
 
 
 def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -> None:
-    """Forward values, dtypes and all input gradients must match torch's."""
+    """Forward values, dtypes, ``requires_grad``/``grad_fn`` and all input gradients must
+    match torch's; where torch's outputs have no gradient, the spec says so (``torch_grad``)."""
     wrt = _grad_indices(spec, arrays)
     mt_in = [mytorch.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
     th_in = [torch.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
@@ -135,7 +136,7 @@ def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -
     for i in wrt:
         t_grad = th_in[i].grad
         m_grad = mt_in[i].grad
-        if t_grad is None:
+        if t_grad is None:  # an input torch's outputs do not depend on
             assert m_grad is None or not np.any(m_grad.numpy()), (
                 f"{spec.name}: grad {i} should be None"
             )
