@@ -140,6 +140,7 @@ SPECS = [
 GRADCHECKED = ["conv2d-all", "conv2d-same-even-dilated", "conv2d-depthwise", "conv1d-groups2",
                "conv1d-unbatched", "conv_transpose2d-stride23-outpad12", "conv_transpose1d-all",
                "unfold-all", "fold-all"]
+
 test_matches_torch, test_gradcheck = op_tests(SPECS, gradchecked=[
     s for s in SPECS if s.name in GRADCHECKED or s.name.startswith("conv2d-circular-padding=s")])
 

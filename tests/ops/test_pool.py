@@ -167,6 +167,7 @@ def test_empty_batch_matches_torch(spec):
 
 GRADCHECKED = MAX_SPECS[::2] + AVG_SPECS[::2] + ADAPTIVE_AVG_SPECS[::3] \
     + ADAPTIVE_MAX_SPECS[::3] + [UNPOOL_SPECS[i] for i in (0, 3, 5)]
+
 test_matches_torch, test_gradcheck = op_tests(SPECS, gradchecked=GRADCHECKED, points=1)
 
 
