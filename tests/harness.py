@@ -2,17 +2,25 @@
 
 An ``OpSpec`` names an op once (its mytorch function, its torch function, how
 to draw valid inputs); ``check_against_torch`` runs both on the same arrays,
-compares outputs and every input gradient (with the same random upstream
-gradient), and ``check_gradcheck`` runs mytorch's float64 gradcheck.
+compares outputs, their ``requires_grad`` and ``grad_fn``, and every input
+gradient (with the same random upstream gradient), and ``check_gradcheck``
+runs mytorch's float64 gradcheck. ``op_tests(SPECS)`` makes the two tests a
+test file of specs runs::
+
+    test_matches_torch, test_gradcheck = op_tests(SPECS)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import inspect
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pytest
 import torch
 
 import mytorch
@@ -38,6 +46,9 @@ class OpSpec:
         dtypes: dtypes each case is run in.
         gradcheck: whether to run float64 gradcheck as well.
         make: optional function (rng, shapes, dtype) -> list of arrays, for special inputs.
+        torch_grad: whether torch's outputs carry a gradient when an input requires one;
+            False states that they do not (an op with no derivative, such as argmax), and
+            the harness then checks that neither library's outputs require grad.
     """
 
     name: str
@@ -51,6 +62,7 @@ class OpSpec:
     gradcheck: bool = True
     make: Callable[..., list[np.ndarray]] | None = None
     tol: dict[str, float] = field(default_factory=dict)
+    torch_grad: bool = True
 
     def arrays(
         self, shapes: tuple[tuple[int, ...], ...], dtype: Any, seed: int = 0
@@ -80,7 +92,8 @@ def _grad_indices(spec: OpSpec, arrays: list[np.ndarray]) -> list[int]:
 
 
 def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -> None:
-    """Forward values, dtypes and all input gradients must match torch's."""
+    """Forward values, dtypes, ``requires_grad``/``grad_fn`` and all input gradients must
+    match torch's; where torch's outputs have no gradient, the spec says so (``torch_grad``)."""
     wrt = _grad_indices(spec, arrays)
     mt_in = [mytorch.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
     th_in = [torch.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
@@ -98,23 +111,32 @@ def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -
         assert m_arr.shape == t_arr.shape, f"{where}: shape {m_arr.shape} vs {t_arr.shape}"
         assert m_arr.dtype == t_arr.dtype, f"{where}: dtype {m_arr.dtype} vs {t_arr.dtype}"
         np.testing.assert_allclose(m_arr, t_arr, **tol, err_msg=f"{spec.name} output {k}")
+        if isinstance(t, torch.Tensor):
+            _check_graph_flags(where, m, t, mt_in)
     if not wrt:
         return
+    differentiable = [
+        (m, t) for m, t in zip(mt_out, th_out) if isinstance(t, torch.Tensor) and t.requires_grad
+    ]
+    if not spec.torch_grad:
+        assert not differentiable, f"{spec.name}: torch_grad=False, yet torch's output has a grad"
+        return
+    assert differentiable, (
+        f"{spec.name}: no torch output requires grad; state it with torch_grad=False"
+    )
     rng = np.random.default_rng(seed)
     mt_loss, th_loss = 0, 0
-    for m, t in zip(mt_out, th_out):
-        if isinstance(t, torch.Tensor) and t.requires_grad:
-            upstream = rng.standard_normal(t.shape).astype(_to_numpy(t).dtype)
-            mt_loss = mt_loss + (m * mytorch.tensor(upstream)).sum()
-            th_loss = th_loss + (t * torch.tensor(upstream)).sum()
-    if isinstance(th_loss, int):
-        return
+    for m, t in differentiable:
+        upstream = rng.standard_normal(t.shape).astype(_to_numpy(t).dtype)
+        mt_loss = mt_loss + (m * mytorch.tensor(upstream)).sum()
+        th_loss = th_loss + (t * torch.tensor(upstream)).sum()
+    assert isinstance(mt_loss, mytorch.Tensor) and isinstance(th_loss, torch.Tensor)
     mt_loss.backward()
     th_loss.backward()
     for i in wrt:
         t_grad = th_in[i].grad
         m_grad = mt_in[i].grad
-        if t_grad is None:
+        if t_grad is None:  # an input torch's outputs do not depend on
             assert m_grad is None or not np.any(m_grad.numpy()), (
                 f"{spec.name}: grad {i} should be None"
             )
@@ -124,6 +146,36 @@ def check_against_torch(spec: OpSpec, arrays: list[np.ndarray], seed: int = 1) -
         assert m_grad.dtype == _to_numpy(t_grad).dtype, f"{spec.name} grad {i}: dtype mismatch"
         np.testing.assert_allclose(
             m_grad.numpy(), t_grad.numpy(), **tol, err_msg=f"{spec.name} grad {i}"
+        )
+
+
+@contextmanager
+def shallow_stack(frames: int = 200) -> Iterator[None]:
+    """Allow only ``frames`` Python frames above the caller's (the limit is restored after).
+
+    A graph walk that recursed once per node then fails on a chain of a few thousand ops,
+    so a test of "no recursion" needs no 100,000-op chain.
+    """
+    depth = len(inspect.stack(0))
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _check_graph_flags(where: str, m: Any, t: torch.Tensor, inputs: list[Any]) -> None:
+    """An output requires grad exactly when torch's does, and then it is in the graph: it has
+    a ``grad_fn``, or it is one of the inputs returned as is (torch's ``flatten`` of one dim
+    returns its input; mytorch may make a view node there instead)."""
+    assert isinstance(m, mytorch.Tensor), f"{where}: {type(m).__name__}, not a Tensor"
+    assert m.requires_grad == t.requires_grad, (
+        f"{where}: requires_grad {m.requires_grad} vs torch's {t.requires_grad}"
+    )
+    if m.requires_grad:
+        assert m.grad_fn is not None or any(m is x for x in inputs), (
+            f"{where}: requires grad but has no grad_fn and is not an input"
         )
 
 
@@ -138,31 +190,45 @@ def check_gradcheck(spec: OpSpec, arrays: list[np.ndarray], second_order: bool =
     assert check(spec.mt, tuple(inputs), eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
-def case_ids(spec: OpSpec) -> list[str]:
-    return [f"{spec.name}-{'x'.join(str(s) for s in shapes)}" for shapes in spec.shapes]
-
-
 def cases(specs: Sequence[OpSpec]) -> list[Any]:
     """pytest params: one (spec, shapes, dtype) per grid point, with readable ids."""
-    import pytest
-
-    params = []
-    for spec in specs:
-        for shapes in spec.shapes:
-            shape_id = "_".join("x".join(map(str, s)) or "scalar" for s in shapes)
-            for dtype in spec.dtypes:
-                params.append(pytest.param(spec, shapes, np.dtype(dtype),
-                                           id=f"{spec.name}-{shape_id}-{np.dtype(dtype).name}"))
-    return params
-
-
-def gradcheck_cases(specs: Sequence[OpSpec]) -> list[Any]:
-    """pytest params for gradcheck: the first two grid points of each spec."""
-    import pytest
-
     return [
-        pytest.param(
-            spec, shapes, id=f"{spec.name}-{'_'.join('x'.join(map(str, s)) for s in shapes)}"
-        )
-        for spec in specs if spec.gradcheck for shapes in spec.shapes[:2]
+        pytest.param(spec, shapes, np.dtype(dtype),
+                     id=f"{spec.name}-{_shape_id(shapes)}-{np.dtype(dtype).name}")
+        for spec in specs for shapes in spec.shapes for dtype in spec.dtypes
     ]
+
+
+def gradcheck_cases(specs: Sequence[OpSpec], points: int = 2) -> list[Any]:
+    """pytest params for gradcheck: the first ``points`` grid points of each spec."""
+    return [
+        pytest.param(spec, shapes, id=f"{spec.name}-{_shape_id(shapes)}")
+        for spec in specs if spec.gradcheck for shapes in spec.shapes[:points]
+    ]
+
+
+def _shape_id(shapes: tuple[tuple[int, ...], ...]) -> str:
+    return "_".join("x".join(map(str, s)) or "scalar" for s in shapes)
+
+
+def op_tests(
+    specs: Sequence[OpSpec], gradchecked: Sequence[OpSpec] | None = None, points: int = 2
+) -> tuple[Callable[..., None], Callable[..., None]]:
+    """The two tests of a file of specs, to bind at module level under their own names.
+
+    ``test_matches_torch`` compares every spec at every grid point and dtype with torch;
+    ``test_gradcheck`` runs float64 gradcheck on the first ``points`` grid points of
+    ``gradchecked`` (default: every spec; specs with ``gradcheck=False`` are left out).
+    """
+
+    @pytest.mark.parametrize("spec, shapes, dtype", cases(specs))
+    def test_matches_torch(spec: OpSpec, shapes: tuple[tuple[int, ...], ...], dtype: Any) -> None:
+        check_against_torch(spec, spec.arrays(shapes, dtype))
+
+    @pytest.mark.parametrize(
+        "spec, shapes", gradcheck_cases(specs if gradchecked is None else gradchecked, points)
+    )
+    def test_gradcheck(spec: OpSpec, shapes: tuple[tuple[int, ...], ...]) -> None:
+        check_gradcheck(spec, spec.arrays(shapes, np.float64))
+
+    return test_matches_torch, test_gradcheck

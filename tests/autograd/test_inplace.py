@@ -20,7 +20,7 @@ import pytest
 import torch
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from harness import OpSpec, cases, check_against_torch, check_gradcheck, op_tests
 
 
 def _functional(x: Any) -> Any:
@@ -173,14 +173,7 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_inplace_against_torch(spec: OpSpec, shapes: Any, dtype: np.dtype) -> None:
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
-@pytest.mark.parametrize("spec, shapes", gradcheck_cases(SPECS))
-def test_inplace_gradcheck(spec: OpSpec, shapes: Any) -> None:
-    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+test_inplace_against_torch, test_inplace_gradcheck = op_tests(SPECS)
 
 
 def test_inplace_second_order() -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from harness import OpSpec, check_against_torch, check_gradcheck, op_tests
 from mytorch.kernels import special
 
 UNARY = [((3, 4),), ((),), ((2, 0, 3),), ((1, 5, 1),)]
@@ -79,14 +79,7 @@ SPECS += [
 ]
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
-@pytest.mark.parametrize("spec, shapes", gradcheck_cases(SPECS))
-def test_gradcheck(spec, shapes):
-    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS)
 
 
 SECOND_ORDER = ("sigmoid", "silu", "gelu", "gelu_tanh", "elu", "softplus", "softplus_beta",

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from harness import OpSpec, check_against_torch, check_gradcheck, gradcheck_cases, op_tests
 from mytorch.ops import conv as C
 
 MT_CONV = {1: C.conv1d, 2: C.conv2d}
@@ -136,21 +136,13 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
 # finite differences on one spec of each kind (the torch comparison above covers every option)
 GRADCHECKED = ["conv2d-all", "conv2d-same-even-dilated", "conv2d-depthwise", "conv1d-groups2",
                "conv1d-unbatched", "conv_transpose2d-stride23-outpad12", "conv_transpose1d-all",
                "unfold-all", "fold-all"]
 
-
-@pytest.mark.parametrize("spec, shapes", gradcheck_cases(
-    [s for s in SPECS if s.name in GRADCHECKED or s.name.startswith("conv2d-circular-padding=s")]))
-def test_gradcheck(spec, shapes):
-    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS, gradchecked=[
+    s for s in SPECS if s.name in GRADCHECKED or s.name.startswith("conv2d-circular-padding=s")])
 
 
 # second order, on small shapes: the three Functions differentiate each other

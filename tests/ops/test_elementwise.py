@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from harness import OpSpec, check_against_torch, check_gradcheck, gradcheck_cases, op_tests
 
 # shapes for binary ops: equal, scalar, broadcasting in both directions, size-1 and empty dims
 BINARY = [((3, 4), (3, 4)), ((), ()), ((3, 4), ()), ((), (2, 3)), ((2, 1, 4), (3, 1)),
@@ -47,14 +47,7 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
-@pytest.mark.parametrize("spec, shapes", gradcheck_cases(SPECS))
-def test_gradcheck(spec, shapes):
-    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS)
 
 
 @pytest.mark.parametrize("spec, shapes", gradcheck_cases([s for s in SPECS if s.name in

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from harness import OpSpec, check_against_torch, check_gradcheck, gradcheck_cases, op_tests
 
 
 def _matmul_grid():
@@ -94,18 +94,9 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
 # matmul's gradcheck over the whole grid: every rank pair and broadcast pattern
 MATMUL_GRADCHECK = [OpSpec("matmul", mytorch.matmul, torch.matmul, [s]) for s in MATMUL]
-
-
-@pytest.mark.parametrize("spec, shapes", gradcheck_cases(SPECS[1:] + MATMUL_GRADCHECK))
-def test_gradcheck(spec, shapes):
-    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS, gradchecked=SPECS[1:] + MATMUL_GRADCHECK)
 
 
 SECOND_ORDER = [

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck
+from harness import OpSpec, check_against_torch, check_gradcheck, op_tests
 from mytorch.ops import loss as L
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -143,15 +143,8 @@ KL_DIV = [OpSpec(f"kl_div-{r}-log_target{lt}", call(L.kl_div, reduction=r, log_t
 SPECS = REGRESSION + CROSS_ENTROPY + NLL + BINARY + KL_DIV
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
 # gradcheck: the first grid point of each spec (each grid starts with the general case)
-@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
-def test_gradcheck(spec):
-    check_gradcheck(spec, spec.arrays(spec.shapes[0], np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS, points=1)
 
 
 SECOND_ORDER = [s for s in SPECS if s.name in (

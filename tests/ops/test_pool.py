@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck
+from harness import OpSpec, check_against_torch, check_gradcheck, op_tests
 from mytorch.autograd import grad
 
 
@@ -148,11 +148,6 @@ UNPOOL_SPECS = (
 SPECS = MAX_SPECS + AVG_SPECS + ADAPTIVE_AVG_SPECS + ADAPTIVE_MAX_SPECS + UNPOOL_SPECS
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
 def named(*fragments):
     """The specs whose names contain one of ``fragments`` (exact option lists)."""
     return [s for s in SPECS if any(f in s.name for f in fragments)]
@@ -173,10 +168,7 @@ def test_empty_batch_matches_torch(spec):
 GRADCHECKED = MAX_SPECS[::2] + AVG_SPECS[::2] + ADAPTIVE_AVG_SPECS[::3] \
     + ADAPTIVE_MAX_SPECS[::3] + [UNPOOL_SPECS[i] for i in (0, 3, 5)]
 
-
-@pytest.mark.parametrize("spec", GRADCHECKED, ids=[s.name for s in GRADCHECKED])
-def test_gradcheck(spec):
-    check_gradcheck(spec, spec.arrays(spec.shapes[0], np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS, gradchecked=GRADCHECKED, points=1)
 
 
 UNBATCHED = [s for s in GRADCHECKED if len(s.shapes) > 2][::3]  # shapes[2] is (C, *L)

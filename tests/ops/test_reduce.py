@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from harness import OpSpec, check_against_torch, check_gradcheck, op_tests
 from mytorch.autograd import gradgradcheck
 
 # Shapes: 3-d, 2-d, scalar, size-1 dims, 1-d and an empty dim. The first two of each
@@ -117,6 +117,7 @@ def make_specs():
                 lambda x, th=th, d=dim, k=keepdim: th(x, d, k),
                 valid_shapes(dim, nonempty),
                 gradcheck=(dim, keepdim) in GRADCHECK_DIMS and not name.startswith("arg"),
+                torch_grad=not name.startswith("arg"),  # indices have no derivative
             ))
     return specs
 
@@ -125,7 +126,8 @@ SPECS = make_specs()
 # extra inputs: ties for the extrema, zeros for prod, 0/1 for all/any, cumsum along each dim
 SPECS += [
     OpSpec(f"{name}-ties-dim{dim}", lambda x, f=f, d=dim: f(x, d), lambda x, g=g, d=dim: g(x, d),
-           valid_shapes(dim, nonempty=True), make=with_ties, gradcheck=False)
+           valid_shapes(dim, nonempty=True), make=with_ties, gradcheck=False,
+           torch_grad=name != "argmax")
     for name, f, g in [
         ("max", lambda x, d: x.max(d), lambda x, d: x.max(d)),
         ("min", lambda x, d: x.min(d), lambda x, d: x.min(d)),
@@ -164,21 +166,14 @@ SPECS += [
            getattr(x, f)(d, k) if d is not None else getattr(x, f)(),
            lambda x, f=name, d=dim, k=keepdim:
            getattr(x, f)(d, k) if d is not None else getattr(x, f)(),
-           valid_shapes(dim, False), make=zeros_and_ones, gradcheck=False)
+           valid_shapes(dim, False), make=zeros_and_ones, gradcheck=False, torch_grad=False)
     for name in ("all", "any") for dim, keepdim in [(None, False), (0, True), ((0, 2), False)]
 ]
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # var/std with fewer elements than the correction
-        check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
-@pytest.mark.parametrize("spec, shapes", gradcheck_cases(SPECS))
-def test_gradcheck(spec, shapes):
-    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS)
+# var/std with fewer elements than the correction warn, in both libraries
+test_matches_torch = pytest.mark.filterwarnings("ignore")(test_matches_torch)
 
 
 SECOND_ORDER = ["sum", "mean", "var", "std", "prod", "logsumexp", "norm2", "norm3", "max", "amax"]
@@ -228,7 +223,8 @@ def test_hypothesis_single_dim(shape, data, keepdim, seed):
         mt, th, nonempty = SINGLE_OPS[name]
     assume(not nonempty or (shape[dim] if ndim else 1) > 0)
     spec = OpSpec(name, lambda x: mt(x, dim, keepdim), lambda x: th(x, dim, keepdim), [],
-                  make=with_ties if name != "prod" else None)
+                  make=with_ties if name != "prod" else None,
+                  torch_grad=not name.startswith("arg"))
     check_against_torch(spec, spec.arrays((shape,), np.float64, seed))
 
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mytorch
-from harness import OpSpec, cases, check_against_torch, check_gradcheck, gradcheck_cases
+from harness import OpSpec, check_against_torch, check_gradcheck, gradcheck_cases, op_tests
 from mytorch.kernels import padding
 
 # every op gets scalars (where the op allows them), size-1 dims and empty dims
@@ -103,14 +103,7 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec, shapes, dtype", cases(SPECS))
-def test_matches_torch(spec, shapes, dtype):
-    check_against_torch(spec, spec.arrays(shapes, dtype))
-
-
-@pytest.mark.parametrize("spec, shapes", gradcheck_cases(SPECS))
-def test_gradcheck(spec, shapes):
-    check_gradcheck(spec, spec.arrays(shapes, np.float64))
+test_matches_torch, test_gradcheck = op_tests(SPECS)
 
 
 SECOND_ORDER = ("reshape_reversed", "transpose", "permute", "cat", "cat_dim1", "split",

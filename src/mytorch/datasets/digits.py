@@ -53,8 +53,8 @@ class Digits(ArrayDataset):
         data: uint8 array (N, 8, 8) of pixel counts 0..16.
         targets: int64 array (N,) of digits 0..9.
 
-    >>> x, y = Digits()[0]   # doctest: +SKIP
-    >>> x.shape, x.dtype     # doctest: +SKIP
+    >>> x, y = Digits()[0]
+    >>> x.shape, x.dtype
     ((1, 8, 8), dtype('float32'))
     """
 
