@@ -145,7 +145,7 @@ def test_malicious_pickle_is_refused_and_nothing_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.pt"
     _malicious_pt(path)
-    refusing = "refusing 'posix.system'|refusing 'os.system'|refusing"
+    refusing = "refusing the global '(posix|os).system'"
     with pytest.raises(pickle.UnpicklingError, match=refusing):
         mytorch.load(path)
     assert not (tmp_path / "PWNED").exists()
@@ -319,7 +319,7 @@ def test_npz_member_header_is_checked_before_numpy_allocates(tmp_path, guarded, 
 
 
 @pytest.mark.parametrize("pickled, match, outcome", [
-    (b"\x80\x02cbuiltins\neval\n(X\x05\x00\x00\x001 + 1tR.", "refusing 'builtins.eval'",
+    (b"\x80\x02cbuiltins\neval\n(X\x05\x00\x00\x001 + 1tR.", "refusing the global 'builtins.eval'",
      "UnpicklingError"),
     (b"\x80\x02}(X\x01\x00\x00\x00a", "truncated|EOF|corrupt", None),
     (b"\xff\xfe garbage", "corrupt|invalid load key", None),
@@ -347,7 +347,7 @@ def test_bad_pickles_are_refused_cleanly(tmp_path, guarded, pickled, match, outc
 def test_malicious_pickle_in_the_guarded_worker_runs_nothing(tmp_path, guarded):
     path = tmp_path / "evil.pt"
     _malicious_pt(path)
-    assert_refused(guarded, path, "refusing '(posix|os).system'", "UnpicklingError")
+    assert_refused(guarded, path, "refusing the global '(posix|os).system'", "UnpicklingError")
 
 
 # -- safetensors: the official package both ways, every standard dtype, malformed headers -------

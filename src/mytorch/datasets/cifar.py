@@ -15,11 +15,12 @@ import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from mytorch.datasets.base import ArrayDataset, resolve_root
+from mytorch.serialization.allowlist import AllowListUnpickler
 
 __all__ = ["read_cifar_batch", "CIFAR10"]
 
@@ -37,28 +38,14 @@ def _latin1_bytes(text: str, encoding: str) -> bytes:
     return text.encode("latin1")
 
 
-class _ArrayOnlyUnpickler(pickle.Unpickler):
-    """Builds dicts, lists, strings, numbers and NumPy arrays; refuses every other global."""
-
-    _ALLOWED: dict[tuple[str, str], Any] = {
-        ("_codecs", "encode"): _latin1_bytes,
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-        **{(f"numpy.{core}.multiarray", "_reconstruct"): _RECONSTRUCT for core in _CORES},
-        **{(f"numpy.{core}.numeric", "_frombuffer"): _FROMBUFFER for core in _CORES},
-    }
-
-    def __init__(self, file: IO[bytes]) -> None:
-        super().__init__(file, encoding="latin1")  # the batches were pickled by Python 2
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return self._ALLOWED[module, name]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                f"refusing the global '{module}.{name}': a CIFAR-10 batch holds only "
-                "arrays, lists, strings and numbers"
-            ) from None
+# the only globals a CIFAR-10 batch may name: what NumPy needs to rebuild its arrays
+_ARRAY_GLOBALS: dict[tuple[str, str], Any] = {
+    ("_codecs", "encode"): _latin1_bytes,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    **{(f"numpy.{core}.multiarray", "_reconstruct"): _RECONSTRUCT for core in _CORES},
+    **{(f"numpy.{core}.numeric", "_frombuffer"): _FROMBUFFER for core in _CORES},
+}
 
 
 def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +64,11 @@ def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
     path = Path(path)
     raw = path.read_bytes()
     try:
-        content = _ArrayOnlyUnpickler(io.BytesIO(raw)).load()
+        content = AllowListUnpickler(
+            io.BytesIO(raw), _ARRAY_GLOBALS,
+            "a CIFAR-10 batch holds only arrays, lists, strings and numbers",
+            encoding="latin1",  # the batches were pickled by Python 2
+        ).load()
     except Exception as error:  # any failure to unpickle means a damaged or hostile file
         raise ValueError(f"CIFAR10: {path} is not a readable CIFAR-10 batch: {error}") from error
     if not isinstance(content, dict):

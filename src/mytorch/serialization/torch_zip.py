@@ -32,6 +32,7 @@ import numpy as np
 
 from mytorch._tensor import Tensor
 from mytorch.serialization import dtypes
+from mytorch.serialization.allowlist import AllowListUnpickler
 from mytorch.serialization.zipped import ZipMembers
 
 # torch's names for element types: legacy storage classes and torch.<dtype> (for v3)
@@ -182,11 +183,10 @@ def _check_plain(obj: Any) -> None:
         raise ValueError(f"the pickle holds a {type(obj).__name__}, not tensor data")
 
 
-class _TensorOnlyUnpickler(pickle.Unpickler):
+class _TensorOnlyUnpickler(AllowListUnpickler):
     """Resolves only tensor-rebuilding names; refuses every other global."""
 
     def __init__(self, file: IO[bytes], reader: _Reader) -> None:
-        super().__init__(file)
         self._reader = reader
 
         def rebuild_v2(storage: Any, offset: Any, size: Any, stride: Any, *_: Any) -> Tensor:
@@ -204,7 +204,7 @@ class _TensorOnlyUnpickler(pickle.Unpickler):
                 raise ValueError(f"_rebuild_parameter of a {type(data).__name__}")
             return data
 
-        self._allowed: dict[tuple[str, str], Any] = {
+        allowed: dict[tuple[str, str], Any] = {
             ("collections", "OrderedDict"): OrderedDict,
             ("torch._utils", "_rebuild_tensor_v2"): _Allowed(rebuild_v2),
             ("torch._utils", "_rebuild_tensor_v3"): _Allowed(rebuild_v3),
@@ -213,14 +213,7 @@ class _TensorOnlyUnpickler(pickle.Unpickler):
             **{("torch", name): _TorchType(code) for name, code in _STORAGE_CODES.items()},
             **{("torch", name): _TorchType(code) for name, code in _DTYPE_CODES.items()},
         }
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return self._allowed[module, name]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                f"load: refusing '{module}.{name}': a checkpoint may only contain tensor data"
-            ) from None
+        super().__init__(file, allowed, "a checkpoint may only contain tensor data")
 
     def persistent_load(self, pid: Any) -> _Storage:
         return self._reader.storage(pid)
