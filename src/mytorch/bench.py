@@ -36,7 +36,8 @@ class Case:
     """One benchmark.
 
     Attributes:
-        group: the family ('autograd', 'conv', 'pool', 'norm', 'loss', 'rnn', 'train').
+        group: the family ('autograd', 'conv', 'pool', 'norm', 'activation', 'loss', 'rnn',
+            'train').
         name: what is timed.
         build: ``build(lib)`` -> a step doing the work once with library ``lib``.
         target: the issue's limit on the ratio mytorch / PyTorch (None: none set).
@@ -204,6 +205,8 @@ CASES: list[Case] = [
          lambda lib: layer(lib, lambda L: L.nn.BatchNorm2d(64), (32, 64, 32, 32)), 2.0),
     Case("norm", "LayerNorm(512) on (64, 128, 512)",
          lambda lib: layer(lib, lambda L: L.nn.LayerNorm(512), (64, 128, 512))),
+    Case("activation", "exact GELU on (256, 1024)",
+         lambda lib: layer(lib, lambda L: L.nn.GELU(), (256, 1024)), 1.5),
     Case("loss", "cross_entropy (1024, 1000)", lambda lib: loss(lib, "ce"), 2.0),
     Case("loss", "ctc_loss T=100 N=16 C=30 S=20", lambda lib: loss(lib, "ctc")),
     Case("rnn", "GRU(8, 64), batch 64, sequence 40",
