@@ -128,7 +128,8 @@ def _erf_small_erfc_rest(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     if large.size:
         zl = np.minimum(z[large], _ERFC_ZERO)
         inverse_square = 1 / (zl * zl)
-        tail = _ONE_OVER_SQRT_PI - inverse_square * _rational(_R3, inverse_square, np.empty_like(zl))
+        correction = _rational(_R3, inverse_square, np.empty_like(zl)) * inverse_square
+        tail = _ONE_OVER_SQRT_PI - correction
         erfc[large] = _exp_minus_square(zl, np.empty_like(zl)) * tail / zl
     return erf.reshape(shape), erfc.reshape(shape), (z < _SMALL).reshape(shape)
 
