@@ -21,8 +21,9 @@ erfc within 9, relative, down to its underflow (tests/ops/test_activation.py);
 float32 results are correctly rounded there.
 
 The arithmetic is NumPy passes over the array, so what costs is memory: the
-work goes in blocks of a few thousand elements, whose temporaries stay in
-cache, rather than on whole-array temporaries, each a fresh set of pages.
+work goes in blocks of a few thousand elements, in float64, whose temporaries
+stay in cache, and is written straight into the output in the input's dtype,
+rather than through whole-array temporaries, each a fresh set of pages.
 
 >>> erf(np.array([0.0, 0.5, 1.0]))
 array([0.        , 0.52049988, 0.84270079])
@@ -100,62 +101,60 @@ def _exp_minus_square(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _erf_small_erfc_rest(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(erf(|a|), erfc(|a|), small)`` in float64: erf valid where ``small`` (|a| < 0.5),
-    erfc elsewhere.
+def _erf_or_erfc(a: np.ndarray, complement: bool, scale: float = 1.0,
+                 factor: float = 1.0) -> np.ndarray:
+    """``factor * erf(scale * a)``, or erfc if ``complement``, in a's dtype, a block at a time.
 
-    Each is the accurate function of its range; the callers take complements
-    (``1 - it``). The small and middle ranges are both computed on every
-    element, the argument clipped into the range: cheaper than gathering a
-    random half of the elements. The large range, rare, is gathered. The work
-    goes in blocks of ``_BLOCK`` elements: a dozen temporaries of that size stay
-    in cache and come from the allocator's free list, where whole-array ones
-    would each cost fresh pages.
+    In each range of z = |scale * a| the function accurate there is computed
+    (erf below 0.5, erfc above) and the other is its complement ``1 - it``. The
+    small and middle ranges are both computed on every element, the argument
+    clipped into the range: cheaper than gathering a random half of the
+    elements; the large range, rare, is gathered. The work goes in blocks of
+    ``_BLOCK`` elements, in float64, written into the one output array: every
+    whole-array temporary would cost a fresh set of pages, which the page faults
+    make dearer than the arithmetic.
     """
-    shape = np.shape(a)
-    z = np.abs(np.asarray(a, dtype=np.float64).reshape(-1))  # 1-d: 0-d math gives scalars
-    erf, erfc = np.empty_like(z), np.empty_like(z)
-    for start in range(0, z.size, _BLOCK):
-        block = slice(start, start + _BLOCK)
-        zb = z[block]
-        zs = np.minimum(zb, _SMALL)  # NaN stays NaN through both clips
-        _rational(_R1, zs * zs, erf[block])
-        erf[block] *= zs
-        zm = np.clip(zb, _SMALL, _LARGE, out=zs)
-        _exp_minus_square(zm, erfc[block])
-        erfc[block] *= _rational(_R2, zm, np.empty_like(zm))
-    large = np.flatnonzero(z >= _LARGE)
-    if large.size:
-        zl = np.minimum(z[large], _ERFC_ZERO)
-        inverse_square = 1 / (zl * zl)
-        correction = _rational(_R3, inverse_square, np.empty_like(zl)) * inverse_square
-        tail = _ONE_OVER_SQRT_PI - correction
-        erfc[large] = _exp_minus_square(zl, np.empty_like(zl)) * tail / zl
-    return erf.reshape(shape), erfc.reshape(shape), (z < _SMALL).reshape(shape)
+    x = np.asarray(a)
+    flat = x.reshape(-1)  # 1-d: 0-d math gives scalars
+    out = np.empty(flat.shape, dtype=np.result_type(x, np.float32))
+    for start in range(0, flat.size, _BLOCK):
+        xb = flat[start:start + _BLOCK].astype(np.float64)
+        xb *= scale  # in float64: no extra rounding
+        z = np.abs(xb)
+        zs = np.minimum(z, _SMALL)  # NaN stays NaN through both clips
+        e = _rational(_R1, zs * zs, np.empty_like(z))
+        e *= zs  # erf(z), valid below 0.5
+        zm = np.clip(z, _SMALL, _LARGE, out=zs)
+        c = _exp_minus_square(zm, np.empty_like(z))
+        c *= _rational(_R2, zm, np.empty_like(z))  # erfc(z), valid from 0.5 on
+        large = np.flatnonzero(z >= _LARGE)
+        if large.size:
+            zl = np.minimum(z[large], _ERFC_ZERO)
+            inverse_square = 1 / (zl * zl)
+            correction = _rational(_R3, inverse_square, np.empty_like(zl)) * inverse_square
+            tail = (_ONE_OVER_SQRT_PI - correction) / zl
+            c[large] = _exp_minus_square(zl, np.empty_like(zl)) * tail
+        small = z < _SMALL
+        if complement:  # erfc(-z) = 2 - erfc(z); below 0.5, 1 - erf(a) (|erf(a)| < 0.53)
+            result = np.where(np.signbit(xb), 2 - c, c)
+            np.copyto(result, 1 - np.copysign(e, xb), where=small)
+        else:
+            result = np.copysign(np.where(small, e, 1 - c), xb)
+        result *= factor
+        out[start:start + _BLOCK] = result
+    return out.reshape(x.shape)
 
 
 def erf(a: np.ndarray) -> np.ndarray:
     """The error function ``2/sqrt(pi) * integral_0^a exp(-t^2) dt``, elementwise, in a's dtype."""
-    e, c, small = _erf_small_erfc_rest(a)
-    np.subtract(1, c, out=c)
-    np.copyto(c, e, where=small)
-    return np.copysign(c, a, out=c).astype(np.result_type(a, np.float32), copy=False)
+    return _erf_or_erfc(a, complement=False)
 
 
 def erfc(a: np.ndarray) -> np.ndarray:
     """``1 - erf(a)``, accurate also where it is tiny (large positive a)."""
-    e, c, small = _erf_small_erfc_rest(a)
-    # erfc(-z) = 2 - erfc(z); for |a| < 0.5, 1 - erf(a) (no cancellation: |erf(a)| < 0.53)
-    negative = np.signbit(a)
-    np.subtract(2, c, out=c, where=negative)
-    np.subtract(1, np.copysign(e, a, out=e), out=e)
-    np.copyto(c, e, where=small)
-    return c.astype(np.result_type(a, np.float32), copy=False)
+    return _erf_or_erfc(a, complement=True)
 
 
 def normal_cdf(a: np.ndarray) -> np.ndarray:
     """Phi(a), the standard normal CDF: ``(1 + erf(a / sqrt(2))) / 2 = erfc(-a / sqrt(2)) / 2``."""
-    z = np.asarray(a, dtype=np.float64) * -math.sqrt(0.5)  # scaled in float64: no extra rounding
-    phi = erfc(z)
-    phi *= 0.5
-    return phi.astype(np.result_type(a, np.float32), copy=False)
+    return _erf_or_erfc(a, complement=True, scale=-math.sqrt(0.5), factor=0.5)
