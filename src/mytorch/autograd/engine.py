@@ -69,9 +69,7 @@ def run_backward(
                         captures[node, nr] = grad
             if type(node) is AccumulateGrad:
                 if inputs is None and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], create_graph)
-                    for hook in node.post_hooks:
-                        hook(node.variable)
+                    _accumulate_leaf(node, grads[0], create_graph)
                 continue
             if node.retained and inputs is None:
                 for nr, tensor in node.retained.items():
@@ -151,6 +149,13 @@ def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool) -> None:
         variable.grad = variable.grad + grad
 
 
+def _accumulate_leaf(accumulator: AccumulateGrad, grad: Tensor, create_graph: bool) -> None:
+    """Add ``grad`` into the leaf's ``.grad``, then run its post-accumulate hooks."""
+    _accumulate(accumulator.variable, grad, create_graph)
+    for hook in accumulator.post_hooks:
+        hook(accumulator.variable)
+
+
 def _detached(grad: Tensor) -> Tensor:
     return grad.detach() if grad.grad_fn is not None else grad
 
@@ -185,11 +190,12 @@ def backward(
         grads = run_backward(roots, root_grads, retain_graph, create_graph, list(inputs))
         assert grads is not None
         for tensor, grad in zip(inputs, grads):
-            if grad is not None:
+            if grad is None:
+                continue
+            if tensor.grad_fn is None and tensor._accumulator is not None:  # a leaf
+                _accumulate_leaf(tensor._accumulator, grad, create_graph)
+            else:
                 _accumulate(tensor, grad, create_graph)
-                if tensor._accumulator is not None and tensor.grad_fn is None:  # a leaf
-                    for hook in tensor._accumulator.post_hooks:
-                        hook(tensor)
 
 
 def grad(
