@@ -34,7 +34,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     pytest_args = test_command.split("/bin/python -m pytest", 1)[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert f'"$venv/bin/python" -m pytest{pytest_args}\n' in ci
-    assert 'pip install --quiet -e ".[test,mpi]"' in ci  # mpi: CI also runs the mpirun tests
+    assert 'pip install --quiet -e ".[test,mpi,docs]"' in ci  # the mpirun tests, the book
+    assert "mkdocs\" build --strict" in ci
     assert 'ruff" check src tests' in ci and 'mypy" src' in ci
 
 

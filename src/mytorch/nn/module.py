@@ -73,16 +73,17 @@ class Module:
     Subclasses create their parameters and submodules in ``__init__`` (after
     ``super().__init__()``) and define ``forward``.
 
-    >>> import mytorch.nn as nn
-    >>> class TwoLayer(nn.Module):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.hidden = nn.Linear(4, 8)
-    ...         self.out = nn.Linear(8, 2)
-    ...     def forward(self, x):
-    ...         return self.out(self.hidden(x).relu())
-    >>> [name for name, _ in TwoLayer().named_parameters()]
-    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    Examples:
+        >>> import mytorch.nn as nn
+        >>> class TwoLayer(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = nn.Linear(4, 8)
+        ...         self.out = nn.Linear(8, 2)
+        ...     def forward(self, x):
+        ...         return self.out(self.hidden(x).relu())
+        >>> [name for name, _ in TwoLayer().named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
     """
 
     training: bool

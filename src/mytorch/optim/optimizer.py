@@ -59,13 +59,14 @@ class Optimizer:
     and its group's options, and may override ``_init_state(param, group)`` to create the
     state a parameter starts with (called once, at its first step).
 
-    >>> import mytorch
-    >>> from mytorch import nn
-    >>> from mytorch.optim import SGD
-    >>> model = nn.Linear(3, 1)
-    >>> opt = SGD([{'params': [model.weight]}, {'params': [model.bias], 'lr': 0.5}], lr=0.1)
-    >>> [g['lr'] for g in opt.param_groups]
-    [0.1, 0.5]
+    Examples:
+        >>> import mytorch
+        >>> from mytorch import nn
+        >>> from mytorch.optim import SGD
+        >>> model = nn.Linear(3, 1)
+        >>> opt = SGD([{'params': [model.weight]}, {'params': [model.bias], 'lr': 0.5}], lr=0.1)
+        >>> [g['lr'] for g in opt.param_groups]
+        [0.1, 0.5]
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:

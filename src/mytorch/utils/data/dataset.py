@@ -66,10 +66,11 @@ class TensorDataset(Dataset):
     Args:
         *tensors: Tensors (or arrays) with the same first dimension, the number of samples.
 
-    >>> import mytorch
-    >>> ds = TensorDataset(mytorch.zeros(4, 2), mytorch.arange(4))
-    >>> len(ds), ds[1][1].item()
-    (4, 1)
+    Examples:
+        >>> import mytorch
+        >>> ds = TensorDataset(mytorch.zeros(4, 2), mytorch.arange(4))
+        >>> len(ds), ds[1][1].item()
+        (4, 1)
     """
 
     def __init__(self, *tensors: Any) -> None:
