@@ -32,7 +32,7 @@ _FENCE = ("```", "~~~")
 
 
 def fence_bare_doctests(text: str) -> str:
-    """``text`` with every bare doctest block at the left margin put in a ```` ```pycon ```` fence."""
+    """``text`` with each bare doctest block at the left margin in a ```` ```pycon ```` fence."""
     lines = text.split("\n")
     out: list[str] = []
     in_fence = False

@@ -69,3 +69,107 @@ def show(fig: Any) -> None:
     plt.close(fig)
     svg = buffer.getvalue()
     print(svg[svg.index("<svg"):])  # drop the XML prolog and doctype: HTML needs neither
+
+
+def engine_walk(root: Any) -> list[tuple[Any, Any]]:
+    """Run ``root.backward()`` and return, in the order the engine ran them, each node of the
+    graph with the gradient it received (an op node: the gradients of its outputs; a leaf's
+    ``AccumulateGrad``: the leaf's ``.grad`` just after it was accumulated).
+
+    The engine itself does the walk: each op node is recorded when its ``run_backward`` is
+    called, each leaf by a post-accumulate hook (the public way to see a leaf's gradient
+    arrive). The graph is retained, so the page can draw it afterwards.
+    """
+    from mytorch.autograd.graph import AccumulateGrad, Node
+
+    steps: list[tuple[Any, Any]] = []
+    leaves = [n for n in _graph_nodes(root) if isinstance(n, AccumulateGrad)]
+    removers = [leaf.variable.register_post_accumulate_grad_hook(
+        lambda t, node=leaf: steps.append((node, [t.grad.clone()]))) for leaf in leaves]
+    run_backward = Node.run_backward
+
+    def recording(node: Any, grad_outputs: Any) -> Any:
+        steps.append((node, list(grad_outputs)))
+        return run_backward(node, grad_outputs)
+
+    Node.run_backward = recording  # type: ignore[method-assign]
+    try:
+        root.backward(retain_graph=True)
+    finally:
+        Node.run_backward = run_backward  # type: ignore[method-assign]
+        for remove in removers:
+            remove()
+    return steps
+
+
+def _graph_nodes(root: Any) -> list[Any]:
+    """Every node reachable from ``root.grad_fn`` along ``next_edges``, root first."""
+    nodes, stack = [root.grad_fn], [root.grad_fn]
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is not None and edge[0] not in nodes:
+                nodes.append(edge[0])
+                stack.append(edge[0])
+    return nodes
+
+
+def draw_graph(root: Any, names: dict[str, Any] | None = None, order: list[Any] | None = None,
+               title: str = "") -> Any:
+    """Draw the backward graph of ``root`` (a Tensor) as a layered picture; returns the figure.
+
+    One box per node (``grad_fn`` nodes, and ``AccumulateGrad`` at the leaves), an arrow per
+    edge of ``next_edges``, in the direction the gradient flows: from the root at the top to
+    the leaves at the bottom. A node sits one row below the lowest node that sends it a
+    gradient, so every arrow points down. ``names`` (name -> tensor) labels the node that
+    made each named tensor (a leaf's ``AccumulateGrad``, a result's ``grad_fn``);
+    ``order`` (the nodes of ``engine_walk``) numbers each node by when the engine ran it.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    from mytorch.autograd.graph import AccumulateGrad
+
+    nodes = _graph_nodes(root)
+    edges = [(n, e[0]) for n in nodes for e in n.next_edges if e is not None]
+    depth = {root.grad_fn: 0}
+    for _ in nodes:  # longest path from the root (a DAG: len(nodes) rounds settle it)
+        for parent, child in edges:
+            depth[child] = max(depth.get(child, 0), depth.get(parent, 0) + 1)
+    rows: dict[int, list[Any]] = {}
+    for node in nodes:
+        rows.setdefault(depth[node], []).append(node)
+    where = {node: (i - (len(row) - 1) / 2, -d) for d, row in rows.items()
+             for i, node in enumerate(row)}
+    tensor_names = {id(t.grad_fn if t.grad_fn is not None else t): n
+                    for n, t in (names or {}).items()}
+
+    width = max(len(r) for r in rows.values())
+    fig, ax = plt.subplots(figsize=(2.6 * width + 1, 1.25 * len(rows) + 0.4))
+    for parent, child in edges:
+        (x0, y0), (x1, y1) = where[parent], where[child]
+        skips = y0 - y1 > 1  # an edge past other rows bends around the boxes between
+        start, end = ((x0 + 0.42, y0), (x1 + 0.42, y1)) if skips else ((x0, y0 - 0.2),
+                                                                        (x1, y1 + 0.2))
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops={"arrowstyle": "-|>", "color": "0.35", "lw": 1.3,
+                                "shrinkA": 0, "shrinkB": 0,
+                                "connectionstyle": f"arc3,rad={-0.4 if skips else 0}"})
+    for node, (x, y) in where.items():
+        leaf = isinstance(node, AccumulateGrad)
+        made = tensor_names.get(id(node.variable if leaf else node))
+        label = node.name() + ("" if made is None else f"\n{made}")
+        ax.add_patch(FancyBboxPatch((x - 0.42, y - 0.2), 0.84, 0.4,
+                                    boxstyle="round,pad=0.02,rounding_size=0.08",
+                                    fc="#cfe8fc" if leaf else "#fde2c8", ec="0.3"))
+        ax.text(x, y, label, ha="center", va="center", fontsize=9)
+        if order is not None and node in order:
+            ax.text(x - 0.42, y + 0.2, str(order.index(node) + 1), ha="center", va="center",
+                    fontsize=9, color="white", fontweight="bold",
+                    bbox={"boxstyle": "circle,pad=0.25", "fc": "#c0392b", "ec": "none"})
+    ax.set_xlim(-width / 2 - 0.1, width / 2 + 0.1)
+    ax.set_ylim(-len(rows) + 0.5, 0.5)
+    ax.set_aspect("auto")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
