@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import io
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,19 @@ def _resolve(dotted: str) -> Any:
             obj = getattr(obj, name)
         return obj
     raise ImportError(f"book.source: cannot import any prefix of {dotted!r}")
+
+
+def _page_print(text: str) -> None:
+    """Print ``text`` into the page whose executed block called us.
+
+    markdown-exec captures a block's output by giving the block its own ``print`` (in the
+    block's globals), not by redirecting ``sys.stdout``: a plain ``print`` here would go to the
+    terminal. So use the ``print`` of the nearest calling frame that defines one.
+    """
+    frame = sys._getframe(1)
+    while frame is not None and "print" not in frame.f_globals:
+        frame = frame.f_back  # type: ignore[assignment]
+    (print if frame is None else frame.f_globals["print"])(text)
 
 
 def source(dotted: str, *, start: str | None = None, stop: str | None = None) -> None:
@@ -57,7 +71,7 @@ def source(dotted: str, *, start: str | None = None, stop: str | None = None) ->
     text = inspect.cleandoc("".join(lines)) if lines[0][:1].isspace() else "".join(lines)
     path = Path(inspect.getsourcefile(obj) or "?").resolve()
     title = f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}:{first}"
-    print(f'```python title="{title}"\n{text.rstrip()}\n```')
+    _page_print(f'```python title="{title}"\n{text.rstrip()}\n```')
 
 
 def show(fig: Any) -> None:
@@ -68,7 +82,7 @@ def show(fig: Any) -> None:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     svg = buffer.getvalue()
-    print(svg[svg.index("<svg"):])  # drop the XML prolog and doctype: HTML needs neither
+    _page_print(svg[svg.index("<svg"):])  # drop the XML prolog and doctype: HTML needs neither
 
 
 def engine_walk(root: Any) -> list[tuple[Any, Any]]:
