@@ -16,6 +16,7 @@ import importlib
 import inspect
 import io
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def source(dotted: str, *, start: str | None = None, stop: str | None = None) ->
     if stop is not None:
         end = next(i for i, line in enumerate(lines) if stop in line)
         lines = lines[: end + 1]
-    text = inspect.cleandoc("".join(lines)) if lines[0][:1].isspace() else "".join(lines)
+    text = textwrap.dedent("".join(lines))  # a method, or a part from start=, moved left
     path = Path(inspect.getsourcefile(obj) or "?").resolve()
     title = f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}:{first}"
     _page_print(f'```python title="{title}"\n{text.rstrip()}\n```')
