@@ -117,73 +117,106 @@ def engine_walk(root: Any) -> list[tuple[Any, Any]]:
     return steps
 
 
+def _children(node: Any) -> list[Any]:
+    """Where a node sends gradients: a Scalar's inputs, or a graph node's ``next_edges``."""
+    from mytorch.scalar import Scalar
+
+    if isinstance(node, Scalar):
+        return list(node.inputs)
+    return [edge[0] for edge in node.next_edges if edge is not None]
+
+
 def _graph_nodes(root: Any) -> list[Any]:
-    """Every node reachable from ``root.grad_fn`` along ``next_edges``, root first."""
-    nodes, stack = [root.grad_fn], [root.grad_fn]
+    """Every node reachable from ``root`` (a Tensor's ``grad_fn``, or a Scalar), root first."""
+    from mytorch.scalar import Scalar
+
+    start = root if isinstance(root, Scalar) else root.grad_fn
+    nodes, seen, stack = [start], {id(start)}, [start]
     while stack:
-        for edge in stack.pop().next_edges:
-            if edge is not None and edge[0] not in nodes:
-                nodes.append(edge[0])
-                stack.append(edge[0])
+        for child in _children(stack.pop()):
+            if id(child) not in seen:
+                seen.add(id(child))
+                nodes.append(child)
+                stack.append(child)
     return nodes
+
+
+def _label(node: Any, names: dict[int, str]) -> tuple[str, bool]:
+    """A node's text in the picture, and whether it is a leaf."""
+    from mytorch.scalar import Scalar
+
+    if isinstance(node, Scalar):
+        name = node.label or node.op or "const"
+        return f"{name}\nvalue {node.value:.4g}\ngrad {node.grad:.4g}", not node.inputs
+    variable = getattr(node, "variable", None)  # an AccumulateGrad knows its leaf
+    made = names.get(id(node if variable is None else variable))
+    return node.name() + ("" if made is None else f"\n{made}"), variable is not None
 
 
 def draw_graph(root: Any, names: dict[str, Any] | None = None, order: list[Any] | None = None,
                title: str = "") -> Any:
-    """Draw the backward graph of ``root`` (a Tensor) as a layered picture; returns the figure.
+    """Draw the backward graph of ``root`` as a layered picture; returns the figure.
 
-    One box per node (``grad_fn`` nodes, and ``AccumulateGrad`` at the leaves), an arrow per
-    edge of ``next_edges``, in the direction the gradient flows: from the root at the top to
-    the leaves at the bottom. A node sits one row below the lowest node that sends it a
-    gradient, so every arrow points down. ``names`` (name -> tensor) labels the node that
-    made each named tensor (a leaf's ``AccumulateGrad``, a result's ``grad_fn``);
-    ``order`` (the nodes of ``engine_walk``) numbers each node by when the engine ran it.
+    For a Tensor: one box per node (``grad_fn`` nodes, and ``AccumulateGrad`` at the
+    leaves) and an arrow per edge of ``next_edges``. For a Scalar: one box per value, with its
+    operation (or label), value and gradient, and an arrow to each of its ``inputs``. Arrows
+    point the way the gradient flows: from the root at the top to the leaves at the bottom. A
+    node sits one row below the lowest node that sends it a gradient, so every arrow points
+    down. ``names`` (name -> tensor) labels the node that made each named tensor (a leaf's
+    ``AccumulateGrad``, a result's ``grad_fn``); ``order`` (the nodes of ``engine_walk``)
+    numbers each node by when the engine ran it.
     """
     import matplotlib.pyplot as plt
+    import numpy as np
     from matplotlib.patches import FancyBboxPatch
 
-    from mytorch.autograd.graph import AccumulateGrad
+    from mytorch.scalar import Scalar
 
     nodes = _graph_nodes(root)
-    edges = [(n, e[0]) for n in nodes for e in n.next_edges if e is not None]
-    depth = {root.grad_fn: 0}
+    edges = [(n, child) for n in nodes for child in _children(n)]
+    depth = {id(nodes[0]): 0}
     for _ in nodes:  # longest path from the root (a DAG: len(nodes) rounds settle it)
         for parent, child in edges:
-            depth[child] = max(depth.get(child, 0), depth.get(parent, 0) + 1)
+            depth[id(child)] = max(depth.get(id(child), 0), depth.get(id(parent), 0) + 1)
     rows: dict[int, list[Any]] = {}
     for node in nodes:
-        rows.setdefault(depth[node], []).append(node)
-    where = {node: (i - (len(row) - 1) / 2, -d) for d, row in rows.items()
-             for i, node in enumerate(row)}
+        rows.setdefault(depth[id(node)], []).append(node)
+    parents: dict[int, list[Any]] = {}
+    for parent, child in edges:
+        parents.setdefault(id(child), []).append(parent)
+    where: dict[int, tuple[float, int]] = {}
+    for d in sorted(rows):  # each row ordered under its parents, so few arrows cross
+        row = sorted(rows[d], key=lambda n: np.mean([where[id(p)][0] for p in parents[id(n)]])
+                     if d else 0)
+        where.update({id(node): (i - (len(row) - 1) / 2, -d) for i, node in enumerate(row)})
     tensor_names = {id(t.grad_fn if t.grad_fn is not None else t): n
                     for n, t in (names or {}).items()}
+    tall = 0.3 if isinstance(root, Scalar) else 0.2  # half a box's height: 3 lines or 2
 
     width = max(len(r) for r in rows.values())
-    fig, ax = plt.subplots(figsize=(2.6 * width + 1, 1.25 * len(rows) + 0.4))
+    fig, ax = plt.subplots(figsize=(2.3 * width + 1, (2.5 * tall + 0.75) * len(rows) + 0.4))
     for parent, child in edges:
-        (x0, y0), (x1, y1) = where[parent], where[child]
+        (x0, y0), (x1, y1) = where[id(parent)], where[id(child)]
         skips = y0 - y1 > 1  # an edge past other rows bends around the boxes between
-        start, end = ((x0 + 0.42, y0), (x1 + 0.42, y1)) if skips else ((x0, y0 - 0.2),
-                                                                        (x1, y1 + 0.2))
+        start, end = ((x0 + 0.42, y0), (x1 + 0.42, y1)) if skips else ((x0, y0 - tall),
+                                                                        (x1, y1 + tall))
         ax.annotate("", xy=end, xytext=start,
                     arrowprops={"arrowstyle": "-|>", "color": "0.35", "lw": 1.3,
                                 "shrinkA": 0, "shrinkB": 0,
                                 "connectionstyle": f"arc3,rad={-0.4 if skips else 0}"})
-    for node, (x, y) in where.items():
-        leaf = isinstance(node, AccumulateGrad)
-        made = tensor_names.get(id(node.variable if leaf else node))
-        label = node.name() + ("" if made is None else f"\n{made}")
-        ax.add_patch(FancyBboxPatch((x - 0.42, y - 0.2), 0.84, 0.4,
+    for node in nodes:
+        x, y = where[id(node)]
+        label, leaf = _label(node, tensor_names)
+        ax.add_patch(FancyBboxPatch((x - 0.42, y - tall), 0.84, 2 * tall,
                                     boxstyle="round,pad=0.02,rounding_size=0.08",
                                     fc="#cfe8fc" if leaf else "#fde2c8", ec="0.3"))
         ax.text(x, y, label, ha="center", va="center", fontsize=9)
         if order is not None and node in order:
-            ax.text(x - 0.42, y + 0.2, str(order.index(node) + 1), ha="center", va="center",
+            ax.text(x - 0.42, y + tall, str(order.index(node) + 1), ha="center", va="center",
                     fontsize=9, color="white", fontweight="bold",
                     bbox={"boxstyle": "circle,pad=0.25", "fc": "#c0392b", "ec": "none"})
     ax.set_xlim(-width / 2 - 0.1, width / 2 + 0.1)
-    ax.set_ylim(-len(rows) + 0.5, 0.5)
-    ax.set_aspect("auto")
+    ax.set_ylim(-len(rows) + 1 - tall - 0.1, tall + 0.1)
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=10)
