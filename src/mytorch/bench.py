@@ -395,7 +395,7 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 THREAD_SETTINGS = {"default": "default threads", "1": "1 thread"}
 
 
-def _child_env(threads: str) -> dict[str, str]:
+def child_env(threads: str) -> dict[str, str]:
     """This process's environment, mytorch importable, pinned to one thread for ``threads='1'``."""
     env = dict(os.environ)
     src = str(Path(mytorch.__file__).resolve().parent.parent)
@@ -410,7 +410,7 @@ def _child_env(threads: str) -> dict[str, str]:
 
 def _run_child(code: str, threads: str) -> Any:
     """Run ``code`` in a fresh Python under the thread setting; it prints one JSON value last."""
-    done = subprocess.run([sys.executable, "-c", code], env=_child_env(threads),
+    done = subprocess.run([sys.executable, "-c", code], env=child_env(threads),
                           capture_output=True, text=True)
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no message"]
