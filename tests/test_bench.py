@@ -10,10 +10,10 @@ import re
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import mytorch
@@ -41,23 +41,30 @@ def test_measure_alternates_and_returns_every_run() -> None:
     assert len(mine) == 1 and theirs == []
 
 
-def _shapes(model: Any) -> Counter[tuple[int, ...]]:
-    return Counter(tuple(p.shape) for p in model.parameters())
-
-
 @pytest.mark.parametrize("generic, zoo, shape", [
     (bench.resnet20, models.ResNet20, (2, 3, 32, 32)),
     (bench.mnist1d_cnn, models.MNIST1DCNN, (2, 1, 40)),
 ])
 def test_the_generic_models_are_the_zoos(generic: Any, zoo: Any, shape: tuple[int, ...]) -> None:
-    """The same parameters (count and every shape) with both libraries, the same output shape."""
-    reference = zoo()
     for lib in (mytorch, torch):
-        model = generic(lib)
-        assert sum(p.numel() for p in model.parameters()) == reference.num_parameters()
-        assert _shapes(model) == _shapes(reference)
-        output = model(lib.zeros(*shape))
-        assert tuple(output.shape) == tuple(reference(mytorch.zeros(*shape)).shape)
+        assert_same_model(generic(lib), lib, zoo(), shape)
+
+
+def assert_same_model(model: Any, lib: Any, reference: Any, shape: tuple[int, ...]) -> None:
+    """``model`` (of library ``lib``) has the zoo model ``reference``'s parameter count and
+    its parameters' shapes in the same order, and given its weights the same outputs (so the
+    same layers, shortcuts and activations)."""
+    reference.eval()
+    model.eval()
+    assert sum(p.numel() for p in model.parameters()) == reference.num_parameters()
+    pairs = list(zip(model.parameters(), reference.parameters(), strict=True))
+    assert all(tuple(mine.shape) == tuple(ref.shape) for mine, ref in pairs)
+    with lib.no_grad():
+        for mine, ref in pairs:
+            mine.copy_(lib.tensor(ref.detach().numpy()))
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    np.testing.assert_allclose(model(lib.tensor(x)).detach().numpy(),
+                               reference(mytorch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_every_issue_case_is_there_with_its_target() -> None:
@@ -166,9 +173,7 @@ def test_the_torch_script_builds_the_zoos_mnist1d_cnn() -> None:
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    model, reference = script.MNIST1DCNN(), models.MNIST1DCNN()
-    assert _shapes(model) == _shapes(reference)
-    assert sum(p.numel() for p in model.parameters()) == reference.num_parameters()
+    assert_same_model(script.MNIST1DCNN(), torch, models.MNIST1DCNN(), (2, 1, 40))
 
 
 def test_end_to_end_one_epoch_both_ways() -> None:

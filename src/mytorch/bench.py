@@ -449,8 +449,10 @@ def conv_peak_growth(lib_name: str, size: int = 768, channels: int = 64) -> int:
     """Bytes the peak resident memory grows by in one conv2d forward + backward.
 
     Input ``(1, channels, size, size)``, weight ``(channels, channels, 3, 3)``, padding 1.
-    The tensors exist before the baseline is read; call it in a fresh process, since
-    the peak of a process only grows.
+    The tensors exist before the baseline is read; the baseline is the resident size
+    then (not the peak so far, which creating the inputs may have raised), the result
+    ``ru_maxrss`` after the step minus it. Call it in a fresh process: a process's peak
+    only grows.
     """
     lib = importlib.import_module(lib_name)
     x = lib.randn(1, channels, size, size, requires_grad=True)
@@ -461,14 +463,14 @@ def conv_peak_growth(lib_name: str, size: int = 768, channels: int = 64) -> int:
     return _peak_resident_bytes() - before
 
 
-def memory_report(size: int = 768, torch_installed: bool = True) -> str:
+def memory_report(size: int = 768, torch_installed: bool = True, threads: str = "default") -> str:
     """The memory line: mytorch's and PyTorch's peak growth, each from a fresh process."""
     code = "from mytorch.bench import conv_peak_growth; print(conv_peak_growth({!r}, {!r}))"
-    mine = _run_child(code.format("mytorch", size), "default")
+    mine = _run_child(code.format("mytorch", size), threads)
     name = MEMORY_NAME.replace("768x768", f"{size}x{size}")
     if not torch_installed:
         return f"peak memory of {name}: mytorch {mine / 2**20:.0f} MiB"
-    theirs = _run_child(code.format("torch", size), "default")
+    theirs = _run_child(code.format("torch", size), threads)
     met = "yes" if mine < theirs else "no"
     return (f"peak memory of {name}, growth of peak RSS in a fresh process: mytorch "
             f"{mine / 2**20:.0f} MiB, torch {theirs / 2**20:.0f} MiB, ratio {mine / theirs:.2f} "
@@ -555,7 +557,8 @@ def run_suite(repeat: int = 5, only: str | None = None, threads: str = "both",
     """Time every case whose group or name contains ``only`` under the thread settings
     ``threads`` ('both', 'default' or '1'), each in a child process; returns the report.
 
-    The memory case runs when ``only`` is None or picks it ('memory', 'conv', ...).
+    The memory case runs when ``only`` is None or picks it ('memory', 'conv', ...), once
+    per library, under the first setting.
 
     Raises:
         ValueError: ``only`` picks no case, or ``threads`` / ``stat`` is unknown.
@@ -568,16 +571,16 @@ def run_suite(repeat: int = 5, only: str | None = None, threads: str = "both",
     with_memory = only is None or only in "memory" or only in MEMORY_NAME
     if not cases and not with_memory:
         raise ValueError(f"bench: no case matches {only!r}")
+    settings = list(THREAD_SETTINGS) if threads == "both" else [threads]
     sections = []
     if cases:
-        settings = list(THREAD_SETTINGS) if threads == "both" else [threads]
         runs = {s: run_threads(s, repeat, only) for s in settings}
         sections.append(format_table(runs, cases, stat))
         torch_installed = runs[settings[0]]["torch"] is not None
     else:
         torch_installed = importlib.util.find_spec("torch") is not None
     if with_memory:
-        sections.append(memory_report(torch_installed=torch_installed))
+        sections.append(memory_report(torch_installed=torch_installed, threads=settings[0]))
     return "\n\n".join(sections)
 
 
