@@ -505,13 +505,14 @@ def format_table(runs: dict[str, dict[str, Any]], cases: Sequence[Case],
     head = [
         f"numpy {first['numpy']}; " + (f"torch {first['torch']}" if first["torch"]
                                        else "torch not installed: mytorch's times only"),
-        f"forward + backward times, {stat} of {repeat} runs per case, the libraries "
-        "alternating; ratio = mytorch / torch",
+        f"time of one step (forward + backward; train steps with the update), {stat} of "
+        f"{repeat} runs after a warm-up, the libraries alternating; ratio = mytorch / torch; "
+        "1 thread = OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=1",
         "",
     ]
-    width, cell = 48, 28
-    labels = "".join(f"{_setting_label(s, runs[s]):^{cell}}" for s in settings)
-    columns = f"{'mytorch':>10}{'torch':>11}{'ratio':>7}" * len(settings)
+    width = 2 + max(len(case.name) for case in cases)
+    labels = "".join(f"{_setting_label(s, runs[s]):^30}" for s in settings)
+    columns = f"{'mytorch':>11}{'torch':>12}{'ratio':>7}" * len(settings)
     lines = head + [f"{'':{width}}{labels}", f"{'case':{width}}{columns}{'target':>8}{'met':>5}"]
     for case in cases:
         row, ratios = f"{case.name:{width}}", []
@@ -521,11 +522,11 @@ def format_table(runs: dict[str, dict[str, Any]], cases: Sequence[Case],
             mine = summarize(mine_s)
             theirs = summarize(theirs_s) if theirs_s else None
             ratios.append(mine / theirs if theirs else None)
-            row += f"{mine * 1e3:8.2f}ms" + (f"{theirs * 1e3:9.2f}ms{mine / theirs:7.2f}"
-                                             if theirs else f"{'-':>11}{'-':>7}")
+            row += f"{mine * 1e3:9.2f}ms" + (f"{theirs * 1e3:10.2f}ms{mine / theirs:7.2f}"
+                                             if theirs else f"{'-':>12}{'-':>7}")
             if case.ops:
-                per_op += f"{mine / case.ops * 1e6:10.1f}" + (
-                    f"{theirs / case.ops * 1e6:11.1f}{'':7}" if theirs else f"{'-':>11}{'':7}")
+                per_op += f"{mine / case.ops * 1e6:11.1f}" + (
+                    f"{theirs / case.ops * 1e6:12.1f}{'':7}" if theirs else f"{'-':>12}{'':7}")
         if case.target is None:
             row += f"{'':8}{'':5}"
         else:
@@ -547,9 +548,9 @@ def format_table(runs: dict[str, dict[str, Any]], cases: Sequence[Case],
                 rate = flops / summarize(runs[s]["times"][name][0]) / 1e9
                 target = f"  (target >= 50%: {'yes' if rate >= gemm / 2 else 'no'})" if (
                     name == FIRST_CONV) else ""
-                lines.append(f"    {name:{width - 4}}{rate:8.1f} GFLOP/s "
+                lines.append(f"    {name:{width}}{rate:6.1f} GFLOP/s "
                              f"{100 * rate / gemm:5.0f}%{target}")
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def run_suite(repeat: int = 5, only: str | None = None, threads: str = "both",
