@@ -21,7 +21,9 @@ a fresh process (target: mytorch below PyTorch).
     python benchmarks/bench_conv.py          # one group, the same table
 
 Without PyTorch installed, mytorch's columns alone are printed. On a busy
-machine the figures are noisy: use ``--stat best`` and many repeats.
+machine the figures are noisy: use ``--stat best`` and many repeats. The
+end-to-end comparison (``mytorch train`` on MNIST-1D against the same run
+written in PyTorch) is ``python benchmarks/bench_end_to_end.py``.
 """
 
 from __future__ import annotations
