@@ -2,10 +2,12 @@
 
 Target (issue 10): at most 1.5x PyTorch's time.
 
-    python benchmarks/bench_activation.py [--repeat 10]
+    python benchmarks/bench_activation.py [--repeat 10] [--threads both|default|1]
+        [--stat median|best]
 
-The cases live in ``mytorch.bench`` (also run by ``mytorch bench``), written once and run
-with mytorch and with PyTorch on the same data in the same run.
+The cases live in ``mytorch.bench`` (the whole suite: ``mytorch bench`` or
+``python benchmarks/bench_all.py``), written once and run with mytorch and with PyTorch on
+the same data, with default threads and with one thread, in one table.
 """
 
 from mytorch.bench import main

@@ -1,11 +1,13 @@
-"""Pooling forward + backward on (32, 64, 32, 32).
+"""Pooling forward + backward on (32, 64, 32, 32): max and avg, 2x2 s2 and 3x3 s2 p1.
 
-Target (issue 3): max_pool2d 2x2 at most 2x PyTorch's time.
+Target (issue 10): each at most 1.0x PyTorch's time.
 
-    python benchmarks/bench_pool.py [--repeat 10]
+    python benchmarks/bench_pool.py [--repeat 10] [--threads both|default|1]
+        [--stat median|best]
 
-The cases live in ``mytorch.bench`` (also run by ``mytorch bench``), written once and run
-with mytorch and with PyTorch on the same data in the same run.
+The cases live in ``mytorch.bench`` (the whole suite: ``mytorch bench`` or
+``python benchmarks/bench_all.py``), written once and run with mytorch and with PyTorch on
+the same data, with default threads and with one thread, in one table.
 """
 
 from mytorch.bench import main

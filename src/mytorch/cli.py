@@ -223,27 +223,29 @@ def add_datasets(subparsers: Any) -> None:
 
 
 def add_bench(subparsers: Any) -> None:
-    p = subparsers.add_parser("bench", help="time mytorch against PyTorch (when installed)")
+    from mytorch import bench
+
+    p = subparsers.add_parser(
+        "bench",
+        help="time mytorch against PyTorch (when installed)",
+        description="The speed suite of issue 10: every case with mytorch and PyTorch on the same "
+        "data, with default threads and with one thread (each in a child process), in one table "
+        "with the ratios and targets; convolution GFLOP/s against NumPy's GEMM; peak memory of a "
+        "768x768 conv2d step.",
+    )
+    bench.add_arguments(p, repeat=5)
     p.add_argument(
-        "--repeat", type=_positive_int, default=5, help="timed repetitions per case (median shown)"
+        "--only", default=None, help="run only cases whose group or name contains this text"
     )
-    p.add_argument("--only", default=None, help="run only cases whose name contains this text")
-    p.set_defaults(
-        handler=lambda args: _print(
-            __import__("mytorch.bench").bench.run_suite(repeat=args.repeat, only=args.only)
-        )
-    )
+    p.set_defaults(handler=run_bench)
 
 
-def _positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
+def run_bench(args: argparse.Namespace) -> int:
+    from mytorch import bench
+
+    print(bench.run_suite(repeat=args.repeat, only=args.only, threads=args.threads,
+                          stat=args.stat))
+    return 0
 
 
 def add_export(subparsers: Any) -> None:
