@@ -2,9 +2,10 @@
 
 Run the suite twice, with the default threads and with one thread, saving what it prints:
 
-    PYTHONPATH=src python -c "from mytorch.bench import run_suite; print(run_suite(3))" > default.txt
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
-        PYTHONPATH=src python -c "from mytorch.bench import run_suite; print(run_suite(3))" > one.txt
+    SUITE="from mytorch.bench import run_suite; print(run_suite(3))"
+    PYTHONPATH=src python -c "$SUITE" > default.txt
+    export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+    PYTHONPATH=src python -c "$SUITE" > one.txt
     PYTHONPATH=src python docs/_scripts/bench_to_json.py default.txt one.txt \\
         --note "measured on ..." > docs/data/benchmarks.json
 
