@@ -33,12 +33,14 @@ class Cell(NamedTuple):
     ``forward(gi, gh, state) -> (new_state, cache)``; ``backward(grads, gh, state, cache)
     -> (ggi, ggh, gstate)``: the gradients of ``gi`` and of ``gh``, and of each state
     through the paths that skip ``gh`` (None where there is none), given the gradients
-    of the new state.
+    of the new state. ``same_grads``: the cell adds ``gi`` and ``gh`` before anything
+    else, so its ``ggi`` and ``ggh`` are one array.
     """
 
     num_gates: int
     forward: Callable[[np.ndarray, np.ndarray, State], tuple[State, State]]
     backward: Callable[[State, np.ndarray, State, State], Grads]
+    same_grads: bool
 
 
 def gate_sigmoid(a: np.ndarray) -> np.ndarray:
@@ -156,8 +158,79 @@ def lstm_backward(grads: State, gh: np.ndarray, state: State, cache: State) -> G
 
 
 CELLS: dict[str, Cell] = {
-    "RNN_TANH": Cell(1, rnn_tanh, rnn_tanh_backward),
-    "RNN_RELU": Cell(1, rnn_relu, rnn_relu_backward),
-    "GRU": Cell(3, gru, gru_backward),
-    "LSTM": Cell(4, lstm, lstm_backward),
+    "RNN_TANH": Cell(1, rnn_tanh, rnn_tanh_backward, True),
+    "RNN_RELU": Cell(1, rnn_relu, rnn_relu_backward, True),
+    "GRU": Cell(3, gru, gru_backward, False),
+    "LSTM": Cell(4, lstm, lstm_backward, True),
 }
+
+
+# -- a whole sequence: the loop over time and backpropagation through it ---------------------
+Steps = list[tuple[np.ndarray, State]]  # per step in the order run: (gh, cache)
+
+
+def run_sequence(cell: Cell, gi: np.ndarray, W: np.ndarray, b_ih: np.ndarray | None,
+                 b_hh: np.ndarray | None, state: State, reverse: bool = False
+                 ) -> tuple[State, Steps]:
+    """All T steps of ``cell`` over a sequence, last step first when ``reverse``.
+
+    gi (T, N, G*H) is ``x W_ih^T`` of every step (one product before the loop),
+    ``b_ih`` its bias (G*H,) or None, added here one step at a time rather than
+    to the whole (T, N, G*H) array; W (G*H, H) and ``b_hh`` the hidden
+    projection's; ``state`` the initial state, each (N, H). Returns the state
+    after every step, each (T, N, H) in time order (with ``reverse``, step t
+    follows step t + 1), and the ``(gh, cache)`` of every step in the order run,
+    which ``sequence_backward`` reuses.
+    """
+    if cell.same_grads and b_ih is not None:  # gi + gh is all the cell reads: one bias
+        b_ih, b_hh = None, b_ih if b_hh is None else b_ih + b_hh
+    T = gi.shape[0]
+    states = tuple(np.empty((T,) + s.shape, dtype=np.result_type(gi, s)) for s in state)
+    steps: Steps = []
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        gh = hidden_projection(state[0], W, b_hh)
+        state, cache = cell.forward(gi[t] if b_ih is None else gi[t] + b_ih, gh, state)
+        for sequence, s in zip(states, state):
+            sequence[t] = s
+        steps.append((gh, cache))
+    return states, steps
+
+
+def sequence_backward(cell: Cell, grads: State, W: np.ndarray, initial: State, states: State,
+                      steps: Steps, reverse: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Backpropagation through time: the gradients of ``run_sequence``'s inputs.
+
+    ``grads`` are the gradients of the states after every step, each (T, N, H);
+    ``initial``, ``states`` and ``steps`` what ``run_sequence`` took and gave. The
+    loop runs the steps backwards, keeping each step's gradient of ``gh`` in one
+    (T, N, G*H) buffer; W and the biases, shared by all steps, get theirs after
+    the loop from one product and one sum over every step and batch row.
+
+    Returns:
+        ggi (T, N, G*H), gW (G*H, H), g b_ih and g b_hh (G*H,), and the gradients of
+        the initial state.
+    """
+    T = grads[0].shape[0]
+    order = list(range(T - 1, -1, -1) if reverse else range(T))  # the order run
+    ggh = np.empty(grads[0].shape[:2] + (W.shape[0],), dtype=np.result_type(grads[0], W))
+    ggi = ggh if cell.same_grads else np.empty_like(ggh)
+    carry: list[Any] = [None] * len(states)  # the gradient of each state from later steps
+    for n in range(T - 1, -1, -1):
+        t = order[n]
+        before = initial if n == 0 else tuple(s[order[n - 1]] for s in states)
+        g_state = tuple(g[t] if c is None else g[t] + c for g, c in zip(grads, carry))
+        gh, cache = steps[n]
+        ggi_t, ggh[t], carry = cell.backward(g_state, gh, before, cache)
+        if not cell.same_grads:
+            ggi[t] = ggi_t
+        through_W = ggh[t] @ W
+        carry[0] = through_W if carry[0] is None else carry[0] + through_W
+    # the h each step read: the initial h, then the state after the step run before it
+    h_read = np.concatenate([initial[0][None], states[0][:-1]] if not reverse
+                            else [states[0][1:], initial[0][None]])
+    rows = ggh.reshape(-1, ggh.shape[-1])  # (T N, G*H)
+    gW = rows.T @ h_read.reshape(-1, h_read.shape[-1])  # one product for every step
+    gb_hh = rows.sum(0)
+    gb_ih = gb_hh if cell.same_grads else ggi.reshape(rows.shape).sum(0)
+    return ggi, gW, gb_ih, gb_hh, carry
