@@ -78,10 +78,13 @@ def max_pool(x: np.ndarray, win: Windows,
         return y, None
     arg = np.zeros(y.shape, dtype=np.min_scalar_type(count - 1))
     better = np.empty(y.shape, dtype=bool)
+    running = np.empty_like(y)  # the next maximum; the two buffers swap every offset
     for k in range(1, count):
-        v = views(k)
-        np.greater(v, y, out=better)
-        np.maximum(y, v, out=y)
+        np.maximum(y, views(k), out=running)
+        # offset k wins where the maximum moved (v > y): a compare of two dense arrays,
+        # cheaper than a second read of the strided view (NaN and -inf windows are redone)
+        np.not_equal(running, y, out=better)
+        y, running = running, y
         # k only grows, so "k where better, else arg" is a running maximum (and faster
         # than a masked copy, whose branch on a random mask is mispredicted half the time)
         np.maximum(arg, better * arg.dtype.type(k), out=arg)
@@ -156,23 +159,23 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -
         mask, won = np.empty(g.shape, dtype=bool), np.empty_like(g)
     for lattice, members in win.offset_classes():
         target = gx[(...,) + lattice]  # (*lead, *reach), a strided view
-        single = len(members) == 1
-        dense = target if single else np.zeros(target.shape, dtype=g.dtype)
-        for i, shift in members:
+        dense = target if len(members) == 1 else np.zeros(target.shape, dtype=g.dtype)
+        for n, (i, shift) in enumerate(members):
             part = dense[(...,) + tuple(slice(q, q + o) for q, o in zip(shift, win.out))]
+            first = n == 0  # the first offset of a class writes, the others add
             if arg is None:
-                if single:
+                if first:
                     part[...] = g
                 else:
                     part += g
             else:
                 np.equal(arg, i, out=mask)
                 # g * mask, not a masked copy: a branch per element on a random mask is slower
-                if single:
+                if first:
                     np.multiply(g, mask, out=part)
                 else:
                     part += np.multiply(g, mask, out=won)
-        if not single:
+        if dense is not target:
             target[...] = dense
     interior = tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
     return gx[(...,) + interior]

@@ -44,11 +44,16 @@ class Cell(NamedTuple):
 
 
 def gate_sigmoid(a: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-a))``, one exp per element: twice as fast here as the two-sided
-    stable form in ``kernels.special``. A gate needs absolute accuracy, and where exp(-a)
+    """``a <- 1 / (1 + exp(-a))`` in place (no temporaries), and returned.
+
+    One exp per element: twice as fast here as the two-sided stable form in
+    ``kernels.special``. A gate needs absolute accuracy, and where exp(-a)
     overflows (a < -88 in float32) the result 0 is within 1e-38 of the true value."""
+    np.negative(a, out=a)
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-a))
+        np.exp(a, out=a)
+    a += 1
+    return np.reciprocal(a, out=a)
 
 
 # -- the hidden projection, shared by every cell ----------------------------------------------
@@ -103,24 +108,38 @@ def gru(gi: np.ndarray, gh: np.ndarray, state: State) -> tuple[State, State]:
         z = sigmoid(gi_z + gh_z)
         n = tanh(gi_n + r * gh_n)        # gh_n = h W_hn^T + b_hn: the reset gate acts on it
         h' = (1 - z) * n + z * h
+
+    The cache is ``(r|z, n)``, r and z side by side in one (*, 2H) array.
     """
     (h,) = state
     H = h.shape[-1]
     rz = gate_sigmoid(gi[..., :2 * H] + gh[..., :2 * H])  # r and z in one pass: (*, 2H)
-    r, z = rz[..., :H], rz[..., H:]
-    n = np.tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
-    h_new = n + z * (h - n)  # = (1 - z) n + z h
-    return (h_new,), (r, z, n)
+    n = rz[..., :H] * gh[..., 2 * H:]
+    n += gi[..., 2 * H:]
+    np.tanh(n, out=n)
+    h_new = h - n
+    h_new *= rz[..., H:]
+    h_new += n  # = (1 - z) n + z h
+    return (h_new,), (rz, n)
 
 
 def gru_backward(grads: State, gh: np.ndarray, state: State, cache: State) -> Grads:
-    ((g,), (h,), (r, z, n)) = grads, state, cache
+    ((g,), (h,), (rz, n)) = grads, state, cache
     H = h.shape[-1]
-    g_n = g * (1 - z) * (1 - n * n)  # through n = tanh(a_n): tanh' = 1 - n^2
-    g_z = g * (h - n) * z * (1 - z)  # sigmoid' = z (1 - z)
-    g_r = g_n * gh[..., 2 * H:] * r * (1 - r)
-    ggi = np.concatenate([g_r, g_z, g_n], axis=-1)
-    ggh = np.concatenate([g_r, g_z, g_n * r], axis=-1)  # gh_n enters a_n multiplied by r
+    r, z = rz[..., :H], rz[..., H:]
+    ggi = np.empty(g.shape[:-1] + (3 * H,), dtype=np.result_type(g, rz))
+    g_r, g_z, g_n = ggi[..., :H], ggi[..., H:2 * H], ggi[..., 2 * H:]
+    # the slope of each gate: sigmoid' = s (1 - s) for r and z, tanh' = 1 - n^2 for n
+    slope = rz * (1 - rz)
+    np.multiply(g, 1 - n * n, out=g_n)
+    g_n *= 1 - z  # h' = (1 - z) n + z h
+    np.multiply(g_n, gh[..., 2 * H:], out=g_r)
+    g_r *= slope[..., :H]
+    np.subtract(h, n, out=g_z)
+    g_z *= g
+    g_z *= slope[..., H:]
+    ggh = ggi.copy()
+    ggh[..., 2 * H:] *= r  # gh_n enters a_n multiplied by r
     return ggi, ggh, [g * z]
 
 
@@ -132,28 +151,36 @@ def lstm(gi: np.ndarray, gh: np.ndarray, state: State) -> tuple[State, State]:
         c' = f * c + i * g
         h' = o * tanh(c')
 
-    The state is ``(h, c)``; so is the new state.
+    The state is ``(h, c)``; so is the new state. The cache is the gates ``i|f|g|o``,
+    side by side in one (*, 4H) array, and ``tanh(c')``.
     """
     h, c = state
     H = h.shape[-1]
-    a = gi + gh  # (*, 4H)
-    s = gate_sigmoid(a)  # i, f, o in one pass (the g quarter is computed and not used)
-    i, f, o = s[..., :H], s[..., H:2 * H], s[..., 3 * H:]
-    g = np.tanh(a[..., 2 * H:3 * H])
-    c_new = f * c + i * g
+    gates = gi + gh  # (*, 4H), activated in place
+    g = np.tanh(gates[..., 2 * H:3 * H])
+    gate_sigmoid(gates)  # i, f, o in one pass (the g quarter is computed and not used)
+    gates[..., 2 * H:3 * H] = g
+    i, f, o = gates[..., :H], gates[..., H:2 * H], gates[..., 3 * H:]
+    c_new = f * c
+    c_new += i * g
     tanh_c = np.tanh(c_new)
-    return (o * tanh_c, c_new), (i, f, g, o, tanh_c)
+    return (o * tanh_c, c_new), (gates, tanh_c)
 
 
 def lstm_backward(grads: State, gh: np.ndarray, state: State, cache: State) -> Grads:
-    ((g_h, g_c), (_, c), (i, f, g, o, tanh_c)) = grads, state, cache
+    ((g_h, g_c), (_, c), (gates, tanh_c)) = grads, state, cache
+    H = c.shape[-1]
+    i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
     g_c = g_c + g_h * o * (1 - tanh_c * tanh_c)  # c' reaches the loss directly and via h'
-    g_a = np.concatenate([
-        g_c * g * i * (1 - i),
-        g_c * c * f * (1 - f),
-        g_c * i * (1 - g * g),
-        g_h * tanh_c * o * (1 - o),
-    ], axis=-1)
+    g_a = np.empty_like(gates)  # the gradient of each gate's value, then of its input
+    np.multiply(g_c, g, out=g_a[..., :H])
+    np.multiply(g_c, c, out=g_a[..., H:2 * H])
+    np.multiply(g_c, i, out=g_a[..., 2 * H:3 * H])
+    np.multiply(g_h, tanh_c, out=g_a[..., 3 * H:])
+    slope = gates * (1 - gates)  # sigmoid' = s (1 - s) for i, f, o ...
+    np.multiply(g, g, out=slope[..., 2 * H:3 * H])
+    np.subtract(1, slope[..., 2 * H:3 * H], out=slope[..., 2 * H:3 * H])  # ... tanh' = 1 - g^2
+    g_a *= slope
     return g_a, g_a, [None, g_c * f]
 
 
