@@ -112,7 +112,9 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
     assert np.isclose(lhs, rhs, rtol=1e-12)
 
 
-@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [
+    ((1, 3), (2, 2), (2, 2), (1, 1), (1, 1)),  # offset 0 of axis 0 reads padding only
+])
 @pytest.mark.parametrize("with_arg", [False, True])
 def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, dilation,
                                                  with_arg):

@@ -146,20 +146,29 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -
     it (with ``arg``: over the windows it won). The offsets that write to one
     lattice of the padded input (``Windows.offset_classes``) are summed in a
     dense buffer of the lattice's shape, each shifted by whole windows, and the
-    buffer is written through the strided lattice once: one strided write per
-    class instead of a strided read-modify-write per offset. Disjoint windows
-    have one offset per class, written straight in. With padding, the result is
-    the interior of the padded buffer, a view (no cropping copy).
+    part of the lattice inside the input is written once, through a strided view
+    of ``gx``: one strided write per class instead of a strided read-modify-write
+    per offset, and no padded buffer. A class of one offset whose lattice lies
+    inside the input (disjoint windows, no padding) is written straight in.
     """
     nd = len(win.size)
     lead = g.shape[:-nd]
-    padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
-    gx = np.zeros(lead + padded, dtype=g.dtype)
+    gx = np.zeros(lead + win.size, dtype=g.dtype)
     if arg is not None:  # where offset i won, and the gradient it passes on there
         mask, won = np.empty(g.shape, dtype=bool), np.empty_like(g)
     for lattice, members in win.offset_classes():
-        target = gx[(...,) + lattice]  # (*lead, *reach), a strided view
-        dense = target if len(members) == 1 else np.zeros(target.shape, dtype=g.dtype)
+        # lattice point m of an axis is input position r + s m - b: the rows [lo, hi) lie inside
+        reach = tuple(len(range(sl.start, sl.stop, sl.step)) for sl in lattice)
+        rows = [(max(0, -((sl.start - b) // sl.step)),
+                 min(m, (L - 1 - sl.start + b) // sl.step + 1))
+                for sl, m, L, (b, _) in zip(lattice, reach, win.size, win.pads)]
+        if any(lo >= hi for lo, hi in rows):
+            continue  # the class reads padding only
+        target = gx[(...,) + tuple(slice(sl.start + sl.step * lo - b,
+                                         sl.start + sl.step * (hi - 1) - b + 1, sl.step)
+                                   for sl, (lo, hi), (b, _) in zip(lattice, rows, win.pads))]
+        direct = len(members) == 1 and target.shape[-nd:] == reach
+        dense = target if direct else np.zeros(lead + reach, dtype=g.dtype)
         for n, (i, shift) in enumerate(members):
             part = dense[(...,) + tuple(slice(q, q + o) for q, o in zip(shift, win.out))]
             first = n == 0  # the first offset of a class writes, the others add
@@ -175,10 +184,9 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -
                     np.multiply(g, mask, out=part)
                 else:
                     part += np.multiply(g, mask, out=won)
-        if dense is not target:
-            target[...] = dense
-    interior = tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
-    return gx[(...,) + interior]
+        if not direct:
+            target[...] = dense[(...,) + tuple(slice(lo, hi) for lo, hi in rows)]
+    return gx
 
 
 def avg_divisor(win: Windows, count_include_pad: bool = True,
