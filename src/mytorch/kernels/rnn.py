@@ -254,11 +254,14 @@ def sequence_backward(cell: Cell, grads: State, W: np.ndarray, initial: State, s
             ggi[t] = ggi_t
         through_W = ggh[t] @ W
         carry[0] = through_W if carry[0] is None else carry[0] + through_W
-    # the h each step read: the initial h, then the state after the step run before it
-    h_read = np.concatenate([initial[0][None], states[0][:-1]] if not reverse
-                            else [states[0][1:], initial[0][None]])
+    # gW sums ggh^T h over the steps, each with the h it read: the initial h for the step
+    # run first, the state after the step run before it for the others (one product for
+    # all of those, on views: T - 1 steps of N rows each)
+    rest, read = ((slice(1, None), states[0][:-1]) if not reverse
+                  else (slice(0, T - 1), states[0][1:]))  # read: (T - 1, N, H)
+    gW = ggh[order[0]].T @ initial[0]
+    gW += ggh[rest].reshape(-1, ggh.shape[-1]).T @ read.reshape(-1, read.shape[-1])
     rows = ggh.reshape(-1, ggh.shape[-1])  # (T N, G*H)
-    gW = rows.T @ h_read.reshape(-1, h_read.shape[-1])  # one product for every step
     gb_hh = rows.sum(0)
     gb_ih = gb_hh if cell.same_grads else ggi.reshape(rows.shape).sum(0)
     return ggi, gW, gb_ih, gb_hh, carry
