@@ -11,8 +11,9 @@ Window pooling (max and average) reads the input through the window view of
 ``kernels.windows`` (the one convolution's im2col copies): for each kernel
 offset ``k`` the view gives the strided slice ``x_pad[..., k*d :: s]`` of the
 padded input, of the output's shape, so a pool is a loop over the ``prod(K)``
-kernel offsets, never over pixels. Its adjoint writes through the same view
-of a zero gradient buffer, one offset at a time (as col2im does).
+kernel offsets, never over pixels. Its adjoint sums the offsets that share a
+lattice of input positions in a dense buffer and writes each lattice once
+(``Windows.offset_classes``), into an unpadded gradient.
 
     max pool       y = max_k x_pad[o*s + k*d]          (padded with -inf)
                    arg[o] = the winning k; gx scatters gy to the winners
