@@ -112,6 +112,28 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
     assert np.isclose(lhs, rhs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [
+    ((1, 3), (2, 2), (2, 2), (1, 1), (1, 1)),  # offset 0 of axis 0 reads padding only
+])
+@pytest.mark.parametrize("with_arg", [False, True])
+def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, dilation,
+                                                 with_arg):
+    """Every window adds its gradient to each position it reads (its winner only, with arg)."""
+    win = Wn.Windows(size, kernel, stride, padding, dilation, True)
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 2, (2,) + size).astype(np.float64)  # ties: the first maximum wins
+    g = rng.standard_normal((2,) + win.out)
+    arg = K.max_pool(x, win)[1] if with_arg else None
+    expected = np.zeros((2,) + tuple(L + b + a for L, (b, a) in zip(size, win.pads)))
+    for o, reads in naive_windows(win).items():
+        for i, position in reads:
+            chosen = 1.0 if arg is None else (arg[(slice(None),) + o] == i)
+            expected[(slice(None),) + position] += g[(slice(None),) + o] * chosen
+    interior = tuple(slice(b, b + L) for L, (b, _) in zip(size, win.pads))
+    np.testing.assert_allclose(K.window_scatter(g, win, arg), expected[(Ellipsis,) + interior],
+                               rtol=1e-12)
+
+
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation):
     win = Wn.Windows(size, kernel, stride, padding, dilation, True)

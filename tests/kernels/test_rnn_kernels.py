@@ -64,6 +64,39 @@ def test_hidden_projection_and_its_gradients():
     assert K.hidden_projection_backward(ggh, h, W, (False, False, True))[:2] == (None, None)
 
 
+@pytest.mark.parametrize("mode", list(K.CELLS))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_sequence_backward_matches_central_differences(mode, reverse):
+    """Backpropagation through time, biases and initial state included, on a short sequence."""
+    cell = K.CELLS[mode]
+    rng = np.random.default_rng(2)
+    T, GH = 3, cell.num_gates * H
+    gi, W = rng.standard_normal((T, N, GH)), rng.standard_normal((GH, H)) * 0.5
+    b_ih, b_hh = rng.standard_normal(GH), rng.standard_normal(GH)
+    initial = tuple(rng.standard_normal((N, H)) for _ in range(2 if mode == "LSTM" else 1))
+    states, steps = K.run_sequence(cell, gi, W, b_ih, b_hh, initial, reverse)
+    upstream = tuple(rng.standard_normal(s.shape) for s in states)
+
+    def loss():  # <upstream, every state>
+        out = K.run_sequence(cell, gi, W, b_ih, b_hh, initial, reverse)[0]
+        return sum((u * s).sum() for u, s in zip(upstream, out))
+
+    ggi, gW, gb_ih, gb_hh, g_initial = K.sequence_backward(cell, upstream, W, initial, states,
+                                                           steps, reverse)
+    for grad, x in [(ggi, gi), (gW, W), (gb_ih, b_ih), (gb_hh, b_hh), *zip(g_initial, initial)]:
+        np.testing.assert_allclose(grad, numerical_grad(loss, x), rtol=1e-6, atol=1e-8)
+
+
+def test_reversed_sequence_runs_the_last_step_first():
+    cell = K.CELLS["GRU"]
+    rng = np.random.default_rng(3)
+    gi, W = rng.standard_normal((4, N, 3 * H)), rng.standard_normal((3 * H, H))
+    h0 = (rng.standard_normal((N, H)),)
+    forward = K.run_sequence(cell, gi[::-1], W, None, None, h0)[0][0]
+    backward = K.run_sequence(cell, gi, W, None, None, h0, reverse=True)[0][0]
+    np.testing.assert_allclose(backward, forward[::-1], rtol=1e-12)
+
+
 @pytest.mark.parametrize("module", ["rnn.py", "normalization.py"])
 def test_kernel_imports_neither_autograd_nor_ops(module):
     """A kernel takes arrays only: it imports NumPy, the standard library and other kernels."""

@@ -144,10 +144,11 @@ def test_long_sequence_backpropagates_through_time():
     check_against_torch("GRU", mt, th, [x])
 
 
-@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
-def test_layer_double_backward_matches_torch(kind):
+@pytest.mark.parametrize("kind, options", [("GRU", {}), ("LSTM", {}), ("RNN", {}),
+                                           ("RNN", {"nonlinearity": "relu"})])
+def test_layer_double_backward_matches_torch(kind, options):
     """A gradient penalty through the whole layer: d/dW of |d(out)/dx|^2."""
-    mt, th = make_pair(kind, np.float64, 3, 4, 2, bidirectional=True)
+    mt, th = make_pair(kind, np.float64, 3, 4, 2, bidirectional=True, **options)
     x = np.random.default_rng(1).standard_normal((4, 2, 3))
     mx, tx = mytorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     (mg,) = mytorch.autograd.grad(mt(mx)[0].tanh().sum(), mx, create_graph=True)

@@ -313,6 +313,27 @@ def test_nan_propagates_and_its_index_is_torchs():
     np.testing.assert_array_equal(index.numpy(), index_ref.numpy())
 
 
+@pytest.mark.parametrize("opts", [dict(kernel_size=3, stride=2, padding=1),
+                                  dict(kernel_size=3, stride=2, padding=1, dilation=2,
+                                       ceil_mode=True),
+                                  dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0))])
+def test_overlapping_max_pool_with_ties_nan_and_minus_inf_matches_torch(opts):
+    """Values, indices and gradient where windows share their winners: small integers (ties
+    everywhere), -inf entries, and NaN before and after larger values in a window's scan."""
+    x = np.random.default_rng(12).integers(-2, 2, (2, 3, 9, 8)).astype(np.float64)
+    x[0, 0, 1, :3] = -np.inf
+    x[0, 1, 2, 2] = x[0, 1, 4, 5] = np.nan
+    x[0, 1, 3, 3] = 7.0  # after the first NaN in the scan of the windows holding both
+    results = []
+    for lib, tensor in ((mytorch, mytorch.tensor), (F, torch.tensor)):
+        xt = tensor(x, requires_grad=True)
+        y, index = lib.max_pool2d(xt, return_indices=True, **opts)
+        y.backward(tensor(np.arange(y.numel()).reshape(y.shape) % 5 + 1.0))
+        results.append([np.asarray(t.detach().numpy()) for t in (y, index, xt.grad)])
+    for mine, theirs in zip(*results):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 def test_inference_max_pool_matches_torch_and_records_nothing():
     x = distinct(np.random.default_rng(11), [(2, 3, 7, 9)], np.float32)[0]
     expected = F.max_pool2d(torch.tensor(x), 3, 2, 1, ceil_mode=True).numpy()

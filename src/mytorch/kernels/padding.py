@@ -78,9 +78,15 @@ def pad(x: np.ndarray, pads: Pads, mode: str = "constant", value: float = 0) -> 
     """
     if mode == "constant":
         out_shape = tuple(n + b + a for n, (b, a) in zip(x.shape, pads))
-        out = np.full(out_shape, value, dtype=x.dtype)
+        out = np.empty(out_shape, dtype=x.dtype)
         spans = [_interior(n, b, a) for n, (b, a) in zip(x.shape, pads)]
         out[tuple(o for o, _ in spans)] = x[tuple(i for _, i in spans)]
+        # the value goes only where the input does not: the slabs before and after the
+        # interior along each axis (every element is written once or, at a corner, twice)
+        for axis, (interior, _) in enumerate(spans):
+            lead: tuple[Any, ...] = (slice(None),) * axis
+            out[lead + (slice(0, interior.start),)] = value
+            out[lead + (slice(interior.stop, None),)] = value
         return out
     for axis, (before, after) in enumerate(pads):
         if before or after:

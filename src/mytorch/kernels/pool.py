@@ -11,8 +11,9 @@ Window pooling (max and average) reads the input through the window view of
 ``kernels.windows`` (the one convolution's im2col copies): for each kernel
 offset ``k`` the view gives the strided slice ``x_pad[..., k*d :: s]`` of the
 padded input, of the output's shape, so a pool is a loop over the ``prod(K)``
-kernel offsets, never over pixels. Its adjoint writes through the same view
-of a zero gradient buffer, one offset at a time (as col2im does).
+kernel offsets, never over pixels. Its adjoint sums the offsets that share a
+lattice of input positions in a dense buffer and writes each lattice once
+(``Windows.offset_classes``), into an unpadded gradient.
 
     max pool       y = max_k x_pad[o*s + k*d]          (padded with -inf)
                    arg[o] = the winning k; gx scatters gy to the winners
@@ -78,15 +79,19 @@ def max_pool(x: np.ndarray, win: Windows,
         return y, None
     arg = np.zeros(y.shape, dtype=np.min_scalar_type(count - 1))
     better = np.empty(y.shape, dtype=bool)
+    running = np.empty_like(y)  # the next maximum; the two buffers swap every offset
     for k in range(1, count):
-        v = views(k)
-        np.greater(v, y, out=better)
-        np.maximum(y, v, out=y)
-        # k only grows, so "k where better, else arg" is a running maximum
+        np.maximum(y, views(k), out=running)
+        # offset k wins where the maximum moved (v > y): a compare of two dense arrays,
+        # cheaper than a second read of the strided view (NaN and -inf windows are redone)
+        np.not_equal(running, y, out=better)
+        y, running = running, y
+        # k only grows, so "k where better, else arg" is a running maximum (and faster
+        # than a masked copy, whose branch on a random mask is mispredicted half the time)
         np.maximum(arg, better * arg.dtype.type(k), out=arg)
-    special = ~(y > -np.inf)
-    if special.any():
-        _pick_like_torch(views, win, special, arg)
+    np.greater(y, -np.inf, out=better)  # False where the maximum is NaN or -inf
+    if not better.all():
+        _pick_like_torch(views, win, ~better, arg)
     return y, arg
 
 
@@ -139,32 +144,50 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -
     """The adjoint of ``window_sum``: g (*lead, *OUT) -> gx (*lead, *L).
 
     Each input position receives the sum of ``g`` over the windows containing
-    it (with ``arg``: over the windows it won). One strided write per kernel
-    offset into a zero buffer of the padded shape; disjoint windows assign
-    (no read-modify-write), overlapping ones accumulate.
+    it (with ``arg``: over the windows it won). The offsets that write to one
+    lattice of the padded input (``Windows.offset_classes``) are summed in a
+    dense buffer of the lattice's shape, each shifted by whole windows, and the
+    part of the lattice inside the input is written once, through a strided view
+    of ``gx``: one strided write per class instead of a strided read-modify-write
+    per offset, and no padded buffer. A class of one offset whose lattice lies
+    inside the input (disjoint windows, no padding) is written straight in.
     """
     nd = len(win.size)
     lead = g.shape[:-nd]
-    padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
-    gx = np.zeros(lead + padded, dtype=g.dtype)
-    targets = win.view(gx, writeable=True)  # (*K, *lead, *OUT)
-    mask = np.empty(g.shape, dtype=bool)  # where offset i won, when arg is given
-    for i, k in enumerate(win.offsets):
-        target = targets[k]  # (*lead, *OUT), a strided view
-        if arg is None:
-            if win.disjoint:
-                target[...] = g
+    gx = np.zeros(lead + win.size, dtype=g.dtype)
+    if arg is not None:  # where offset i won, and the gradient it passes on there
+        mask, won = np.empty(g.shape, dtype=bool), np.empty_like(g)
+    for lattice, members in win.offset_classes():
+        # lattice point m of an axis is input position r + s m - b: the rows [lo, hi) lie inside
+        reach = tuple(len(range(sl.start, sl.stop, sl.step)) for sl in lattice)
+        rows = [(max(0, -((sl.start - b) // sl.step)),
+                 min(m, (L - 1 - sl.start + b) // sl.step + 1))
+                for sl, m, L, (b, _) in zip(lattice, reach, win.size, win.pads)]
+        if any(lo >= hi for lo, hi in rows):
+            continue  # the class reads padding only
+        target = gx[(...,) + tuple(slice(sl.start + sl.step * lo - b,
+                                         sl.start + sl.step * (hi - 1) - b + 1, sl.step)
+                                   for sl, (lo, hi), (b, _) in zip(lattice, rows, win.pads))]
+        direct = len(members) == 1 and target.shape[-nd:] == reach
+        dense = target if direct else np.zeros(lead + reach, dtype=g.dtype)
+        for n, (i, shift) in enumerate(members):
+            part = dense[(...,) + tuple(slice(q, q + o) for q, o in zip(shift, win.out))]
+            first = n == 0  # the first offset of a class writes, the others add
+            if arg is None:
+                if first:
+                    part[...] = g
+                else:
+                    part += g
             else:
-                target += g
-        else:
-            np.equal(arg, i, out=mask)
-            if win.disjoint:
-                np.multiply(g, mask, out=target)
-            else:
-                target += g * mask
-    if padded == win.size:
-        return gx
-    return pad(gx, [(0, 0)] * len(lead) + [(-b, -a) for b, a in win.pads], "constant", 0)
+                np.equal(arg, i, out=mask)
+                # g * mask, not a masked copy: a branch per element on a random mask is slower
+                if first:
+                    np.multiply(g, mask, out=part)
+                else:
+                    part += np.multiply(g, mask, out=won)
+        if not direct:
+            target[...] = dense[(...,) + tuple(slice(lo, hi) for lo, hi in rows)]
+    return gx
 
 
 def avg_divisor(win: Windows, count_include_pad: bool = True,

@@ -6,7 +6,7 @@ here are the ops themselves (re-exported from ``mytorch.ops``, where each op
 validates its arguments next to its math); the few defined here are compositions
 of ops. A handful are mytorch's own, for the layers that need more than PyTorch's
 ``F`` offers: ``conv_nd``/``conv_transpose_nd`` (any dimensionality, and the
-layers' ``padding_mode``) and the recurrent step ``cell_step``/``run_cell``
+layers' ``padding_mode``) and the recurrent ``recurrence``/``run_cell``
 (PyTorch keeps its equivalents private).
 
 It sits below the layers: it imports ops (and the Tensor), never ``nn.modules``.
@@ -68,7 +68,7 @@ from mytorch.ops.pool import (
     max_unpool2d,
 )
 from mytorch.ops.resample import downsample1d, downsample2d, interpolate, upsample1d, upsample2d
-from mytorch.ops.rnn import cell_step, run_cell
+from mytorch.ops.rnn import recurrence, run_cell
 from mytorch.ops.shape import pad
 
 
@@ -114,12 +114,13 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cell_step", "conv1d", "conv2d", "conv_nd",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_nd",
     "conv_transpose1d", "conv_transpose2d", "conv_transpose_nd", "cross_entropy", "ctc_loss",
     "downsample1d", "downsample2d", "dropout", "dropout1d", "dropout2d", "elu", "embedding",
     "fold", "gelu", "group_norm", "hardtanh", "interpolate", "kl_div", "l1_loss", "layer_norm",
     "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d", "max_unpool1d",
-    "max_unpool2d", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "run_cell", "sigmoid",
+    "max_unpool2d", "mse_loss", "nll_loss", "one_hot", "pad", "recurrence", "relu", "run_cell",
+    "sigmoid",
     "silu", "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold", "upsample1d",
     "upsample2d",
 ]

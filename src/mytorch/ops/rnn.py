@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above 
 
     RecordedGrads = tuple[Tensor, Tensor, list[Tensor | None]]
 
-__all__ = ["rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell"]
+__all__ = ["rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "recurrence"]
 
 
 class CellStep(Function):
@@ -185,6 +185,88 @@ class LSTMStep(CellStep):
 STEPS: dict[str, type[CellStep]] = {
     "RNN_TANH": RNNTanhStep, "RNN_RELU": RNNReLUStep, "GRU": GRUStep, "LSTM": LSTMStep,
 }
+
+
+class Recurrence(Function):
+    """A cell run over a whole sequence, one node: backpropagation through time in one call.
+
+    ``apply(gi, W_hh, b_ih, b_hh, mode, reverse, *state)``: gi (T, N, G*H) is
+    ``x W_ih^T`` of every step, ``b_ih`` its bias (added one step at a time),
+    ``state`` the initial state (``h``, and ``c`` for the LSTM), each (N, H). Returns
+    the state after every step, each (T, N, H) in time order; with ``reverse`` the
+    steps run from the last to the first. The steps are ``kernels.rnn.run_sequence``;
+    the first-order backward is ``kernels.rnn.sequence_backward`` (one product for
+    W_hh's gradient over all steps). Under ``create_graph`` the backward walks the
+    steps back through each step's composed chain rule (``_recorded_backward``),
+    reading the states from the saved outputs, so that gradient is itself
+    differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, gi: Tensor, W_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
+                mode: str, reverse: bool, *state: Tensor) -> tuple[Tensor, ...]:
+        step = STEPS[mode]
+        states, steps = kernels.run_sequence(
+            step.kernel, gi._data, W_hh._data, None if b_ih is None else b_ih._data,
+            None if b_hh is None else b_hh._data, tuple(s._data for s in state), reverse)
+        outputs = tuple(TensorBase._make(s) for s in states)
+        ctx.step, ctx.reverse, ctx.steps = step, reverse, steps
+        ctx.save_for_backward(gi, W_hh, b_ih, b_hh, *state, *outputs)
+        return outputs
+
+    @staticmethod
+    def backward(ctx: Node, *grads: Tensor) -> tuple[Any, ...]:
+        gi, W, b_ih, b_hh, *saved = ctx.saved_tensors
+        initial, states = tuple(saved[:len(grads)]), tuple(saved[len(grads):])
+        needs = ctx.needs_input_grad
+        if grad_mode.is_grad_enabled():
+            gi_in = gi if b_ih is None else gi + b_ih  # the cell reads x W_ih^T + b_ih
+            ggi, gW, gb_hh, g_initial = _recorded_sequence_backward(
+                ctx.step, grads, gi_in, W, b_hh, initial, states, ctx.reverse,
+                (needs[1], needs[3]))
+            gb_ih = ggi.sum((0, 1)) if needs[2] else None
+        else:
+            arrays = kernels.sequence_backward(
+                ctx.step.kernel, tuple(g._data for g in grads), W._data,
+                tuple(s._data for s in initial), tuple(s._data for s in states), ctx.steps,
+                ctx.reverse)
+            ggi, gW, gb_ih, gb_hh = (TensorBase._make(a) for a in arrays[:4])
+            g_initial = [TensorBase._make(g) for g in arrays[4]]
+        return (ggi if needs[0] else None, gW if needs[1] else None,
+                gb_ih if needs[2] else None, gb_hh if needs[3] else None, None, None,
+                *(g if need else None for g, need in zip(g_initial, needs[6:])))
+
+
+def _recorded_sequence_backward(step: type[CellStep], grads: tuple[Tensor, ...], gi: Tensor,
+                                W: Tensor, b: Tensor | None, initial: tuple[Tensor, ...],
+                                states: tuple[Tensor, ...], reverse: bool,
+                                needs: Sequence[bool]) -> tuple[Any, Any, Any, list[Any]]:
+    """``Recurrence.backward`` under ``create_graph``: each step's ``_recorded_backward``,
+    last step first, the state gradients carried from step to step. ``needs``: whether
+    W and b need their gradients."""
+    T = gi.shape[0]
+    order = list(range(T - 1, -1, -1) if reverse else range(T))  # the order run
+    carry: list[Any] = [None] * len(states)
+    ggi: list[Any] = [None] * T
+    gW = gb = None
+    for n in range(T - 1, -1, -1):
+        t = order[n]
+        before = initial if n == 0 else tuple(s[order[n - 1]] for s in states)
+        g_state = tuple(g[t] if c is None else g[t] + c for g, c in zip(grads, carry))
+        ggi[t], gW_t, gb_t, *carry = _recorded_backward(
+            step, g_state, gi[t], W, b, before, (True, needs[0], needs[1], True))
+        gW = gW_t if gW is None else gW + gW_t
+        gb = gb_t if gb is None else gb + gb_t
+    return cat([g.unsqueeze(0) for g in ggi], 0), gW, gb, carry
+
+
+def recurrence(mode: str, gi: Tensor, state: Sequence[Tensor], w_hh: Tensor,
+               b_ih: Tensor | None, b_hh: Tensor | None, reverse: bool = False
+               ) -> tuple[Tensor, ...]:
+    """The cell ``mode`` over a sequence from ``gi = x W_ih^T`` (T, N, G*H), its bias
+    ``b_ih``, and the initial state (each (N, H)); returns the state after every step,
+    each (T, N, H), in time order (``reverse``: the steps run from the last to the first)."""
+    return Recurrence.apply(gi, w_hh, b_ih, b_hh, mode, reverse, *state)
 
 
 def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None) -> Tensor:

@@ -5,18 +5,18 @@ PyTorch state_dict (as NumPy arrays) loads and gives the same outputs.
 
 A layer runs, for each of its layers and directions:
 
-1. the input projection ``x W_ih^T + b_ih`` of the whole sequence, one matrix
-   product of shape (L, N, I) @ (I, G*H) (``F.linear``);
-2. a Python loop over time that applies the cell, one fused op per step
-   (``F.cell_step``, from ``mytorch.ops.rnn``), which does the one product
-   that must wait for the previous step, ``h W_hh^T``, and the gate equations.
+1. the input projection ``x W_ih^T`` of the whole sequence, one matrix
+   product of shape (L, N, I) @ (I, G*H) (``F.linear``; the bias ``b_ih`` is
+   added per step, without a second (L, N, G*H) array);
+2. the recurrence over time, one op for the whole sequence (``F.recurrence``,
+   from ``mytorch.ops.rnn``): a loop that does, per step, the one product that
+   must wait for the previous step, ``h W_hh^T``, and the gate equations, and
+   whose backward is backpropagation through time in one call, with one product
+   for W_hh's gradient over all steps.
 
-Inside the loop every tensor is a time slice of shape (1, N, ...): the
-projection is split along time into such slices, the initial state
-(num_layers * num_directions, N, H) into one slice per layer and direction,
-and the outputs are joined back along time, so no step reshapes anything.
-Backpropagation through time is the autograd walking back along the chain of
-steps.
+The initial state (num_layers * num_directions, N, H) gives each layer and
+direction its (N, H) slice; the final state is the last step's slice of each
+direction's states, joined back along the first axis.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from mytorch.nn import init
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter, parameter_dtype
 from mytorch.ops.rnn import STEPS
-from mytorch.ops.shape import cat, split
+from mytorch.ops.shape import cat
 
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
 
@@ -229,12 +229,11 @@ class RNNBase(Module):
         num_directions = 2 if self.bidirectional else 1
         count = self.num_layers * num_directions
         if state is None:
-            zeros = Tensor._make(np.zeros((1, x.shape[1], self.hidden_size), dtype=x.dtype))
+            zeros = Tensor._make(np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype))
             num_states = 2 if self.mode == "LSTM" else 1
             initial = [(zeros,) * num_states] * count
-        else:
-            # (D*layers, N, H) -> one (1, N, H) slice per layer and direction
-            initial = list(zip(*(split(s, 1, 0) for s in state)))
+        else:  # (D*layers, N, H) -> one (N, H) slice per layer and direction
+            initial = [tuple(s[k] for s in state) for k in range(count)]
         final = []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0:
@@ -244,17 +243,12 @@ class RNNBase(Module):
                 k = layer * num_directions + direction
                 w_ih, w_hh, *biases = self.all_weights[k]
                 b_ih, b_hh = biases if biases else (None, None)
-                gi = F.linear(x, w_ih, b_ih)  # (L, N, I) -> (L, N, G*H), all steps at once
-                steps = split(gi, 1, 0)  # L slices (1, N, G*H)
-                h_t = initial[k]
-                hs = []
-                for gi_t in reversed(steps) if direction == 1 else steps:
-                    h_t = F.cell_step(self.mode, gi_t, h_t, w_hh, b_hh)
-                    hs.append(h_t[0])
-                if direction == 1:
-                    hs.reverse()  # back in time order
-                outputs.append(cat(hs, 0))  # L x (1, N, H) -> (L, N, H)
-                final.append(h_t)
+                gi = F.linear(x, w_ih)  # (L, N, I) -> (L, N, G*H), all steps at once
+                states = F.recurrence(self.mode, gi, initial[k], w_hh, b_ih, b_hh,
+                                      reverse=direction == 1)  # each (L, N, H)
+                outputs.append(states[0])
+                last = slice(0, 1) if direction == 1 else slice(-1, None)  # the step run last
+                final.append(tuple(s[last] for s in states))  # each (1, N, H)
             x = outputs[0] if num_directions == 1 else cat(outputs, 2)  # (L, N, D*H)
         # per state: D*layers x (1, N, H) -> (D*layers, N, H)
         return x, tuple(cat(list(states), 0) for states in zip(*final))
