@@ -78,7 +78,11 @@ def test_affine_returns_a_fresh_array(block_bytes):
 
 def test_sum_product_matches_numpy():
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
-    for axes in [(0,), (1, 2), (0, 2), (0, 1, 2)]:
-        np.testing.assert_allclose(K.sum_product(a, b, axes), (a * b).sum(axes, keepdims=True),
-                                   rtol=1e-12)
+    x, y = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
+    # trailing axes of contiguous arrays go through matrix products, the rest through einsum
+    for a, b in [(x, y), (x.transpose(2, 1, 0), y.transpose(2, 1, 0)), (x[:0], y[:0])]:
+        for axes in [(0,), (2,), (1, 2), (0, 2), (0, 1, 2)]:
+            np.testing.assert_allclose(K.sum_product(a, b, axes),
+                                       (a * b).sum(axes, keepdims=True), rtol=1e-12)
+            np.testing.assert_allclose(K.sum_over(a, axes), a.sum(axes, keepdims=True),
+                                       rtol=1e-12)
