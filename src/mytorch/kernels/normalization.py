@@ -249,14 +249,10 @@ def normalize_backward(
         k1, k0 = sum_g_xhat * (scale / m), sum_g * (scale / m)
         gx = np.empty_like(gy)
         for rows in blocks:  # sweep 2: the input gradient
-            gxb = gx[rows]
-            if w_in_g:
-                np.multiply(block_g(rows), _rows(scale, rows, ndim), out=gxb)
-            else:
-                np.multiply(gy[rows], _rows(scale, rows, ndim), out=gxb)
-            t = np.multiply(xhat[rows], _rows(k1, rows, ndim), out=g_buffer[:len(gxb)])
-            t += _rows(k0, rows, ndim)
-            gxb -= t
+            gxb = np.multiply(block_g(rows), _rows(scale, rows, ndim), out=gx[rows])
+            # two subtractions rather than one of (xhat k1 + k0): measured faster
+            gxb -= np.multiply(xhat[rows], _rows(k1, rows, ndim), out=g_buffer[:len(gxb)])
+            gxb -= _rows(k0, rows, ndim)
     if need_w and per_slice:
         gw = sum_g_xhat
     if need_b and per_slice:
