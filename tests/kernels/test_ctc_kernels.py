@@ -205,3 +205,20 @@ def test_the_kernel_module_never_imports_the_autograd():
                  for alias in node.names}
     assert all(name == "numpy" or name == "__future__" or name == "typing"
                or name.startswith("mytorch.kernels") for name in imported), imported
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_sum_exp_matches_chained_logaddexp(dtype):
+    rng = np.random.default_rng(0)
+    terms = [rng.uniform(-800, 5, (6, 7)).astype(dtype) for _ in range(4)]
+    for term in terms:
+        term[rng.random(term.shape) < 0.4] = -np.inf
+        term[0, 0] = -np.inf  # an element where every term is -inf
+    with np.errstate(divide="ignore"):  # log 0 where every term is -inf
+        got = K.log_sum_exp(*terms)
+    want = np.logaddexp(np.logaddexp(terms[0], terms[1]), np.logaddexp(terms[2], terms[3]))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(np.isneginf(got), np.isneginf(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-6 if dtype == np.float32
+                               else 1e-14)

@@ -2,6 +2,8 @@
 gradient formula against the textbook one. (The op's recorded create_graph path, the same
 formula as composed Tensor ops, is checked against this kernel in tests/ops.)"""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -14,8 +16,16 @@ CORE_CASES = [  # (x shape, normalized axes, parameter broadcast shape): batch, 
 ]
 
 
+@pytest.fixture(params=[None, 1, 64], ids=["one-block", "row-blocks", "64-byte-blocks"])
+def block_bytes(request, monkeypatch):
+    """The kernels' block size: the default (these small inputs fit in one block), one row
+    of axis 0 per block, or 64 bytes (a row or two): the sums across blocks are exercised."""
+    if request.param is not None:
+        monkeypatch.setattr(K, "_BLOCK_BYTES", request.param)
+
+
 @pytest.mark.parametrize("shape, axes, param_shape", CORE_CASES)
-def test_formula_matches_the_textbook_one(shape, axes, param_shape):
+def test_formula_matches_the_textbook_one(shape, axes, param_shape, block_bytes):
     rng = np.random.default_rng(0)
     x, gy = rng.standard_normal(shape), rng.standard_normal(shape)
     w = rng.standard_normal(param_shape)
@@ -44,26 +54,35 @@ def test_formula_computes_only_what_is_needed():
     assert got[0] is None and got[1] is None and got[2].shape == (1, 2, 1)
 
 
-def test_normalize_statistics():
+@pytest.mark.parametrize("axes", [(0, 2), (1, 2), (0, 1, 2)])
+def test_normalize_statistics(axes, block_bytes):
     x = np.random.default_rng(0).standard_normal((3, 4, 5)) * 3 + 1
-    xhat, mean, var, invstd = K.normalize(x, (0, 2), 1e-5)
-    np.testing.assert_allclose(mean, x.mean((0, 2), keepdims=True), rtol=1e-12)
-    np.testing.assert_allclose(var, x.var((0, 2), keepdims=True), rtol=1e-12)  # biased
+    xhat, mean, var, invstd = K.normalize(x, axes, 1e-5)
+    np.testing.assert_allclose(mean, x.mean(axes, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(var, x.var(axes, keepdims=True), rtol=1e-12)  # biased
     np.testing.assert_allclose(invstd, 1 / np.sqrt(var + 1e-5), rtol=1e-12)
     np.testing.assert_allclose(xhat, (x - mean) * invstd, rtol=1e-12, atol=1e-12)
-    assert mean.shape == (1, 4, 1) and K.count(x.shape, (0, 2)) == 15
+    assert mean.shape == tuple(1 if a in axes else n for a, n in enumerate(x.shape))
+    assert K.count(x.shape, axes) == math.prod(x.shape[a] for a in axes)
 
 
-def test_affine_returns_a_fresh_array():
+def test_affine_returns_a_fresh_array(block_bytes):
     xhat = np.ones((2, 3))
     y = K.affine(xhat, None, None)
     assert y is not xhat and not np.shares_memory(y, xhat)
     np.testing.assert_array_equal(K.affine(xhat, np.full(3, 2.0), np.ones(3)), 3.0)
+    # parameters that vary along axis 0 (a layer norm over every axis) go row by row
+    w, b = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    np.testing.assert_array_equal(K.affine(xhat * 2, w, b), 2 * w + 1)
 
 
 def test_sum_product_matches_numpy():
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
-    for axes in [(0,), (1, 2), (0, 2), (0, 1, 2)]:
-        np.testing.assert_allclose(K.sum_product(a, b, axes), (a * b).sum(axes, keepdims=True),
-                                   rtol=1e-12)
+    x, y = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
+    # trailing axes of contiguous arrays go through matrix products, the rest through einsum
+    for a, b in [(x, y), (x.transpose(2, 1, 0), y.transpose(2, 1, 0)), (x[:0], y[:0])]:
+        for axes in [(0,), (2,), (1, 2), (0, 2), (0, 1, 2)]:
+            np.testing.assert_allclose(K.sum_product(a, b, axes),
+                                       (a * b).sum(axes, keepdims=True), rtol=1e-12)
+            np.testing.assert_allclose(K.sum_over(a, axes), a.sum(axes, keepdims=True),
+                                       rtol=1e-12)

@@ -184,6 +184,35 @@ def test_gelu_exact_matches_torch_on_a_wide_grid():
         np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=tol, atol=tol)
 
 
+def test_gelu_float32_kernel_is_accurate_to_float32():
+    # the float32 formula of kernels/special.gelu against float64 math.erfc on a fine grid
+    x = np.linspace(-14, 14, 400_009).astype(np.float32)
+    y, slope = special.gelu(x)
+    assert y.dtype == slope.dtype == np.float32
+    a = x.astype(np.float64)
+    cdf = np.vectorize(math.erfc)(-a / math.sqrt(2)) / 2
+    exact_y, exact_slope = a * cdf, cdf + a * np.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+    assert np.all(np.abs(y - exact_y) <= 2e-7 + 6e-7 * np.abs(exact_y))
+    assert np.all(np.abs(slope - exact_slope) <= 3e-7)
+    # relative accuracy in the tail, where torch's 1 + erf(x / sqrt 2) cancels to nothing
+    tail = (a < -3) & (cdf > 1e-37)
+    assert np.max(np.abs(y[tail] / a[tail] / cdf[tail] - 1)) < 5e-6
+    y, slope = special.gelu(np.array([0.0, -0.0, math.inf, math.nan], dtype=np.float32))
+    assert y[:2].tolist() == [0.0, 0.0] and slope[:2].tolist() == [0.5, 0.5]
+    assert y[2] == math.inf and np.isnan(y[3]) and np.isnan(slope[3])
+
+
+def test_gelu_backward_is_the_saved_derivative_and_differentiates_again():
+    x = mytorch.tensor([-2.0, -0.5, 0.0, 1.5], dtype=mytorch.float64, requires_grad=True)
+    t = torch.tensor(x.detach().numpy(), requires_grad=True)
+    (gx,) = mytorch.autograd.grad(mytorch.gelu(x).sum(), x, create_graph=True)
+    (tgx,) = torch.autograd.grad(F.gelu(t).sum(), t, create_graph=True)
+    np.testing.assert_allclose(gx.detach().numpy(), tgx.detach().numpy(), rtol=1e-14)
+    gx.sum().backward()
+    tgx.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
 def test_integer_inputs_like_torch():
     data = np.array([[-2, 1], [3, 0]], dtype=np.int64)
     for op in (lambda lib, x: lib.relu(x), lambda lib, x: lib.sigmoid(x),

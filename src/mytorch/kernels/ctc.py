@@ -32,7 +32,8 @@ import numpy as np
 from mytorch.kernels.errors import ShapeError
 
 __all__ = [
-    "CTCInputs", "check_inputs", "extend_targets", "skip_mask", "emissions", "alpha_table",
+    "CTCInputs", "check_inputs", "extend_targets", "skip_mask", "emissions", "log_sum_exp",
+    "alpha_table",
     "beta_table", "log_likelihood", "gamma_table", "class_posterior",
 ]
 
@@ -219,6 +220,30 @@ def emissions(log_probs: np.ndarray, ext: np.ndarray) -> np.ndarray:
 
 
 # -- forward-backward -------------------------------------------------------------------------
+def log_sum_exp(*terms: np.ndarray) -> np.ndarray:
+    """``log(sum_i exp(terms_i))`` elementwise over same-shaped arrays, shifted by their
+    maximum so that exp never overflows: one exp per term and one log, vectorized, where
+    chained ``np.logaddexp`` pays a log and an exp per pair (the frame loops of
+    :func:`alpha_table` and :func:`beta_table` call it once a frame). All terms ``-inf``
+    gives ``-inf``, through ``log 0``: NumPy's divide warning is the caller's to silence
+    (once around its loop: a context manager per call costs a quarter of the call).
+
+    >>> log_sum_exp(np.log([0.25, 0.5]), np.log([0.5, 0.25]), np.array([-np.inf, -np.inf]))
+    array([-0.28768207, -0.28768207])
+    """
+    top = np.maximum(terms[0], terms[1])
+    for term in terms[2:]:
+        np.maximum(top, term, out=top)
+    # a finite stand-in for a maximum of -inf: exp(-inf - lowest) is 0, not nan
+    np.maximum(top, np.finfo(top.dtype).min, out=top)
+    total = np.exp(terms[0] - top)
+    for term in terms[1:]:
+        total += np.exp(term - top)
+    np.log(total, out=total)
+    total += top
+    return total
+
+
 def alpha_table(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
     """The forward variables ``log alpha``, ``(T + 1, N, L + 2)``.
 
@@ -246,11 +271,13 @@ def alpha_table(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
     t_max, n, length = emit.shape
     alpha = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
     alpha[0, :, 1] = 0.0
-    for t in range(t_max):  # the one Python loop: frames depend on the previous frame
-        prev = alpha[t]
-        stay_or_step = np.logaddexp(prev[:, 2:], prev[:, 1:-1])  # from s, from s - 1
-        jump = np.where(skip, prev[:, :-2], -np.inf)  # from s - 2
-        alpha[t + 1, :, 2:] = np.logaddexp(stay_or_step, jump) + emit[t]
+    may_jump = np.where(skip, 0.0, -np.inf).astype(emit.dtype)  # added to alpha(s - 2)
+    with np.errstate(divide="ignore"):  # log 0 = -inf: positions no alignment reaches
+        for t in range(t_max):  # the one Python loop: frames depend on the previous frame
+            prev = alpha[t]
+            # from s, from s - 1, from s - 2 where the skip mask allows
+            np.add(log_sum_exp(prev[:, 2:], prev[:, 1:-1], prev[:, :-2] + may_jump), emit[t],
+                   out=alpha[t + 1, :, 2:])
     return alpha
 
 
@@ -285,20 +312,22 @@ def beta_table(emit: np.ndarray, skip: np.ndarray, input_lengths: np.ndarray,
     """
     t_max, n, length = emit.shape
     beta = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
-    skip_ahead = np.zeros_like(skip)  # s may jump to s + 2
-    skip_ahead[:, :-2] = skip[:, 2:]
+    may_jump = np.full(skip.shape, -np.inf, emit.dtype)  # added to beta(s + 2):
+    may_jump[:, :-2] = np.where(skip[:, 2:], 0.0, -np.inf)  # log 1 where s may jump to s + 2
     s = np.arange(length)
     final = (s >= 2 * target_lengths[:, None] - 1) & (s <= 2 * target_lengths[:, None])  # (N, L)
-    start = np.where(final, 0.0, -np.inf)  # at an item's last frame: end here or nowhere
-    last_frame = (input_lengths - 1)[:, None]  # (N, 1)
-    for t in range(t_max - 1, -1, -1):
-        nxt = beta[t + 1]
-        stay_or_step = np.logaddexp(nxt[:, :length], nxt[:, 1:length + 1])  # to s, to s + 1
-        jump = np.where(skip_ahead, nxt[:, 2:], -np.inf)  # to s + 2
-        recursion = np.logaddexp(stay_or_step, jump)
-        beta[t, :, :length] = np.where(
-            t < last_frame, recursion, np.where(t == last_frame, start, -np.inf)
-        ) + emit[t]
+    # end[t, n]: log 1 at the final positions in item n's last frame, log 0 elsewhere. Rows
+    # past an item's last frame stay -inf, so there the recursion gives -inf; at the last
+    # frame it gives -inf and the end term alone counts; before it, the end term is -inf
+    end = np.full((t_max, n, length), -np.inf, emit.dtype)
+    last = input_lengths > 0
+    end[input_lengths[last] - 1, np.flatnonzero(last)] = np.where(final[last], 0.0, -np.inf)
+    with np.errstate(divide="ignore"):  # log 0 = -inf: positions that cannot end well
+        for t in range(t_max - 1, -1, -1):
+            nxt = beta[t + 1]
+            # to s, to s + 1, to s + 2 where it may jump, or end here
+            np.add(log_sum_exp(nxt[:, :length], nxt[:, 1:length + 1], nxt[:, 2:] + may_jump,
+                               end[t]), emit[t], out=beta[t, :, :length])
     return beta
 
 
@@ -369,8 +398,8 @@ def class_posterior(gamma: np.ndarray, ext: np.ndarray, classes: int) -> np.ndar
     >>> class_posterior(np.array([[[0.25, 0.5, 0.25]]]), np.array([[0, 1, 0]]), 3)
     array([[[0.5, 0.5, 0. ]]])
     """
-    t_max, n, _ = gamma.shape
-    posterior = np.zeros((t_max, n, classes), dtype=gamma.dtype)
-    np.add.at(posterior, (np.arange(t_max)[:, None, None], np.arange(n)[None, :, None],
-                          ext[None]), gamma)
-    return posterior
+    n, length = ext.shape
+    one_hot = np.zeros((n, length, classes), dtype=gamma.dtype)  # (N, L, C): l'_s as a row
+    one_hot[np.arange(n)[:, None], np.arange(length), ext] = 1
+    # (N, T, L) @ (N, L, C) -> (N, T, C): a product per item sums the positions of each class
+    return np.matmul(gamma.transpose(1, 0, 2), one_hot).transpose(1, 0, 2)

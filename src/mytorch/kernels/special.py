@@ -1,4 +1,4 @@
-"""Special functions on plain arrays: a stable sigmoid, erf/erfc and the normal CDF.
+"""Special functions on plain arrays: a stable sigmoid, erf/erfc, the normal CDF and GELU.
 
 NumPy has no ``erf``, and ``np.vectorize(math.erf)`` is a Python loop over the
 elements, so erf is computed here, vectorized, in float64, with W. J. Cody's
@@ -25,6 +25,11 @@ work goes in blocks of a few thousand elements, in float64, whose temporaries
 stay in cache, and is written straight into the output in the input's dtype,
 rather than through whole-array temporaries, each a fresh set of pages.
 
+:func:`gelu` gives exact GELU and its derivative for the activation. In float64 it
+builds on :func:`normal_cdf`; in float32 it has a cheaper formula of its own, accurate
+to float32 rounding (see there): float32 is the activation's hot path, where the
+float64 rational approximations would cost eight times PyTorch's whole step.
+
 >>> erf(np.array([0.0, 0.5, 1.0]))
 array([0.        , 0.52049988, 0.84270079])
 >>> erfc(np.array([10.0, 26.0]))
@@ -41,6 +46,8 @@ _SMALL, _LARGE = 0.5, 4.0  # the three ranges of z = |x|
 _ERFC_ZERO = 30.0  # erfc(30) underflows to 0; the tail is clipped here, keeping inf out
 _ONE_OVER_SQRT_PI = 1 / math.sqrt(math.pi)
 _BLOCK = 8192  # elements per block of work: 64 KiB of float64
+_BLOCK32 = 65536  # elements per block of float32 GELU: 256 KiB per buffer, cache-sized
+_ONE_OVER_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 # Cody's coefficients, highest power first: (numerator, denominator) of each R
 _R1 = ((1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02,
@@ -158,3 +165,79 @@ def erfc(a: np.ndarray) -> np.ndarray:
 def normal_cdf(a: np.ndarray) -> np.ndarray:
     """Phi(a), the standard normal CDF: ``(1 + erf(a / sqrt(2))) / 2 = erfc(-a / sqrt(2)) / 2``."""
     return _erf_or_erfc(a, complement=True, scale=-math.sqrt(0.5), factor=0.5)
+
+
+# P of Phi(-z) = exp(-z^2 / 2) t P(t), t = 3 / (3 + z), highest power first: a polynomial of
+# degree 8 fitted here to (1 - Phi(z)) exp(z^2 / 2) / t on z in [0, 14] by least squares on
+# the relative error, reweighted towards the minimax (Lawson's method); its relative error
+# is below 5e-8 on all of z >= 0 (t P(t) -> 1 / (sqrt(2 pi) z) as z -> inf); the last
+# coefficient is moved by 2e-8 so that P(1) = 1/2 and Phi(0) = 1/2 exactly in float32.
+_MILLS_T = (-0.02276429217, 0.1295961288, -0.2712809458, 0.2189580047, -0.05337373653,
+            0.1199170758, 0.1124177559, 0.1335751547, 0.1329548546)
+
+
+def gelu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact GELU ``y = a Phi(a)`` and its derivative ``dy/da = Phi(a) + a phi(a)``.
+
+    ``phi(a) = exp(-a^2 / 2) / sqrt(2 pi)`` is the standard normal density. Both
+    results have a's shape, in float32 for float32 input (float64 otherwise).
+
+    float64 (and any other dtype): Phi is :func:`normal_cdf`, accurate to float64 rounding.
+
+    float32: for z = |a|, ``Phi(-z) = phi(z) t P(t)`` with ``t = 3 / (3 + z)`` and
+    ``P`` the degree-8 polynomial ``_MILLS_T`` (t maps z in [0, inf) to (0, 1], where
+    one polynomial fits the Mills ratio), and ``Phi(z) = 1 - Phi(-z)``. About 30
+    in-place float32 passes over cache-sized blocks: no erf, no float64. Measured
+    against float64 on a fine grid: Phi's absolute error is below 2e-7, its relative
+    error below 7e-7 down to a = -3 and below 5e-6 down to the float32 underflow (the
+    rounding of ``a * a`` in float32, magnified by exp); GELU itself is within 2e-7 +
+    6e-7 |y| of the exact value (tests/ops/test_activation.py).
+
+    >>> y, slope = gelu(np.array([-1.0, 0.0, 1.0], dtype=np.float32))
+    >>> y.round(6)
+    array([-0.158655,  0.      ,  0.841345], dtype=float32)
+    >>> slope.round(6)
+    array([-0.083315,  0.5     ,  1.083316], dtype=float32)
+    """
+    x = np.asarray(a)
+    with np.errstate(over="ignore", invalid="ignore"):  # +-inf: x phi = inf * 0 = nan, as torch
+        if x.dtype != np.float32:
+            cdf = normal_cdf(x)
+            slope = np.exp(x * x * -0.5) * _ONE_OVER_SQRT_2PI
+            slope *= x
+            slope += cdf
+            cdf *= x
+            return cdf, slope
+        flat = x.reshape(-1)  # 1-d: 0-d math gives scalars
+        y, slope = np.empty(flat.shape, np.float32), np.empty(flat.shape, np.float32)
+        t, p, e = (np.empty(min(flat.size, _BLOCK32), np.float32) for _ in range(3))
+        for start in range(0, flat.size, _BLOCK32):
+            _gelu32_block(flat[start:start + _BLOCK32], y[start:start + _BLOCK32],
+                          slope[start:start + _BLOCK32], t, p, e)
+    return y.reshape(x.shape), slope.reshape(x.shape)
+
+
+def _gelu32_block(xb: np.ndarray, yb: np.ndarray, sb: np.ndarray, t: np.ndarray,
+                  p: np.ndarray, e: np.ndarray) -> None:
+    """:func:`gelu` of one float32 block ``xb`` into ``yb`` and ``sb``; ``t``, ``p`` and ``e``
+    are work buffers at least as long."""
+    tb, pb, eb = t[:xb.size], p[:xb.size], e[:xb.size]
+    np.abs(xb, out=tb)  # t = 3 / (3 + |x|)
+    tb += 3
+    np.divide(3, tb, out=tb)
+    _horner(_MILLS_T, tb, pb)
+    pb *= tb
+    np.square(xb, out=eb)  # exp(-x^2 / 2)
+    eb *= -0.5
+    np.exp(eb, out=eb)
+    pb *= eb  # q = Phi(-|x|)
+    # Phi(x) = [sign bit clear] - copysign(q, x): q below 0 (and at -0.0), 1 - q above; by
+    # arithmetic: a select (np.where) on random signs mispredicts a branch per element
+    np.copysign(pb, xb, out=pb)
+    np.signbit(xb, out=tb)
+    np.subtract(1, tb, out=tb)
+    np.subtract(tb, pb, out=yb)
+    np.multiply(xb, _ONE_OVER_SQRT_2PI, out=sb)  # Phi + x phi
+    sb *= eb
+    sb += yb
+    yb *= xb  # x Phi

@@ -126,13 +126,14 @@ def elu(g: Graph, call: Call) -> None:
     g.bind(_out(call), g.op("Elu", g.value(x), alpha=float(alpha)))
 
 
-@rule(activation.NormalCdf)
+@rule(activation.NormalCdf, activation.GELU)
 def normal_cdf(g: Graph, call: Call) -> None:
-    """Phi(x) = (1 + erf(x / sqrt 2)) / 2 (GELU is ``x * Phi(x)``)."""
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, and exact GELU ``x * Phi(x)``."""
     x = call.args[0]
     erf = g.op("Erf", g.op("Mul", g.value(x), g.operand(math.sqrt(0.5), x.dtype)))
     half = g.operand(0.5, x.dtype)
-    g.bind(_out(call), g.op("Mul", g.op("Add", erf, g.operand(1, x.dtype)), half))
+    cdf = g.op("Mul", g.op("Add", erf, g.operand(1, x.dtype)), half)
+    g.bind(_out(call), g.op("Mul", g.value(x), cdf) if call.op is activation.GELU else cdf)
 
 
 @rule(activation.Softplus)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mytorch.autograd import dtypes
+from mytorch.autograd import dtypes, grad_mode
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import TensorBase
 from mytorch.kernels import reduce as reduce_kernels
@@ -207,18 +207,45 @@ class NormalCdf(Function):
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        return gy * exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+        return gy * _normal_density(x)
+
+
+def _normal_density(x: Tensor) -> Tensor:
+    """phi(x) = exp(-x^2 / 2) / sqrt(2 pi), with Tensor ops."""
+    return exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+
+
+class GELU(Function):
+    """Exact GELU, ``x Phi(x)``, fused: one kernel pass computes the output and the
+    derivative ``Phi(x) + x phi(x)``, which backward multiplies by the incoming gradient.
+
+    Under ``create_graph=True`` backward writes the same derivative with Tensor ops
+    (``NormalCdf`` and the density), so it is differentiable again.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor) -> np.ndarray:
+        y, ctx.slope = special.gelu(x._data)
+        ctx.save_for_backward(x)
+        return y
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> Tensor:
+        if grad_mode.is_grad_enabled():  # create_graph: composed ops, differentiable again
+            (x,) = ctx.saved_tensors
+            return gy * (NormalCdf.apply(x) + x * _normal_density(x))
+        return TensorBase._make(gy._data * ctx.slope)
 
 
 _GELU_TANH_SCALE = math.sqrt(2 / math.pi)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
-    """``x * Phi(x)``, Phi the standard normal CDF (computed with an exact erf).
+    """``x * Phi(x)``, Phi the standard normal CDF (computed exactly, not through tanh).
 
-    ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
-    Both are products of differentiable ops, so autograd derives the backward
-    (``Phi(x) + x phi(x)`` for the exact one).
+    ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``,
+    a product of differentiable ops. The exact one is the fused op ``GELU``, whose
+    backward is ``Phi(x) + x phi(x)`` (``mytorch.kernels.special.gelu``).
 
     >>> import mytorch
     >>> mytorch.gelu(mytorch.tensor([-1.0, 1.0]))
@@ -226,7 +253,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """
     require_float("gelu", x)
     if approximate == "none":
-        return x * NormalCdf.apply(x)
+        return GELU.apply(x)
     if approximate == "tanh":
         inner = (x + x * x * x * 0.044715) * _GELU_TANH_SCALE
         return x * 0.5 * (tanh(inner) + 1)

@@ -507,7 +507,8 @@ class CrossEntropy(Function):
     """Softmax cross-entropy against the target distribution ``q = picks + soft``, fused.
 
     forward: ``loss = Q log(sum_c exp(x_c - m)) - sum_c q_c (x_c - m)`` per sample
-    (``m`` the sample's largest logit, so exp never overflows); keeps ``softmax(x)``.
+    (``m`` the sample's largest logit, so exp never overflows); keeps ``exp(x - m)`` and
+    its sum, the softmax unnormalized (backward folds the division into its one pass).
     backward: ``dx = s (Q softmax(x) - q)`` (the op ``CrossEntropyGrad``), ``s`` the
     reduction's scale of the sample; ``d soft = -s log_softmax(x)``.
     """
@@ -524,12 +525,11 @@ class CrossEntropy(Function):
         if soft is not None:
             q_total = q_total + soft._data.sum(axis=1, keepdims=True)
             q_dot = q_dot + (soft._data * shifted).sum(axis=1, keepdims=True)
-        p = np.exp(shifted, out=shifted)  # in place: one full-size array for the whole op
-        total = p.sum(axis=1, keepdims=True)  # (N, 1, d1, ...), >= 1
-        p /= total  # softmax(x), for backward
+        e = np.exp(shifted, out=shifted)  # in place: one full-size array for the whole op
+        total = e.sum(axis=1, keepdims=True)  # (N, 1, d1, ...), >= 1
         loss = (q_total * np.log(total) - q_dot)[:, 0]  # log(total) = logsumexp(x) - m
         ctx.save_for_backward(x, soft)
-        ctx.softmax, ctx.picks = p, picks
+        ctx.exp, ctx.total, ctx.picks = e, total, picks
         ctx.reduction, ctx.denominator = reduction, denominator
         return _reduced(loss, reduction, denominator)
 
@@ -539,7 +539,7 @@ class CrossEntropy(Function):
         s = _sample_scale(gy, ctx.reduction, ctx.denominator)
         gx = gsoft = None
         if ctx.needs_input_grad[0]:
-            gx = CrossEntropyGrad.apply(x, soft, s, ctx.picks, ctx.softmax)
+            gx = CrossEntropyGrad.apply(x, soft, s, ctx.picks, ctx.exp, ctx.total)
         if ctx.needs_input_grad[1]:
             gsoft = -log_softmax(x, 1) * s
         return gx, gsoft, None, None, None
@@ -550,7 +550,9 @@ class CrossEntropyGrad(Function):
     op of its own, like PyTorch's log-softmax backward.
 
     forward: ``g`` computed in one array, in place (it runs in every training step
-    of every classifier; temporaries of the logits' size cost as much as the math).
+    of every classifier; temporaries of the logits' size cost as much as the math),
+    from ``e = exp(x - m)`` and its sum ``total``: ``p = e / total``, so
+    ``s Q p = e (s Q / total)``, one pass with a per-sample factor.
     backward, the second derivative, with Tensor ops (so it differentiates again):
     for ``G = dL/dg``,
 
@@ -561,28 +563,29 @@ class CrossEntropyGrad(Function):
 
     @staticmethod
     def forward(ctx: Node, x: Tensor, soft: Tensor | None, s: Tensor, picks: ClassPicks | None,
-                p: np.ndarray) -> np.ndarray:
+                e: np.ndarray, total: np.ndarray) -> np.ndarray:
         scale = s._data  # 0-d, or (N, 1, d1, ...) for reduction='none'
         q_total: Any = 0
         if picks is not None:
             q_total = picks.coef
         if soft is not None:
             q_total = q_total + soft._data.sum(axis=1, keepdims=True)
-        g = p * (scale * q_total)  # (N, C, d1, ...)
+        g = e * (scale * q_total / total)  # (N, C, d1, ...)
         if picks is not None:  # minus s coef at each target class: N reads and writes
             at_target = np.take_along_axis(g, picks.target, axis=1) - scale * picks.coef
             np.put_along_axis(g, picks.target, at_target, axis=1)
         if soft is not None:
             g -= soft._data * scale
         ctx.save_for_backward(x, soft, s)
-        ctx.picks, ctx.softmax = picks, p
+        ctx.picks, ctx.softmax = picks, (e, total)
         return g
 
     @staticmethod
     def backward(ctx: Node, gg: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None,
-                                                  None, None]:
+                                                  None, None, None]:
         x, soft, s = ctx.saved_tensors
-        p = SoftmaxOf.apply(x, 1, ctx.softmax)  # softmax(x), itself differentiable
+        e, total = ctx.softmax
+        p = SoftmaxOf.apply(x, 1, e / total)  # softmax(x), itself differentiable
         # the target distribution q (N, C, d1, ...) and its total Q (N, 1, d1, ...)
         q = q_total = None
         if ctx.picks is not None:
@@ -599,7 +602,7 @@ class CrossEntropyGrad(Function):
             gsoft = s * (reduce_ops.sum(gg * p, 1, keepdim=True) - gg)
         if ctx.needs_input_grad[2]:
             gs = gg * (p * q_total - q)
-        return gx, gsoft, gs, None, None
+        return gx, gsoft, gs, None, None, None
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None,
