@@ -22,19 +22,17 @@ if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above 
 # An edge of the graph: the node that made an input, and which of its outputs it was.
 Edge = tuple["Node", int]
 
-class _Saved(tuple):  # type: ignore[type-arg]
-    """``(value, output_nr, counter, version, cls)``: a tensor saved for backward, with the
-    version its memory had when it was saved.
-
-    An input (``output_nr`` -1) is kept as the Tensor itself. An output is kept as its
-    array and its class (not the Tensor), so that the output -> grad_fn -> saved output
-    loop never forms; it is rebuilt on access. ``counter`` is the tensor's version counter (shared
-    with its views): if it has moved when backward unpacks the tensor, an in-place op
-    changed the values this backward needs, and unpacking raises instead of computing a
-    wrong gradient. A tuple, because one is made per saved tensor on the hot path.
-    """
-
-    __slots__ = ()
+# A tensor saved for backward, as a node keeps it once recorded (a plain tuple: one is made
+# per saved tensor on the hot path): ``(value, output_nr, counter, version, cls)``.
+#
+# An input (``output_nr`` -1) is kept as the Tensor itself. An output is kept as its array
+# and its class (not the Tensor), so that the output -> grad_fn -> saved output loop never
+# forms; it is rebuilt on access. ``counter`` is the tensor's version counter (shared with
+# its views) and ``version`` its value when saved: if it has moved when backward unpacks the
+# tensor, an in-place op changed the values this backward needs, and unpacking raises
+# instead of computing a wrong gradient. Anything else saved (None, a number) is
+# ``(value, -1, None, 0, None)``.
+Saved = tuple[Any, int, "list[int] | None", int, Any]
 
 
 class Node:
@@ -57,6 +55,7 @@ class Node:
     output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
     retained: dict[int, Tensor] | None = None  # outputs that called retain_grad()
     _saved: tuple[Any, ...] = ()
+    _packed = False  # whether _saved holds ``Saved`` entries (the node was recorded)
     _released = False
     _non_differentiable: frozenset[int] | set[int] = frozenset()
 
@@ -88,14 +87,16 @@ class Node:
                 "the first backward; pass retain_graph=True to the first backward or "
                 "autograd.grad call if you need to backward through the graph again."
             )
-        return tuple(self._unpack(t) for t in self._saved)
+        if not self._packed:  # never recorded: the tensors as forward gave them
+            return self._saved
+        return tuple([self._unpack(t) for t in self._saved])
 
-    def _unpack(self, saved: Any) -> Any:
+    def _unpack(self, saved: Saved) -> Any:
         """A saved tensor, checked unchanged since it was saved; a saved output comes back
         as a tensor whose grad_fn is this node (PyTorch's rule)."""
-        if type(saved) is not _Saved:
-            return saved
         value, output_nr, counter, version, cls = saved
+        if counter is None:
+            return value
         if counter[0] != version:
             raise RuntimeError(self._modified_message(saved))
         if output_nr < 0:
@@ -106,9 +107,10 @@ class Node:
             t.grad_fn, t._output_nr, t._requires_grad = self, output_nr, True
         return t
 
-    def _modified_message(self, saved: _Saved) -> str:
+    def _modified_message(self, saved: Saved) -> str:
         """PyTorch's words for a saved tensor changed in place since it was saved."""
         value, output_nr, counter, version, _ = saved
+        assert counter is not None, "only a saved tensor has a version"
         if output_nr < 0:  # an input: named by the op that made it, as PyTorch
             array, producer, nr = value._data, value.grad_fn, value._output_nr
         else:
@@ -126,10 +128,8 @@ class Node:
         """Output ``output_nr`` of this node now lives in ``tensor`` (an in-place op wrote it
         there): what was saved of that output is ``tensor``'s memory at its present version."""
         counter = tensor._counter()
-        moved = _Saved((tensor._data, output_nr, counter, counter[0], type(tensor)))
-        self._saved = tuple([
-            moved if type(s) is _Saved and s[1] == output_nr else s for s in self._saved
-        ])
+        moved = (tensor._data, output_nr, counter, counter[0], type(tensor))
+        self._saved = tuple([moved if s[1] == output_nr else s for s in self._saved])
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Declare outputs (such as indices) that carry no gradient."""
