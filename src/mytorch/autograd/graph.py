@@ -9,7 +9,7 @@ the tensor class, which makes its leaf's ``AccumulateGrad``, can import it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -151,19 +151,6 @@ class Node:
         if self._saved:
             self._saved = ()
             self._released = True
-
-    def run_backward(self, grad_outputs: Sequence[Tensor | None]) -> tuple[Any, ...]:
-        """Call the op's ``backward``; always returns a tuple, one entry per input."""
-        assert self.function is not None
-        grads = self.function.backward(self, *grad_outputs)
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if len(grads) != len(self.next_edges):
-            raise RuntimeError(
-                f"{self.name()}: backward returned {len(grads)} gradients, "
-                f"but forward took {len(self.next_edges)} inputs"
-            )
-        return grads
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
