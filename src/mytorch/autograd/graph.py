@@ -48,19 +48,24 @@ class Node:
             output gradients as zeros.
     """
 
-    # class-level defaults keep creating a node (once per op) cheap
-    next_edges: tuple[Edge | None, ...] = ()
-    needs_input_grad: tuple[bool, ...] = ()
-    input_meta: tuple[tuple[tuple[int, ...], np.dtype] | None, ...] = ()
-    output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+    # Slots for what every node has; an op's own state (``ctx.dims = dims``) goes to a
+    # ``__dict__`` made only when an op sets some. One node is made per op: a node without
+    # a dict is cheaper to make and to free, and one object fewer for the garbage collector.
+    __slots__ = ("function", "next_edges", "needs_input_grad", "input_meta", "output_meta",
+                 "_saved", "_packed", "_released", "__dict__", "__weakref__")
+    # rarely set: class-level defaults
     retained: dict[int, Tensor] | None = None  # outputs that called retain_grad()
-    _saved: tuple[Any, ...] = ()
-    _packed = False  # whether _saved holds ``Saved`` entries (the node was recorded)
-    _released = False
     _non_differentiable: frozenset[int] | set[int] = frozenset()
 
     def __init__(self, function: type[Function] | None = None) -> None:
         self.function = function
+        self.next_edges: tuple[Edge | None, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.input_meta: tuple[tuple[tuple[int, ...], np.dtype] | None, ...] = ()
+        self.output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+        self._saved: tuple[Any, ...] = ()
+        self._packed = False  # whether _saved holds ``Saved`` entries (the node was recorded)
+        self._released = False
 
     if TYPE_CHECKING:
         # ops keep their own state on ctx (``ctx.dims = dims``), as in PyTorch: tell the
