@@ -113,8 +113,11 @@ def _run_node(node: Node, grads: list[Tensor | None], retain_graph: bool,
     for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
         if edge is None or grad is None:
             continue
+        data = getattr(grad, "_data", None)
+        if data is None or (data.shape, data.dtype) != meta:  # (the check, inlined: hot)
+            grad = _fit(grad, meta)
         next_node, nr = edge
-        _add_to_buffer(buffers, next_node, nr, _fit(grad, meta))
+        _add_to_buffer(buffers, next_node, nr, grad)
         count = dependencies[next_node] - 1
         dependencies[next_node] = count
         if count == 0:
@@ -146,7 +149,12 @@ def _add_to_buffer(
     if slots is None:
         slots = buffers[node] = [None] * len(node.output_meta)
     previous = slots[nr]
-    slots[nr] = grad if previous is None else previous + grad
+    if previous is None:
+        slots[nr] = grad
+    elif grad_mode._enabled:  # create_graph: the sum is recorded too
+        slots[nr] = previous + grad
+    else:  # both fitted to the input's shape and dtype: NumPy's add is the whole op
+        slots[nr] = TensorBase._make(previous._data + grad._data)
 
 
 def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype] | None) -> Tensor:

@@ -94,18 +94,17 @@ class Node:
             )
         if not self._packed:  # never recorded: the tensors as forward gave them
             return self._saved
-        return tuple([self._unpack(t) for t in self._saved])
+        unpacked = []
+        for saved in self._saved:  # each checked unchanged since it was saved
+            value, output_nr, counter, version, _ = saved
+            if counter is not None and counter[0] != version:
+                raise RuntimeError(self._modified_message(saved))
+            unpacked.append(value if output_nr < 0 else self._saved_output(saved))
+        return tuple(unpacked)
 
-    def _unpack(self, saved: Saved) -> Any:
-        """A saved tensor, checked unchanged since it was saved; a saved output comes back
-        as a tensor whose grad_fn is this node (PyTorch's rule)."""
-        value, output_nr, counter, version, cls = saved
-        if counter is None:
-            return value
-        if counter[0] != version:
-            raise RuntimeError(self._modified_message(saved))
-        if output_nr < 0:
-            return value
+    def _saved_output(self, saved: Saved) -> Tensor:
+        """A saved output comes back as a tensor whose grad_fn is this node (PyTorch's rule)."""
+        value, output_nr, counter, _, cls = saved
         t = cls._make(value)
         t._version_counter = counter
         if self.next_edges:  # recorded: the output is part of the graph
