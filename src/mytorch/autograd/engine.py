@@ -9,7 +9,10 @@
 3. At a leaf, ``AccumulateGrad`` adds into ``.grad`` and runs the leaf's
    post-accumulate hooks; ``autograd.grad`` captures gradients instead of
    accumulating them. Callbacks that hooks queued (``queue_callback``) run
-   once the whole pass has finished.
+   once the whole pass has finished. A leaf's first gradient becomes its
+   ``.grad`` without a copy when nothing but the engine holds it or its memory
+   (``_sole_owner``); otherwise it is copied, so a ``.grad`` never aliases a
+   saved tensor, another gradient or a user's array.
 
 Recording is on during step 2 only when ``create_graph=True``; then every
 gradient is itself a graph and can be differentiated again.
