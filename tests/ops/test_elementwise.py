@@ -118,3 +118,19 @@ def test_clamp_requires_a_bound():
 def test_math_on_integers_gives_float32():
     assert mytorch.exp(mytorch.tensor([1, 2])).dtype == np.float32
     assert (mytorch.tensor([1, 2]) / 2).dtype == np.float32
+
+
+def test_tanh_backward_op_is_differentiable_in_both_its_inputs_to_third_order():
+    """tanh's backward is one op, TanhBackward(gy, y); gradients of gradients through it,
+    with a non-constant upstream gradient (so both of its inputs carry a gradient), match
+    torch up to the third derivative."""
+    x_np = np.linspace(-1.5, 1.5, 5)
+    results = []
+    for lib in (mytorch, torch):
+        x = lib.tensor(x_np, requires_grad=True)
+        (g,) = lib.autograd.grad((x.tanh() * x.sin()).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x, create_graph=True)
+        (k,) = lib.autograd.grad(h.sum(), x)
+        results.append((g, h, k))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)

@@ -273,3 +273,24 @@ def test_errors_name_op_and_shapes(fn, a, b, pattern):
 def test_numbers_are_not_matrices():
     with pytest.raises(TypeError, match="matmul"):
         mytorch.ones(2) @ 3.0
+
+
+@pytest.mark.parametrize("x_shape", [(4, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("bias_shape", [None, (5,), (1,), ()])
+def test_linear_forward_backward_and_second_order_match_torch(x_shape, bias_shape):
+    """F.linear is one op (Linear): its input, weight and bias gradients, and the gradient of
+    a gradient, against torch, for every input rank and bias shape it accepts."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(x_shape), rng.standard_normal((5, 3))]
+    if bias_shape is not None:
+        arrays.append(rng.standard_normal(bias_shape))
+    results = []
+    for lib in (mytorch, torch):
+        leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+        y = lib.nn.functional.linear(*leaves)
+        grads = lib.autograd.grad((y * y).sum(), leaves, create_graph=True)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), leaves)
+        results.append([y, *grads, *second])
+    for mine, theirs in zip(*results):
+        assert tuple(mine.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)

@@ -388,3 +388,31 @@ def test_linear_regression_trains_like_torch(name, kwargs, dtype, rtol):
     for p, q in zip(model.parameters(), reference.parameters()):
         assert p.dtype == dtype
         np.testing.assert_allclose(p._data, q.detach().numpy(), rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("name, options", [
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01, centered=True)),
+])
+def test_parameters_of_other_shapes_and_dtypes_sharing_the_scratch_buffers_match_torch(
+        name, options):
+    """Updates write their intermediates into scratch buffers the optimizer reuses for every
+    parameter: a large, a small and a float64 parameter in one optimizer must not disturb
+    one another."""
+    rng = np.random.default_rng(3)
+    shapes = [((6, 5), np.float32), ((4,), np.float64), ((3, 2), np.float32)]
+    values = [rng.standard_normal(s).astype(d) for s, d in shapes]
+    grads = [[rng.standard_normal(s).astype(d) for s, d in shapes] for _ in range(3)]
+    mine = [Parameter(mytorch.tensor(v)) for v in values]
+    theirs = [torch.nn.Parameter(torch.tensor(v)) for v in values]
+    opt_mine = getattr(optim, name)(mine, **options)
+    opt_theirs = getattr(torch.optim, name)(theirs, **options)
+    for step_grads in grads:
+        for m, t, g in zip(mine, theirs, step_grads):
+            m.grad, t.grad = mytorch.tensor(g), torch.tensor(g)
+        opt_mine.step()
+        opt_theirs.step()
+    for m, t, (_, dtype) in zip(mine, theirs, shapes):
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), **TOL[dtype])

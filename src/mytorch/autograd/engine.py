@@ -9,7 +9,10 @@
 3. At a leaf, ``AccumulateGrad`` adds into ``.grad`` and runs the leaf's
    post-accumulate hooks; ``autograd.grad`` captures gradients instead of
    accumulating them. Callbacks that hooks queued (``queue_callback``) run
-   once the whole pass has finished.
+   once the whole pass has finished. A leaf's first gradient becomes its
+   ``.grad`` without a copy when nothing but the engine holds it or its memory
+   (``_sole_owner``); otherwise it is copied, so a ``.grad`` never aliases a
+   saved tensor, another gradient or a user's array.
 
 Recording is on during step 2 only when ``create_graph=True``; then every
 gradient is itself a graph and can be differentiated again.
@@ -17,6 +20,7 @@ gradient is itself a graph and can be differentiated again.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -68,34 +72,59 @@ def run_backward(
                     if (node, nr) in captures:
                         captures[node, nr] = grad
             if type(node) is AccumulateGrad:
-                if inputs is None and grads[0] is not None:
-                    _accumulate_leaf(node, grads[0], create_graph)
+                grad = grads.pop()  # now held by this frame alone, unless someone else has it
+                if inputs is None and grad is not None:
+                    owned = _sole_owner(grad)  # (a statement of its own: nothing else on the stack)
+                    _accumulate_leaf(node, grad, create_graph, owned)
                 continue
             if node.retained and inputs is None:
                 for nr, tensor in node.retained.items():
                     retained_grad = grads[nr]
                     if retained_grad is not None:
                         _accumulate(tensor, retained_grad, create_graph)
-            if any(g is None for g in grads):  # outputs that received no gradient get zeros
-                grads = [g if g is not None else _zeros(*node.output_meta[nr])
-                         for nr, g in enumerate(grads)]
-            grad_inputs = node.run_backward(grads)
-            if not retain_graph:
-                node.release()
-            for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
-                if edge is None or grad is None:
-                    continue
-                next_node, nr = edge
-                _add_to_buffer(buffers, next_node, nr, _fit(grad, meta))
-                dependencies[next_node] -= 1
-                if dependencies[next_node] == 0:
-                    ready.append(next_node)
+            _run_node(node, grads, retain_graph, buffers, dependencies, ready)
     finally:
         grad_mode._enabled = previous
 
     if inputs is None:
         return None
     return [captures[t._edge()] for t in inputs]
+
+
+def _run_node(node: Node, grads: list[Tensor | None], retain_graph: bool,
+              buffers: dict[Node, list[Tensor | None]], dependencies: dict[Node, int],
+              ready: list[Node]) -> None:
+    """Run ``node``'s backward on the gradients of its outputs and pass each input's gradient
+    along its edge; a node whose last awaited gradient arrived becomes ready.
+
+    A function of its own so that nothing of this node stays referenced once it returns:
+    a leaf's gradient that no one else holds can then become its ``.grad`` without a copy.
+    """
+    for nr, g in enumerate(grads):
+        if g is None:  # an output that received no gradient gets zeros
+            grads[nr] = _zeros(*node.output_meta[nr])
+    grad_inputs = node.function.backward(node, *grads)  # type: ignore[union-attr]
+    if type(grad_inputs) is not tuple:
+        grad_inputs = (grad_inputs,)
+    if len(grad_inputs) != len(node.next_edges):
+        raise RuntimeError(
+            f"{node.name()}: backward returned {len(grad_inputs)} gradients, "
+            f"but forward took {len(node.next_edges)} inputs"
+        )
+    if not retain_graph:
+        node.release()
+    for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
+        if edge is None or grad is None:
+            continue
+        data = getattr(grad, "_data", None)
+        if data is None or (data.shape, data.dtype) != meta:  # (the check, inlined: hot)
+            grad = _fit(grad, meta)
+        next_node, nr = edge
+        _add_to_buffer(buffers, next_node, nr, grad)
+        count = dependencies[next_node] - 1
+        dependencies[next_node] = count
+        if count == 0:
+            ready.append(next_node)
 
 
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
@@ -123,7 +152,12 @@ def _add_to_buffer(
     if slots is None:
         slots = buffers[node] = [None] * len(node.output_meta)
     previous = slots[nr]
-    slots[nr] = grad if previous is None else previous + grad
+    if previous is None:
+        slots[nr] = grad
+    elif grad_mode._enabled:  # create_graph: the sum is recorded too
+        slots[nr] = previous + grad
+    else:  # both fitted to the input's shape and dtype: NumPy's add is the whole op
+        slots[nr] = TensorBase._make(previous._data + grad._data)
 
 
 def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype] | None) -> Tensor:
@@ -132,28 +166,69 @@ def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype] | Non
         grad = TensorBase._make(np.asarray(grad))
     assert meta is not None, "an input with an edge is a Tensor and has its meta recorded"
     shape, dtype = meta
-    if grad._data.shape != shape:
+    data = grad._data
+    if data.shape != shape:
         grad = sum_to(grad, shape)
-    if grad._data.dtype != dtype:
+    if data.dtype != dtype:
         grad = cast(grad, dtype)
     return grad
 
 
-def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool) -> None:
-    """``variable.grad += grad``, out of place so no two ``.grad`` ever share memory."""
+def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool, owned: bool = False) -> None:
+    """``variable.grad += grad``, out of place so no two ``.grad`` ever share memory.
+
+    A first gradient becomes ``.grad`` as it is when ``owned`` (nothing but the engine holds
+    it or its memory, see ``_sole_owner``), else as a copy. With ``create_graph`` it is
+    kept as it is, graph and all, as in PyTorch.
+    """
     if not create_graph:
         grad = _detached(grad)
     if variable.grad is None:
-        variable.grad = grad if create_graph else grad.clone()
+        variable.grad = grad if create_graph or owned else grad.clone()
     else:
         variable.grad = variable.grad + grad
 
 
-def _accumulate_leaf(accumulator: AccumulateGrad, grad: Tensor, create_graph: bool) -> None:
+def _accumulate_leaf(accumulator: AccumulateGrad, grad: Tensor, create_graph: bool,
+                     owned: bool = False) -> None:
     """Add ``grad`` into the leaf's ``.grad``, then run its post-accumulate hooks."""
-    _accumulate(accumulator.variable, grad, create_graph)
+    _accumulate(accumulator.variable, grad, create_graph, owned)
     for hook in accumulator.post_hooks:
         hook(accumulator.variable)
+
+
+def _references_to_a_local() -> int:
+    """What ``sys.getrefcount`` says of an object that one local variable alone holds."""
+    probe = object()
+    return sys.getrefcount(probe)
+
+
+# An object passed to a function from the caller's one local variable, and held by nothing
+# else, has this many references inside it (measured, not assumed: it differs between
+# Python versions).
+_HELD_BY_CALLER_ALONE = _references_to_a_local() + 1
+
+
+def _sole_owner(grad: Tensor) -> bool:
+    """Whether the caller's local variable is all that holds ``grad`` and its memory.
+
+    Then the engine may hand ``grad`` to a leaf as its ``.grad`` without copying it
+    (PyTorch's AccumulateGrad steals a gradient the same way, by its use count): no saved
+    tensor, no other node's or leaf's gradient, no hook and no user array can see that
+    memory. The array must own its memory, or be the only view of an array that does
+    (a view made by a view op keeps its base tensor alive and is refused), and be a
+    writeable C-contiguous block, as ``clone()`` would give.
+    """
+    if sys.getrefcount(grad) > _HELD_BY_CALLER_ALONE or grad._view_of is not None:
+        return False
+    data = grad._data  # held by grad and by this variable
+    if sys.getrefcount(data) > _HELD_BY_CALLER_ALONE:
+        return False
+    owner = data.base  # held by data and by this variable, when data is its only view
+    if owner is not None and (type(owner) is not np.ndarray or owner.base is not None
+                              or sys.getrefcount(owner) > _HELD_BY_CALLER_ALONE):
+        return False
+    return bool(data.flags.writeable and data.flags.c_contiguous)
 
 
 def _detached(grad: Tensor) -> Tensor:

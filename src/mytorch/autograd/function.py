@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mytorch.autograd import grad_mode
-from mytorch.autograd.graph import Node, _Saved
+from mytorch.autograd.graph import Edge, Node, Saved
 from mytorch.autograd.tensor import TensorBase
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
@@ -59,57 +59,75 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on ``args`` and, if needed, record the node for backward."""
         ctx = Node(cls)
-        enabled = grad_mode._enabled
-        if enabled:
+        if grad_mode._enabled:
             needs = tuple([isinstance(a, TensorBase) and a._requires_grad for a in args])
-        else:  # nothing is recorded, so no input needs a gradient
-            needs = (False,) * len(args)
-        ctx.needs_input_grad = needs
-        if enabled:
+            ctx.needs_input_grad = needs
             grad_mode._enabled = False  # forward records nothing
             try:
                 raw = cls.forward(ctx, *args, **kwargs)
             finally:
                 grad_mode._enabled = True
-        else:
+            recording = True in needs
+        else:  # nothing is recorded, so no input needs a gradient
+            ctx.needs_input_grad = (False,) * len(args)
             raw = cls.forward(ctx, *args, **kwargs)
+            recording = False
 
         if type(raw) is tuple:
             outputs = tuple([_as_output(o, args) for o in raw])
+            if recording:
+                _record(ctx, args, outputs)
+            result: Any = outputs
         else:
-            outputs = (_as_output(raw, args),)
-        if enabled and True in needs:
-            _record(ctx, args, needs, outputs)
-        result = outputs if type(raw) is tuple else outputs[0]
+            result = (TensorBase._make(raw) if type(raw) is np.ndarray
+                      else _as_output(raw, args))
+            if recording:
+                _record(ctx, args, (result,))
         if op_tracer is not None:
             op_tracer(cls, args, kwargs, result)
         return result
 
 
-def _record(
-    ctx: Node, args: tuple[Any, ...], needs: tuple[bool, ...], outputs: tuple[TensorBase, ...]
-) -> None:
-    """Link ``ctx`` into the graph: edges to its inputs, grad_fn of its outputs."""
-    ctx.next_edges = tuple([a._edge() if n else None for a, n in zip(args, needs)])
-    ctx.input_meta = tuple(
-        [(a._data.shape, a._data.dtype) if n else None for a, n in zip(args, needs)]
-    )
-    ctx.output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
+def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -> None:
+    """Link ``ctx`` into the graph: edges to its inputs, grad_fn of its outputs.
+
+    One pass over the inputs and one over the outputs: this runs once per recorded op.
+    """
+    edges: list[Edge | None] = []
+    input_meta: list[tuple[tuple[int, ...], np.dtype] | None] = []
+    for a, needed in zip(args, ctx.needs_input_grad):
+        if needed:
+            edges.append(a._edge())
+            data = a._data
+            input_meta.append((data.shape, data.dtype))
+        else:
+            edges.append(None)
+            input_meta.append(None)
+    ctx.next_edges, ctx.input_meta = tuple(edges), tuple(input_meta)
+    output_meta = []
+    non_differentiable = ctx._non_differentiable
     for i, out in enumerate(outputs):
-        if out._data.dtype.kind in "fc" and id(out) not in ctx._non_differentiable:
+        data = out._data
+        output_meta.append((data.shape, data.dtype))
+        if data.dtype.kind in "fc" and id(out) not in non_differentiable:
             out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+    ctx.output_meta = tuple(output_meta)
     if ctx._saved:  # each saved tensor with its present version (an output by its array)
-        by_id = {id(o): i for i, o in enumerate(outputs)}
-        saved = []
-        for t in ctx._saved:
-            if isinstance(t, TensorBase):
-                counter = t._version_counter
-                if counter is None:
-                    counter = t._version_counter = [0]
-                nr = by_id.get(id(t), -1)
-                t = _Saved((t if nr < 0 else t._data, nr, counter, counter[0], type(t)))
-            saved.append(t)
-        ctx._saved = tuple(saved)
+        ctx._saved = tuple([_pack(t, outputs) for t in ctx._saved])
+        ctx._packed = True
+
+
+def _pack(t: Any, outputs: tuple[TensorBase, ...]) -> Saved:
+    """What a node keeps of ``t``, one of the values its forward saved (see ``Saved``)."""
+    if not isinstance(t, TensorBase):
+        return (t, -1, None, 0, None)
+    counter = t._version_counter
+    if counter is None:
+        counter = t._version_counter = [0]
+    for nr, out in enumerate(outputs):
+        if out is t:
+            return (t._data, nr, counter, counter[0], type(t))
+    return (t, -1, counter, counter[0], type(t))
 
 
 def _as_output(value: Any, inputs: tuple[Any, ...]) -> TensorBase:

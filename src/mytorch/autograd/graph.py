@@ -9,7 +9,7 @@ the tensor class, which makes its leaf's ``AccumulateGrad``, can import it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -22,19 +22,17 @@ if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above 
 # An edge of the graph: the node that made an input, and which of its outputs it was.
 Edge = tuple["Node", int]
 
-class _Saved(tuple):  # type: ignore[type-arg]
-    """``(value, output_nr, counter, version, cls)``: a tensor saved for backward, with the
-    version its memory had when it was saved.
-
-    An input (``output_nr`` -1) is kept as the Tensor itself. An output is kept as its
-    array and its class (not the Tensor), so that the output -> grad_fn -> saved output
-    loop never forms; it is rebuilt on access. ``counter`` is the tensor's version counter (shared
-    with its views): if it has moved when backward unpacks the tensor, an in-place op
-    changed the values this backward needs, and unpacking raises instead of computing a
-    wrong gradient. A tuple, because one is made per saved tensor on the hot path.
-    """
-
-    __slots__ = ()
+# A tensor saved for backward, as a node keeps it once recorded (a plain tuple: one is made
+# per saved tensor on the hot path): ``(value, output_nr, counter, version, cls)``.
+#
+# An input (``output_nr`` -1) is kept as the Tensor itself. An output is kept as its array
+# and its class (not the Tensor), so that the output -> grad_fn -> saved output loop never
+# forms; it is rebuilt on access. ``counter`` is the tensor's version counter (shared with
+# its views) and ``version`` its value when saved: if it has moved when backward unpacks the
+# tensor, an in-place op changed the values this backward needs, and unpacking raises
+# instead of computing a wrong gradient. Anything else saved (None, a number) is
+# ``(value, -1, None, 0, None)``.
+Saved = tuple[Any, int, "list[int] | None", int, Any]
 
 
 class Node:
@@ -50,18 +48,24 @@ class Node:
             output gradients as zeros.
     """
 
-    # class-level defaults keep creating a node (once per op) cheap
-    next_edges: tuple[Edge | None, ...] = ()
-    needs_input_grad: tuple[bool, ...] = ()
-    input_meta: tuple[tuple[tuple[int, ...], np.dtype] | None, ...] = ()
-    output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+    # Slots for what every node has; an op's own state (``ctx.dims = dims``) goes to a
+    # ``__dict__`` made only when an op sets some. One node is made per op: a node without
+    # a dict is cheaper to make and to free, and one object fewer for the garbage collector.
+    __slots__ = ("function", "next_edges", "needs_input_grad", "input_meta", "output_meta",
+                 "_saved", "_packed", "_released", "__dict__", "__weakref__")
+    # rarely set: class-level defaults
     retained: dict[int, Tensor] | None = None  # outputs that called retain_grad()
-    _saved: tuple[Any, ...] = ()
-    _released = False
     _non_differentiable: frozenset[int] | set[int] = frozenset()
 
     def __init__(self, function: type[Function] | None = None) -> None:
         self.function = function
+        self.next_edges: tuple[Edge | None, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.input_meta: tuple[tuple[tuple[int, ...], np.dtype] | None, ...] = ()
+        self.output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+        self._saved: tuple[Any, ...] = ()
+        self._packed = False  # whether _saved holds ``Saved`` entries (the node was recorded)
+        self._released = False
 
     if TYPE_CHECKING:
         # ops keep their own state on ctx (``ctx.dims = dims``), as in PyTorch: tell the
@@ -88,27 +92,29 @@ class Node:
                 "the first backward; pass retain_graph=True to the first backward or "
                 "autograd.grad call if you need to backward through the graph again."
             )
-        return tuple(self._unpack(t) for t in self._saved)
+        if not self._packed:  # never recorded: the tensors as forward gave them
+            return self._saved
+        unpacked = []
+        for saved in self._saved:  # each checked unchanged since it was saved
+            value, output_nr, counter, version, _ = saved
+            if counter is not None and counter[0] != version:
+                raise RuntimeError(self._modified_message(saved))
+            unpacked.append(value if output_nr < 0 else self._saved_output(saved))
+        return tuple(unpacked)
 
-    def _unpack(self, saved: Any) -> Any:
-        """A saved tensor, checked unchanged since it was saved; a saved output comes back
-        as a tensor whose grad_fn is this node (PyTorch's rule)."""
-        if type(saved) is not _Saved:
-            return saved
-        value, output_nr, counter, version, cls = saved
-        if counter[0] != version:
-            raise RuntimeError(self._modified_message(saved))
-        if output_nr < 0:
-            return value
+    def _saved_output(self, saved: Saved) -> Tensor:
+        """A saved output comes back as a tensor whose grad_fn is this node (PyTorch's rule)."""
+        value, output_nr, counter, _, cls = saved
         t = cls._make(value)
         t._version_counter = counter
         if self.next_edges:  # recorded: the output is part of the graph
             t.grad_fn, t._output_nr, t._requires_grad = self, output_nr, True
         return t
 
-    def _modified_message(self, saved: _Saved) -> str:
+    def _modified_message(self, saved: Saved) -> str:
         """PyTorch's words for a saved tensor changed in place since it was saved."""
         value, output_nr, counter, version, _ = saved
+        assert counter is not None, "only a saved tensor has a version"
         if output_nr < 0:  # an input: named by the op that made it, as PyTorch
             array, producer, nr = value._data, value.grad_fn, value._output_nr
         else:
@@ -126,10 +132,8 @@ class Node:
         """Output ``output_nr`` of this node now lives in ``tensor`` (an in-place op wrote it
         there): what was saved of that output is ``tensor``'s memory at its present version."""
         counter = tensor._counter()
-        moved = _Saved((tensor._data, output_nr, counter, counter[0], type(tensor)))
-        self._saved = tuple([
-            moved if type(s) is _Saved and s[1] == output_nr else s for s in self._saved
-        ])
+        moved = (tensor._data, output_nr, counter, counter[0], type(tensor))
+        self._saved = tuple([moved if s[1] == output_nr else s for s in self._saved])
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Declare outputs (such as indices) that carry no gradient."""
@@ -151,19 +155,6 @@ class Node:
         if self._saved:
             self._saved = ()
             self._released = True
-
-    def run_backward(self, grad_outputs: Sequence[Tensor | None]) -> tuple[Any, ...]:
-        """Call the op's ``backward``; always returns a tuple, one entry per input."""
-        assert self.function is not None
-        grads = self.function.backward(self, *grad_outputs)
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if len(grads) != len(self.next_edges):
-            raise RuntimeError(
-                f"{self.name()}: backward returned {len(grads)} gradients, "
-                f"but forward took {len(self.next_edges)} inputs"
-            )
-        return grads
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"

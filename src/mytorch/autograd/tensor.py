@@ -402,11 +402,22 @@ ViewOf = tuple[TensorBase, Callable[..., "Tensor"], tuple[Any, ...], int]
 
 def arrays(*operands: Any) -> list[Any]:
     """The operands' data, cast to the dtype PyTorch's promotion gives their op."""
+    if len(operands) == 2:  # the hot cases: nothing to promote
+        x, y = operands
+        if isinstance(x, TensorBase):
+            x = x._data
+        if isinstance(y, TensorBase):
+            y = y._data
+        if type(x) is np.ndarray:
+            if type(y) is np.ndarray:
+                if x.dtype == y.dtype:  # two arrays of one dtype
+                    return [x, y]
+            elif type(y) in (float, int) and x.dtype.kind == "f":
+                # a float array and a Python number: NumPy casts the number to the array's
+                # dtype, as PyTorch's promotion does
+                return [x, y]
+        operands = (x, y)
     data = [o._data if isinstance(o, TensorBase) else o for o in operands]
-    if len(data) == 2:  # the hot case: two arrays of one dtype, nothing to promote
-        x, y = data
-        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == y.dtype:
-            return data
     dtype = dtypes.common_float_dtype(data)
     if dtype is None:
         dtype = dtypes.result_type(*data)

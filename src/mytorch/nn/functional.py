@@ -42,7 +42,7 @@ from mytorch.ops.dropout import dropout, dropout1d, dropout2d
 from mytorch.ops.elementwise import tanh
 from mytorch.ops.embedding import embedding
 from mytorch.ops.index import one_hot
-from mytorch.ops.linalg import einsum, matmul
+from mytorch.ops.linalg import einsum, linear
 from mytorch.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -70,27 +70,6 @@ from mytorch.ops.pool import (
 from mytorch.ops.resample import downsample1d, downsample2d, interpolate, upsample1d, upsample2d
 from mytorch.ops.rnn import recurrence, run_cell
 from mytorch.ops.shape import pad
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``.
-
-    Shape:
-        input ``(*, in_features)``, weight ``(out_features, in_features)``,
-        bias ``(out_features,)``, output ``(*, out_features)``.
-    """
-    if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
-        raise ShapeError(
-            f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
-            "(expected input (*, in_features) and weight (out_features, in_features))"
-        )
-    if bias is not None and bias.shape not in ((), (1,), weight.shape[:1]):
-        raise ShapeError(
-            f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape} "
-            f"(expected bias ({weight.shape[0]},))"
-        )
-    out = matmul(input, weight.T)  # (*, in) @ (in, out) -> (*, out)
-    return out if bias is None else out + bias
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -68,6 +68,16 @@ def binary(g: Graph, call: Call) -> None:
     g.bind(y, g.op(_BINARY[call.op], a, b))
 
 
+@rule(linalg.Linear)
+def linear(g: Graph, call: Call) -> None:
+    """``x @ W^T + b`` as MatMul and Add, every operand in the result's dtype."""
+    x, W, b = call.args
+    y = _out(call)
+    out = g.op("MatMul", g.operand(x, y.dtype),
+               g.op("Transpose", g.operand(W, y.dtype), perm=[1, 0]))
+    g.bind(y, out if b is None else g.op("Add", out, g.operand(b, y.dtype)))
+
+
 _UNARY = {elementwise.Neg: "Neg", elementwise.Abs: "Abs", elementwise.Exp: "Exp",
           elementwise.Log: "Log", elementwise.Sqrt: "Sqrt", elementwise.Sin: "Sin",
           elementwise.Cos: "Cos", elementwise.Tanh: "Tanh", elementwise.Clone: "Identity",

@@ -123,6 +123,64 @@ def matmul(a: Any, b: Any) -> Tensor:
     return y if y.shape == out_shape else reshape(y, out_shape)
 
 
+class Linear(Function):
+    """``x @ W^T + b`` for x of shape (m, k), W of shape (n, k) and b (broadcast to (n,)) or
+    None: (m, n), one node for the whole layer.
+
+    Each gradient is computed in its input's own layout, so none needs a transposed copy:
+    ``gx = gY @ W`` (m, k), and the weight's ``gW = gY^T @ x`` comes out (n, k) like W
+    (through ``matmul(x, W.T)`` it would come out (k, n) and be transposed). The bias is
+    added into the product's fresh array, and its gradient is ``gY`` itself, which the
+    engine sums over the rows to the bias's shape.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, x: Tensor, W: Tensor, b: Tensor | None) -> np.ndarray:
+        ctx.save_for_backward(x, W)
+        xd, Wd = arrays(x, W)  # float32 with float64 computes in float64
+        out = np.matmul(xd, Wd.T)
+        if b is None:
+            return out
+        if b._data.dtype == out.dtype:
+            return np.add(out, b._data, out=out)
+        return out + b._data  # a bias of another dtype promotes, as PyTorch's add
+
+    @staticmethod
+    def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        x, W = ctx.saved_tensors
+        needs_x, needs_W, needs_b = ctx.needs_input_grad
+        gx = matmul(gy, W) if needs_x else None  # (m, n) @ (n, k)
+        gW = matmul(gy.mT, x) if needs_W else None  # (n, m) @ (m, k): W's own layout
+        return gx, gW, (gy if needs_b else None)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` (``torch.nn.functional.linear``).
+
+    Shape:
+        input ``(*, in_features)`` (leading axes folded into one matrix), weight
+        ``(out_features, in_features)``, bias ``(out_features,)``, output ``(*, out_features)``.
+
+    Raises:
+        ShapeError: the input's last axis is not ``in_features``, or the bias does not fit.
+    """
+    if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
+            "(expected input (*, in_features) and weight (out_features, in_features))"
+        )
+    if bias is not None and bias.shape not in ((), (1,), weight.shape[:1]):
+        raise ShapeError(
+            f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape} "
+            f"(expected bias ({weight.shape[0]},))"
+        )
+    out_shape = input.shape[:-1] + weight.shape[:1]
+    if input.ndim != 2:  # (*, in) -> (prod(*), in): one matrix product
+        input = reshape(input, (int(np.prod(input.shape[:-1])), input.shape[-1]))
+    y = Linear.apply(input, weight, bias)
+    return y if y.shape == out_shape else reshape(y, out_shape)
+
+
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product of two matrices: (m, k) @ (k, n) -> (m, n); no broadcasting."""
     a, b = _as_tensor("mm", a), _as_tensor("mm", b)

@@ -86,16 +86,23 @@ class Adam(Optimizer):
             else:
                 g = g + weight_decay * param
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        lerp_(exp_avg, g, 1 - beta1)
+        # every intermediate goes to two scratch arrays: no temporaries
+        scratch, denom = self._scratch(param, 0), self._scratch(param, 1)
+        lerp_(exp_avg, g, 1 - beta1, scratch)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        np.multiply(g, 1 - beta2, out=scratch)
+        scratch *= g
+        exp_avg_sq += scratch
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             exp_avg_sq = state["max_exp_avg_sq"]
         step_size = lr / (1 - beta1**t)
-        denom = np.sqrt(exp_avg_sq) / (1 - beta2**t) ** 0.5
+        np.sqrt(exp_avg_sq, out=denom)
+        denom /= (1 - beta2**t) ** 0.5
         denom += eps
-        param -= step_size * exp_avg / denom
+        np.multiply(exp_avg, step_size, out=scratch)
+        scratch /= denom
+        param -= scratch
 
 
 class AdamW(Adam):

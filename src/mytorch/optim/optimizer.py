@@ -34,16 +34,21 @@ def check_hyperparameter(optimizer: str, ok: bool, what: str, value: Any) -> Non
         raise ValueError(f"{optimizer}: Invalid {what}: {value}")
 
 
-def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float,
+          scratch: np.ndarray | None = None) -> None:
     """``start <- start + weight * (end - start)`` in place, PyTorch's ``lerp_``.
 
     For ``weight >= 0.5`` it is computed from the ``end`` side,
     ``end - (end - start) * (1 - weight)``, so the result is exact at both ends.
+    ``scratch`` (an array like ``start``, else one is made) holds the intermediate.
     """
+    scratch = np.subtract(end, start, out=scratch)
     if abs(weight) < 0.5:
-        start += weight * (end - start)
+        scratch *= weight
+        start += scratch
     else:
-        np.subtract(end, (end - start) * (1 - weight), out=start)
+        scratch *= 1 - weight
+        np.subtract(end, scratch, out=start)
 
 
 class Optimizer:
@@ -85,6 +90,7 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        self._scratch_memory: dict[tuple[np.dtype, int], np.ndarray] = {}
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (missing ones take the defaults).
@@ -165,6 +171,16 @@ class Optimizer:
                 self._update(p._data, grad, state, group)
                 p._bump_version()  # an in-place change: a graph that saved p refuses backward
         return loss
+
+    def _scratch(self, like: np.ndarray, k: int = 0) -> np.ndarray:
+        """Working array ``k``, shaped like ``like``: a view of a flat buffer the optimizer
+        keeps and reuses for every parameter, so that an update writes its intermediate
+        results with ``out=`` instead of allocating (and page-faulting) fresh temporaries
+        of the parameter's size on every step. Its values are garbage until written."""
+        buffer = self._scratch_memory.get((like.dtype, k))
+        if buffer is None or buffer.size < like.size:
+            buffer = self._scratch_memory[like.dtype, k] = np.empty(like.size, like.dtype)
+        return buffer[:like.size].reshape(like.shape)
 
     def _init_state(self, param: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
         """The state a parameter starts with (arrays shaped and typed like ``param``)."""

@@ -73,7 +73,7 @@ class RMSprop(Optimizer):
         square_avg += (1 - alpha) * g * g
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            lerp_(grad_avg, g, 1 - alpha)
+            lerp_(grad_avg, g, 1 - alpha, self._scratch(param))
             avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             avg = np.sqrt(square_avg)

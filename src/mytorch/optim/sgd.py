@@ -64,12 +64,22 @@ class SGD(Optimizer):
         g = -grad if group["maximize"] else grad
         if weight_decay != 0:
             g = g + weight_decay * param
+        scratch = self._scratch(param)  # every intermediate goes here: no temporaries
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= momentum
-                buf += (1 - dampening) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-        param -= lr * g
+                if dampening != 0:
+                    np.multiply(g, 1 - dampening, out=scratch)
+                    buf += scratch
+                else:
+                    buf += g
+            if group["nesterov"]:
+                np.multiply(buf, momentum, out=scratch)
+                g = np.add(g, scratch, out=scratch)
+            else:
+                g = buf
+        np.multiply(g, lr, out=scratch)
+        param -= scratch
