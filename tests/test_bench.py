@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -116,6 +117,30 @@ def test_the_table_shows_times_ratios_targets_and_rates() -> None:
     assert next(line for line in best if line.startswith(conv.name)).split()[-6] == "0.25"
     assert next(line for line in best if "GFLOP/s" in line and conv.name in line).endswith(
         "60.0 GFLOP/s    60%  (target >= 50%: yes)")
+
+
+def test_the_json_record_has_a_row_per_case_and_setting() -> None:
+    case = bench.select("LayerNorm")[0]
+    runs = {"default": _record({case.name: [[0.004, 0.002], [0.001, 0.001]]}, gemm=80.0),
+            "1": _record({case.name: [[0.006], [0.002]]}, gemm=90.0)}
+    record = bench.records(runs, [case], "median", "a quiet machine", "peak memory: ...")
+    assert record["note"] == "a quiet machine" and record["gemm_gflops"] == 80.0
+    assert record["memory"] == "peak memory: ..." and record["stat"] == "median"
+    assert record["rows"] == [
+        {"group": "norm", "case": case.name, "threads": "default", "mytorch_ms": 3.0,
+         "torch_ms": 1.0, "ratio": 3.0, "target": case.target},
+        {"group": "norm", "case": case.name, "threads": "1", "mytorch_ms": 6.0,
+         "torch_ms": 2.0, "ratio": 3.0, "target": case.target},
+    ]
+
+
+def test_the_suite_writes_its_json_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "figures" / "bench.json"
+    bench.run_suite(repeat=1, only="max_pool2d 2x2", threads="1", json_path=str(out), note="n")
+    record = json.loads(out.read_text())
+    assert [row["threads"] for row in record["rows"]] == ["1"]
+    assert record["rows"][0]["case"].startswith("max_pool2d 2x2") and record["note"] == "n"
+    assert [p.name for p in out.parent.iterdir()] == ["bench.json"]  # no temporary left
 
 
 def test_the_table_without_torch_has_mytorch_alone() -> None:

@@ -1,4 +1,4 @@
-"""The speed suite (issue 10): mytorch against PyTorch on the CPU, the same work in the same run.
+"""The speed suite: mytorch against PyTorch on the CPU, the same work in the same run.
 
 Every case is written once, as ``build(lib)`` returning a step function, and
 run with ``lib = mytorch`` and ``lib = torch``: mytorch speaks PyTorch's API,
@@ -10,7 +10,7 @@ Thread counts must be fixed before NumPy or PyTorch is imported, so the suite
 runs its cases in child processes: one with the default threads and one with
 ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1`` for both
 libraries. One table shows, per case and per thread setting, mytorch's time,
-PyTorch's, their ratio (mytorch / PyTorch), the issue's target and whether it
+PyTorch's, their ratio (mytorch / PyTorch), the project's target and whether it
 is met in every setting run. Below it: convolution GFLOP/s as a share of
 NumPy's own float32 GEMM rate (target >= 50% on the first shape), and the peak
 memory of conv2d forward + backward on one 1x64x768x768 sample, each library in
@@ -58,7 +58,7 @@ class Case:
             'rnn', 'train').
         name: what is timed.
         build: ``build(lib)`` -> a step doing the work once with library ``lib``.
-        target: the issue's limit on the ratio mytorch / PyTorch (None: none set).
+        target: the project's limit on the ratio mytorch / PyTorch (None: none set).
         flops: floating-point operations of one step, for the GFLOP/s lines.
         ops: recorded ops in one step, for a per-op line.
     """
@@ -555,13 +555,40 @@ def format_table(runs: dict[str, dict[str, Any]], cases: Sequence[Case],
     return "\n".join(line.rstrip() for line in lines)
 
 
+def records(runs: dict[str, dict[str, Any]], cases: Sequence[Case], stat: str,
+            note: str, memory: str | None) -> dict[str, Any]:
+    """The figures of ``runs`` as one JSON-ready record (the book's chapter 13 reads it).
+
+    ``{"note", "stat", "numpy", "torch", "gemm_gflops" (the first setting's), "memory"
+    (the memory line or None), "rows": [{"group", "case", "threads", "mytorch_ms",
+    "torch_ms", "ratio", "target"}]}``, one row per case and thread setting; torch_ms and
+    ratio are None without PyTorch.
+    """
+    summarize = STATS[stat]
+    first = next(iter(runs.values()))
+    rows = []
+    for case in cases:
+        for setting, run in runs.items():
+            mine_s, theirs_s = run["times"][case.name]
+            mine, theirs = summarize(mine_s), (summarize(theirs_s) if theirs_s else None)
+            rows.append({"group": case.group, "case": case.name, "threads": setting,
+                         "mytorch_ms": round(mine * 1e3, 3),
+                         "torch_ms": None if theirs is None else round(theirs * 1e3, 3),
+                         "ratio": None if theirs is None else round(mine / theirs, 3),
+                         "target": case.target})
+    return {"note": note, "stat": stat, "numpy": first["numpy"], "torch": first["torch"],
+            "gemm_gflops": round(first["gemm_gflops"], 1), "memory": memory, "rows": rows}
+
+
 def run_suite(repeat: int = 5, only: str | None = None, threads: str = "both",
-              stat: str = "median") -> str:
+              stat: str = "median", json_path: str | None = None, note: str = "") -> str:
     """Time every case whose group or name contains ``only`` under the thread settings
     ``threads`` ('both', 'default' or '1'), each in a child process; returns the report.
 
     The memory case runs when ``only`` is None or picks it ('memory', 'conv', ...), once
-    per library, under the first setting.
+    per library, under the first setting. With ``json_path``, the figures are also written
+    there (atomically) as ``records`` describes, with ``note`` saying where and how they were
+    measured.
 
     Raises:
         ValueError: ``only`` picks no case, or ``threads`` / ``stat`` is unknown.
@@ -576,14 +603,22 @@ def run_suite(repeat: int = 5, only: str | None = None, threads: str = "both",
         raise ValueError(f"bench: no case matches {only!r}")
     settings = list(THREAD_SETTINGS) if threads == "both" else [threads]
     sections = []
+    runs: dict[str, dict[str, Any]] = {}
     if cases:
         runs = {s: run_threads(s, repeat, only) for s in settings}
         sections.append(format_table(runs, cases, stat))
         torch_installed = runs[settings[0]]["torch"] is not None
     else:
         torch_installed = importlib.util.find_spec("torch") is not None
+    memory = None
     if with_memory:
-        sections.append(memory_report(torch_installed=torch_installed, threads=settings[0]))
+        memory = memory_report(torch_installed=torch_installed, threads=settings[0])
+        sections.append(memory)
+    if json_path is not None and runs:
+        from mytorch.serialization.atomic import atomic_write
+
+        text = json.dumps(records(runs, cases, stat, note, memory), indent=1) + "\n"
+        atomic_write(json_path, lambda file: file.write(text.encode()))
     return "\n\n".join(sections)
 
 
@@ -596,6 +631,11 @@ def add_arguments(parser: argparse.ArgumentParser, repeat: int) -> None:
                              "libraries), or 'both' in one table (default)")
     parser.add_argument("--stat", choices=tuple(STATS), default="median",
                         help="summary of the runs: median (default) or best")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the figures there as JSON (docs/data/benchmarks.json "
+                             "is the book's copy)")
+    parser.add_argument("--note", default="",
+                        help="with --json: where and how the figures were measured")
 
 
 def _positive_int(text: str) -> int:
@@ -619,6 +659,6 @@ def main(group: str | None = None, argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     only = group if group is not None else args.only
     try:
-        print(run_suite(args.repeat, only, args.threads, args.stat))
-    except (ValueError, RuntimeError) as err:
+        print(run_suite(args.repeat, only, args.threads, args.stat, args.json, args.note))
+    except (ValueError, RuntimeError, OSError) as err:
         parser.exit(2 if isinstance(err, ValueError) else 1, f"{parser.prog}: error: {err}\n")

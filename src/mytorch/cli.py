@@ -228,7 +228,7 @@ def add_bench(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "bench",
         help="time mytorch against PyTorch (when installed)",
-        description="The speed suite of issue 10: every case with mytorch and PyTorch on the same "
+        description="The speed suite: every case with mytorch and PyTorch on the same "
         "data, with default threads and with one thread (each in a child process), in one table "
         "with the ratios and targets; convolution GFLOP/s against NumPy's GEMM; peak memory of a "
         "768x768 conv2d step.",
@@ -244,7 +244,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from mytorch import bench
 
     print(bench.run_suite(repeat=args.repeat, only=args.only, threads=args.threads,
-                          stat=args.stat))
+                          stat=args.stat, json_path=args.json, note=args.note))
     return 0
 
 
