@@ -1,9 +1,10 @@
 """Recurrent cells: one time step of an Elman RNN, a GRU or an LSTM, each one fused op.
 
-A recurrent layer applies its cell once per time step. Composed of small ops,
-one GRU step would record about fifteen graph nodes; here a step is a single
-``Function``, so a sequence of L steps is a chain of L nodes, and
-backpropagation through time is the autograd walking back along that chain.
+Composed of small ops, one GRU step would record about fifteen graph nodes; here
+a step is a single ``Function`` (``CellStep``, what the ``*Cell`` layers record).
+A recurrent layer records its whole sequence as one ``Recurrence`` node, whose
+backward is backpropagation through time: the steps' chain rules run last step
+first (``kernels.rnn.sequence_backward``).
 
 Every step takes the same inputs, with ``G`` gates of size ``H``:
 
