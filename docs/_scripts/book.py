@@ -91,27 +91,38 @@ def engine_walk(root: Any) -> list[tuple[Any, Any]]:
     graph with the gradient it received (an op node: the gradients of its outputs; a leaf's
     ``AccumulateGrad``: the leaf's ``.grad`` just after it was accumulated).
 
-    The engine itself does the walk: each op node is recorded when its ``run_backward`` is
-    called, each leaf by a post-accumulate hook (the public way to see a leaf's gradient
-    arrive). The graph is retained, so the page can draw it afterwards.
+    The engine itself does the walk: each op node is recorded when the engine calls its
+    Function's ``backward`` (wrapped for the duration, then restored), each leaf by a
+    post-accumulate hook (the public way to see a leaf's gradient arrive). The graph is
+    retained, so the page can draw it afterwards.
     """
-    from mytorch.autograd.graph import AccumulateGrad, Node
+    from mytorch.autograd.graph import AccumulateGrad
 
     steps: list[tuple[Any, Any]] = []
-    leaves = [n for n in _graph_nodes(root) if isinstance(n, AccumulateGrad)]
+    nodes = _graph_nodes(root)
+    leaves = [n for n in nodes if isinstance(n, AccumulateGrad)]
     removers = [leaf.variable.register_post_accumulate_grad_hook(
         lambda t, node=leaf: steps.append((node, [t.grad.clone()]))) for leaf in leaves]
-    run_backward = Node.run_backward
+    functions = {n.function for n in nodes if not isinstance(n, AccumulateGrad)}
+    # every original first: a subclass's inherited backward must not resolve to a wrapper
+    originals = {f: (f.__dict__.get("backward"), f.backward) for f in functions}
 
-    def recording(node: Any, grad_outputs: Any) -> Any:
-        steps.append((node, list(grad_outputs)))
-        return run_backward(node, grad_outputs)
+    def recording(backward: Any) -> Any:
+        def run(node: Any, *grad_outputs: Any) -> Any:
+            steps.append((node, list(grad_outputs)))
+            return backward(node, *grad_outputs)
+        return staticmethod(run)
 
-    Node.run_backward = recording  # type: ignore[method-assign]
     try:
+        for function, (_, backward) in originals.items():
+            function.backward = recording(backward)
         root.backward(retain_graph=True)
     finally:
-        Node.run_backward = run_backward  # type: ignore[method-assign]
+        for function, (own, _) in originals.items():
+            if own is None:
+                del function.backward  # it was inherited
+            else:
+                function.backward = own
         for remove in removers:
             remove()
     return steps
