@@ -132,6 +132,58 @@ def test_fast_path_matches_the_reference_convolution(geometry, chunked, budget):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+# depthwise geometries (groups == C, multiplier M = O / C), as GEOMETRIES
+DEPTHWISE = [
+    (3, 4, 4, (9, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 4),
+    (2, 3, 6, (10, 7), (3, 2), (2, 3), ((1, 2), (0, 1)), (2, 1), 3),
+    (2, 2, 6, (11,), (3,), (2,), ((2, 1),), (3,), 2),
+    (2, 2, 4, (5, 6, 4), (2, 3, 2), (1, 2, 1), ((1, 0), (1, 1), (0, 0)), (1, 1, 2), 2),
+    (1, 3, 3, (4, 5), (4, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 3),   # one window
+]
+DEPTHWISE_IDS = [f"{len(g[3])}d-M{g[2] // g[1]}-{i}" for i, g in enumerate(DEPTHWISE)]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("geometry", DEPTHWISE, ids=DEPTHWISE_IDS)
+def test_depthwise_path_matches_torch_and_the_reference(geometry, chunked, budget):
+    """groups == C goes through the direct kernels (no columns), which give the
+    reference's y, gx and gW, and torch's."""
+    x, W, gy = _problem(geometry)
+    N, C, O, L, Ks, s, p, d, G = geometry
+    if chunked:
+        K.set_conv_memory_budget(1)  # one sample per chunk
+    out = Wn.output_shape(L, Ks, s, p, d)
+    direct = (K.depthwise_forward(x, W, s, p, d, out),
+              K.depthwise_input_grad(gy, W, L, s, p, d, C),
+              K.depthwise_weight_grad(x, gy, Ks, s, p, d))
+    routed = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+              K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    for got, same in zip(direct, routed):
+        np.testing.assert_array_equal(got, same)
+    for got, want in zip(direct, _reference(geometry, x, W, gy)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    xt = _torch_pad(x, p).requires_grad_()
+    Wt = torch.tensor(W, requires_grad=True)
+    yt = TORCH_CONV[len(L)](xt, Wt, stride=s, dilation=d, groups=G)
+    yt.backward(torch.tensor(gy))
+    crop = (..., *(slice(b, b + n) for n, (b, _) in zip(L, p)))
+    for got, want in zip(direct, (yt.detach().numpy(), xt.grad.numpy()[crop], Wt.grad.numpy())):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_depthwise_path_in_float32_and_an_empty_batch():
+    x, W, gy = (a.astype(np.float32) for a in _problem(DEPTHWISE[0]))
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 4)
+    assert K.conv_forward(x, W, *args).dtype == np.float32
+    assert K.conv_input_grad(gy, W, (9, 8), *args).dtype == np.float32
+    assert K.conv_weight_grad(x, gy, (3, 3), *args).dtype == np.float32
+    empty_x, empty_gy = x[:0], gy[:0]
+    assert K.conv_forward(empty_x, W, *args).shape == (0, 4, 9, 8)
+    assert K.conv_input_grad(empty_gy, W, (9, 8), *args).shape == (0, 4, 9, 8)
+    np.testing.assert_array_equal(K.conv_weight_grad(empty_x, empty_gy, (3, 3), *args),
+                                  np.zeros_like(W))
+
+
 def test_im2col_layout_is_channels_kernel_batch_output():
     """cols[c, k, n, o] = x_pad[n, c, o*s + k*d], the layout the convolution multiplies."""
     x = rng.standard_normal((2, 3, 7))

@@ -225,10 +225,10 @@ def reference_conv_weight_grad(x: np.ndarray, gy: np.ndarray, kernel_size: Seque
 
 
 # -- the fast path: grouped products, chunks of the batch, reused buffers -----------------
-def _chunk_size(n: int, bytes_per_sample: int) -> int:
+def _chunk_size(n: int, bytes_per_sample: int, working_set: int = _WORKING_SET) -> int:
     """Samples per chunk of a batch of n: as many as fit in the working set and the
     memory budget, at least 1 and at most n (or 1 for an empty batch)."""
-    return max(1, min(n, min(_memory_budget, _WORKING_SET) // max(1, bytes_per_sample)))
+    return max(1, min(n, min(_memory_budget, working_set) // max(1, bytes_per_sample)))
 
 
 def _chunks(n: int, step: int) -> Iterator[slice]:
@@ -288,6 +288,13 @@ def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.matmul(a, b, out=out)
 
 
+def _is_depthwise(channels_per_group: int, groups: int) -> bool:
+    """Whether every group has one input channel (groups == C > 1), the case the direct
+    path (``depthwise_forward``) computes faster than grouped products: G products of
+    CKg = prod(K) rows each are too thin for BLAS."""
+    return channels_per_group == 1 and groups > 1
+
+
 def conv_forward(
     x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
     dilation: tuple[int, ...], groups: int, out_size: Sequence[int] | None = None,
@@ -310,6 +317,8 @@ def conv_forward(
     O, Cg, *ks = W.shape
     K, G = tuple(ks), groups
     out = tuple(out_size or output_shape(L, K, stride, padding, dilation))
+    if _is_depthwise(Cg, G):
+        return depthwise_forward(x, W, stride, padding, dilation, out)
     P, CKg = math.prod(out), Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
@@ -339,6 +348,8 @@ def conv_input_grad(
     N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
     K, G, out = tuple(ks), groups, tuple(out_)
+    if _is_depthwise(Cg, G):
+        return depthwise_input_grad(gy, W, input_size, stride, padding, dilation, G)
     P, C, CKg = math.prod(out), Cg * G, Cg * math.prod(K)
     W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
     dtype = np.result_type(gy, W)
@@ -374,6 +385,8 @@ def conv_weight_grad(
     N, C, *L = x.shape
     _, O, *out_ = gy.shape
     K, G, out = tuple(kernel_size), groups, tuple(out_)
+    if _is_depthwise(C // G, G):
+        return depthwise_weight_grad(x, gy, K, stride, padding, dilation)
     P, CKg = math.prod(out), C // G * math.prod(K)
     dtype = np.result_type(x, gy)
     gW = np.zeros((G, O // G, CKg), dtype=dtype)
@@ -385,6 +398,158 @@ def conv_weight_grad(
         # (G, O/G, n * P) @ (G, n * P, CKg) -> (G, O/G, CKg), summed over the chunks
         gW += np.matmul(gy_T, cols.reshape(G, CKg, n * P).transpose(0, 2, 1))
     return gW.reshape(O, C // G, *K)
+
+
+# -- the direct path: a depthwise convolution as one multiply-add per kernel offset ------
+# Bytes of one chunk's padded input, output and temporary: small enough that they stay
+# in the L2 cache while the prod(K) offsets pass over them. Measured on (32, 64, 32x32, k3),
+# one thread: 0.25, 0.5 and 1 MiB chunks 13 ms forward, the whole batch 24 ms.
+_DIRECT_WORKING_SET = 2**20
+
+
+def _taps(W: np.ndarray, channels: int) -> np.ndarray:
+    """A depthwise weight (C*M, 1, *K) as its offsets' taps (prod(K), C, M): ``taps[j, c, m]``
+    is the weight of output channel ``c*M + m`` at the j-th offset (row-major)."""
+    return W.reshape(channels, W.shape[0] // channels, -1).transpose(2, 0, 1)
+
+
+class _Rows:
+    """The direct path's geometry: whole padded rows of windows, one chunk of the batch at a time.
+
+    Along the last axis the direct path computes a window at every start
+    ``0, s, 2s, ...`` of the padded row, ``wide = ceil(Lp / s)`` of them, not just
+    the OUT[-1] that fit: the extra ones run into the next row and are dropped
+    (or, in the adjoints, fed zeros). With stride 1 a window view then steps
+    evenly from one row into the next, so NumPy runs each ufunc over whole
+    channels at once instead of rows of OUT[-1] elements (3-4x faster at 32
+    columns). The padded buffer has ``slack`` elements after it for the last
+    row's extra windows to read.
+    """
+
+    def __init__(self, shape: tuple[int, ...], K: tuple[int, ...], out: tuple[int, ...],
+                 stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+                 dilation: tuple[int, ...], channels_out: int, itemsize: int) -> None:
+        self.K, self.stride, self.dilation, self.padding = K, stride, dilation, padding
+        self.padded = _padded_shape(shape, padding)[1:]          # (C, *Lp)
+        self.out, self.wide = out, (*out[:-1], -(-self.padded[-1] // stride[-1]))
+        self.slack = stride[-1] + dilation[-1] * (K[-1] - 1)
+        per_sample = math.prod(self.padded) + 2 * channels_out * math.prod(self.wide)
+        self.step = _chunk_size(shape[0], per_sample * itemsize, _DIRECT_WORKING_SET)
+
+    def padded_buffer(self, dtype: Any) -> np.ndarray:
+        """A zeroed flat buffer for one chunk's padded array and the slack after it."""
+        return np.zeros(self.step * math.prod(self.padded) + self.slack, dtype=dtype)
+
+    def windows(self, buffer: np.ndarray, n: int, writeable: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """The padded (n, C, *Lp) array at the front of ``buffer`` and its windows
+        (*K, n, C, *wide)."""
+        x_pad = buffer[: n * math.prod(self.padded)].reshape(n, *self.padded)
+        view = window_view(x_pad, self.K, self.wide, self.stride, self.dilation, writeable)
+        return x_pad, view
+
+
+def depthwise_forward(
+    x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+    dilation: tuple[int, ...], out: tuple[int, ...],
+) -> np.ndarray:
+    """``conv_forward`` with groups == C: x (N, C, *L), W (C*M, 1, *K) -> y (N, C*M, *OUT).
+
+    Output channel c*M + m reads input channel c alone, so there is nothing to
+    contract over channels and no product to hand to BLAS; instead, per chunk of
+    the batch, one multiply-add per kernel offset k on the window view:
+    ``y[:, c, m] += W[c*M + m, 0, k] * x_pad[:, c, o*s + k*d]``, over whole padded
+    rows (``_Rows``).
+    """
+    N, C, *_ = x.shape
+    K, M, nd = W.shape[2:], W.shape[0] // C, len(out)
+    y = np.empty((N, C, M, *out), dtype=np.result_type(x, W))
+    rows = _Rows(x.shape, K, out, stride, padding, dilation, C * M, y.itemsize)
+    taps = _taps(W, C).reshape(-1, C, M, *(1,) * nd)         # broadcast over *wide
+    x_pad_buffer = rows.padded_buffer(x.dtype)
+    y_wide_buffer = np.empty((rows.step, C, M, *rows.wide), dtype=y.dtype)
+    term = np.empty_like(y_wide_buffer)
+    interior = _interior(x.shape, padding)
+    for chunk in _chunks(N, rows.step):
+        n = chunk.stop - chunk.start
+        x_pad, windows = rows.windows(x_pad_buffer, n)
+        x_pad[interior] = x[chunk]
+        windows = np.expand_dims(windows, nd + 2)            # (*K, n, C, 1, *wide)
+        y_wide, t = y_wide_buffer[:n], term[:n]
+        y_wide.fill(0)
+        for j, k in enumerate(np.ndindex(*K)):
+            y_wide += np.multiply(windows[k], taps[j], out=t)
+        y[chunk] = y_wide[..., : out[-1]]
+    return y.reshape(N, C * M, *out)
+
+
+def depthwise_input_grad(
+    gy: np.ndarray, W: np.ndarray, input_size: Sequence[int], stride: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], channels: int,
+) -> np.ndarray:
+    """``conv_input_grad`` with groups == C: gy (N, C*M, *OUT), W (C*M, 1, *K) -> (N, C, *L).
+
+    The adjoint of ``depthwise_forward``: per chunk of the batch and per kernel
+    offset k, gy summed over the multiplier m with the taps of k is added into
+    the padded gradient through the writeable window view (col2im without
+    columns). The extra windows of ``_Rows`` get zeros, so they add nothing.
+    """
+    N, O, *out_ = gy.shape
+    out, C = tuple(out_), channels
+    K, M = W.shape[2:], O // C
+    dtype = np.result_type(gy, W)
+    gx = np.empty((N, C, *input_size), dtype=dtype)
+    rows = _Rows(gx.shape, K, out, stride, padding, dilation, O, dtype.itemsize)
+    taps_T = _taps(W, C)[:, :, None, :]                      # (prod(K), C, 1, M)
+    gx_pad_buffer = rows.padded_buffer(dtype)
+    gy_wide_buffer = np.zeros((rows.step, C, M, *rows.wide), dtype=gy.dtype)
+    term = np.empty((rows.step, C, 1, math.prod(rows.wide)), dtype=dtype)
+    interior = _interior(gx.shape, padding)
+    for chunk in _chunks(N, rows.step):
+        n = chunk.stop - chunk.start
+        gy_wide, t = gy_wide_buffer[:n], term[:n]
+        gy_wide[..., : out[-1]] = gy[chunk].reshape(n, C, M, *out)  # the rest stays 0
+        gx_pad_buffer.fill(0)
+        gx_pad, windows = rows.windows(gx_pad_buffer, n, writeable=True)  # (*K, n, C, *wide)
+        gy_mat = gy_wide.reshape(n, C, M, -1)
+        for j, k in enumerate(np.ndindex(*K)):
+            # (C, 1, M) @ (n, C, M, P) -> (n, C, 1, P): the sum over m
+            windows[k] += _matmul(taps_T[j], gy_mat, t).reshape(n, C, *rows.wide)
+        gx[chunk] = gx_pad[interior]
+    return gx
+
+
+def depthwise_weight_grad(
+    x: np.ndarray, gy: np.ndarray, kernel_size: Sequence[int], stride: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...],
+) -> np.ndarray:
+    """``conv_weight_grad`` with groups == C: x (N, C, *L), gy (N, C*M, *OUT) -> (C*M, 1, *K).
+
+    Per chunk of the batch and per kernel offset k, the sum over samples and output
+    positions of gy times offset k's window, one ``einsum`` on the window view;
+    the extra windows of ``_Rows`` meet zeros in gy.
+    """
+    N, C, *_ = x.shape
+    _, O, *out_ = gy.shape
+    out, K, M, nd = tuple(out_), tuple(kernel_size), O // C, len(out_)
+    dtype = np.result_type(x, gy)
+    rows = _Rows(x.shape, K, out, stride, padding, dilation, O, dtype.itemsize)
+    gW = np.zeros((math.prod(K), C, M), dtype=dtype)
+    x_pad_buffer = rows.padded_buffer(x.dtype)
+    gy_wide_buffer = np.zeros((rows.step, C, M, *rows.wide), dtype=gy.dtype)
+    interior = _interior(x.shape, padding)
+    spatial = list(range(3, 3 + nd))
+    for chunk in _chunks(N, rows.step):
+        n = chunk.stop - chunk.start
+        x_pad, windows = rows.windows(x_pad_buffer, n)      # (*K, n, C, *wide)
+        x_pad[interior] = x[chunk]
+        gy_wide = gy_wide_buffer[:n]
+        gy_wide[..., : out[-1]] = gy[chunk].reshape(n, C, M, *out)  # the rest stays 0
+        for j, k in enumerate(np.ndindex(*K)):
+            # sum over n and the positions of gy (n, C, M, *wide) * window (n, C, *wide)
+            gW[j] += np.einsum(gy_wide, [0, 1, 2, *spatial], windows[k], [0, 1, *spatial],
+                               [1, 2])
+    return gW.transpose(1, 2, 0).reshape(C * M, 1, *K)
 
 
 # -- teaching helpers: convolution as a matrix product -----------------------------------
