@@ -2,6 +2,7 @@
 chunking under the memory budget, and the teaching matrices, checked against PyTorch."""
 
 import doctest
+import math
 import tracemalloc
 
 import numpy as np
@@ -287,6 +288,45 @@ def test_memory_budget_bounds_the_unfolded_copy(budget):
     assert K.set_conv_memory_budget(unfolded // 8) == 256 * 2**20
     assert K.get_conv_memory_budget() == unfolded // 8
     assert peak(lambda: K.conv_forward(x, W, *args)) < unfolded // 2
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_one_sample_in_pieces_of_rows_equals_the_whole(geometry, rows, budget):
+    """A budget below one sample's columns cuts it into pieces of output rows, whose
+    padded input regions overlap; the results agree with the whole to rounding."""
+    x, W, gy = _problem(geometry)
+    N, C, O, L, Ks, s, p, d, G = geometry
+    whole = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+             K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    out = Wn.output_shape(L, Ks, s, p, d)
+    per_row = (C * math.prod(Ks) + O) * x.itemsize * math.prod(out[1:])
+    K.set_conv_memory_budget(rows * per_row)
+    plan = K._Plan(x.shape, Ks, out, s, p, d, (C * math.prod(Ks) + O) * x.itemsize)
+    assert (plan.samples, plan.rows) == (1, min(rows, out[0]))
+    pieces = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+              K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    for got, want in zip(pieces, whole):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+def test_memory_budget_bounds_the_columns_of_one_large_sample(budget):
+    x = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    W = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    unfolded = x.size * 9 * 4  # bytes of the sample's columns
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    K.set_conv_memory_budget(unfolded // 8)
+    for fn in (lambda: K.conv_forward(x, W, *args),
+               lambda: K.conv_input_grad(gy, W, (40, 40), *args),
+               lambda: K.conv_weight_grad(x, gy, (3, 3), *args)):
+        tracemalloc.start()
+        try:
+            fn()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < unfolded // 2
 
 
 def test_memory_budget_must_be_positive():

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -236,40 +236,81 @@ def _chunks(n: int, step: int) -> Iterator[slice]:
     return (slice(i, min(i + step, n)) for i in range(0, n, step))
 
 
-def _padded_chunks(x: np.ndarray, padding: tuple[tuple[int, int], ...], step: int
-                   ) -> Iterator[tuple[slice, np.ndarray]]:
-    """(chunk, x[chunk] zero-padded) for consecutive chunks of ``step`` samples.
+class _Piece(NamedTuple):
+    """One piece of a convolution's work: some samples, some rows of the output, and the
+    region of the zero-padded input their windows read."""
 
-    One buffer serves every chunk: its border is zeroed once and only the interior is rewritten.
+    samples: slice               # of the batch
+    rows: slice                  # of the output's first spatial axis
+    out: tuple[int, ...]         # the piece's output size, (rows, *OUT[1:])
+    region: tuple[int, ...]      # the spatial size of the padded input region it reads
+    inside: tuple[slice, ...]    # the input (N, C, *L) in the region: x[inside] ...
+    at: tuple[slice, ...]        # ... and where it lies in it: region[at] (the rest is padding)
+
+
+class _Plan:
+    """How a convolution's work is cut into pieces of at most ``_WORKING_SET`` bytes and
+    the memory budget (``set_conv_memory_budget``).
+
+    Pieces are chunks of whole samples while one sample fits; when a single sample
+    does not, it goes one sample at a time in chunks of output rows (the first
+    spatial axis), each reading its own region of the padded input: the windows
+    of rows r0..r1 read the padded rows ``r0*s .. (r1-1)*s + d(k-1)``. So memory
+    stays bounded however large the batch and the image.
+
+    Args:
+        shape: the input's shape (N, C, *L).
+        K, out, stride, padding, dilation: the geometry; out is the output's spatial size.
+        bytes_per_output: bytes the work takes per sample and output position.
     """
-    if not any(b or a for b, a in padding):
-        yield from ((chunk, x[chunk]) for chunk in _chunks(len(x), step))
-        return
-    buffer = np.zeros((step,) + _padded_shape(x.shape, padding)[1:], dtype=x.dtype)
-    interior = _interior(x.shape, padding)
-    for chunk in _chunks(len(x), step):
-        x_pad = buffer[: chunk.stop - chunk.start]
-        x_pad[interior] = x[chunk]
-        yield chunk, x_pad
 
+    def __init__(self, shape: tuple[int, ...], K: tuple[int, ...], out: tuple[int, ...],
+                 stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+                 dilation: tuple[int, ...], bytes_per_output: int) -> None:
+        self.N, self.size = shape[0], shape[2:]
+        self.K, self.out, self.stride, self.dilation = K, out, stride, dilation
+        self.before = tuple(b for b, _ in padding)
+        per_row = bytes_per_output * math.prod(out[1:])
+        limit = min(_memory_budget, _WORKING_SET)
+        if per_row * out[0] <= limit:
+            self.samples, self.rows = _chunk_size(self.N, per_row * out[0]), out[0]
+        else:
+            self.samples, self.rows = 1, max(1, min(out[0], limit // max(1, per_row)))
+        self.largest = self._piece(slice(0, self.samples), slice(0, self.rows))
 
-def _chunked_columns(x: np.ndarray, kernel_size: tuple[int, ...], out: tuple[int, ...],
-                     stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
-                     dilation: tuple[int, ...], step: int
-                     ) -> Iterator[tuple[slice, np.ndarray]]:
-    """(chunk, im2col of x[chunk]) for consecutive chunks of ``step`` samples.
+    def _piece(self, samples: slice, rows: slice) -> _Piece:
+        out = (rows.stop - rows.start, *self.out[1:])
+        start = (rows.start,) + (0,) * (len(out) - 1)
+        inside, at, region = [samples, slice(None)], [slice(None), slice(None)], []
+        for o0, o, L, k, s, d, b in zip(start, out, self.size, self.K, self.stride,
+                                        self.dilation, self.before):
+            lo, hi = o0 * s, (o0 + o - 1) * s + d * (k - 1) + 1  # padded positions read
+            first, last = min(max(lo - b, 0), L), min(max(hi - b, 0), L)
+            inside.append(slice(first, last))
+            at.append(slice(first + b - lo, last + b - lo))
+            region.append(hi - lo)
+        return _Piece(samples, rows, out, tuple(region), tuple(inside), tuple(at))
 
-    Each chunk is padded into one reused buffer and unfolded into another. Its
-    padded input is cut to what the first ``out`` windows read, so that im2col
-    makes exactly ``out`` of them (fewer than fit, for a transposed
-    convolution's adjoint).
-    """
-    C = x.shape[1]
-    buffer = np.empty(step * C * math.prod(kernel_size) * math.prod(out), dtype=x.dtype)
-    reach = (Ellipsis,) + tuple(slice(0, (o - 1) * s + d * (k - 1) + 1)
-                                for o, s, d, k in zip(out, stride, dilation, kernel_size))
-    for chunk, x_pad in _padded_chunks(x, padding, step):
-        yield chunk, im2col(x_pad[reach], kernel_size, stride, 0, dilation, buffer)
+    def pieces(self) -> Iterator[_Piece]:
+        """The pieces, in order: chunks of samples, within them chunks of rows."""
+        for samples in _chunks(self.N, self.samples):
+            for rows in _chunks(self.out[0], self.rows):
+                yield self._piece(samples, rows)
+
+    def padded_region(self, x: np.ndarray, piece: _Piece, buffer: np.ndarray) -> np.ndarray:
+        """The zero-padded region of x (N, C, *L) that ``piece`` reads, written into buffer:
+        (n, C, *piece.region)."""
+        n = piece.samples.stop - piece.samples.start
+        region = _take(buffer, (n, x.shape[1], *piece.region), x.dtype)
+        region.fill(0)
+        region[piece.at] = x[piece.inside]
+        return region
+
+    def buffer(self, channels: int, dtype: Any, positions: bool = True) -> np.ndarray:
+        """A flat buffer for the largest piece: ``channels`` values per sample and output
+        position, or (``positions=False``) per sample and position of its region."""
+        size = math.prod(self.largest.out if positions else self.largest.region)
+        return np.empty(self.samples * channels * size, dtype=dtype)
 
 
 def _channels_first(a: np.ndarray, buffer: np.ndarray) -> np.ndarray:
@@ -301,9 +342,10 @@ def conv_forward(
 ) -> np.ndarray:
     """y = x (*) W, PyTorch's convolution (a cross-correlation): (N, C, *L) -> (N, O, *OUT).
 
-    ``reference_conv_forward`` with groups, by chunks: per chunk of the batch,
-    its im2col, one product per group, and the product's (O, n, *OUT) goes into
-    y (n, O, *OUT).
+    ``reference_conv_forward`` with groups, by pieces (``_Plan``): per piece,
+    the im2col of its padded input region, one product per group, and the
+    product's (O, n, *out) goes into its samples and rows of y (n, O, *OUT).
+    A depthwise convolution (groups == C) takes the direct path instead.
 
     Args:
         x: input (N, C, *L); W: weight (O, C/G, *K) of the same dtype.
@@ -319,17 +361,21 @@ def conv_forward(
     out = tuple(out_size or output_shape(L, K, stride, padding, dilation))
     if _is_depthwise(Cg, G):
         return depthwise_forward(x, W, stride, padding, dilation, out)
-    P, CKg = math.prod(out), Cg * math.prod(K)
+    CKg = Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
-    step = _chunk_size(N, (C * math.prod(K) + O) * P * y.itemsize)
-    y_buffer = np.empty(step * O * P, dtype=y.dtype)
-    for chunk, cols in _chunked_columns(x, K, out, stride, padding, dilation, step):
-        n = chunk.stop - chunk.start
-        y_T = y_buffer[: O * n * P].reshape(G, O // G, n * P)
+    plan = _Plan(x.shape, K, out, stride, padding, dilation, (C * math.prod(K) + O) * y.itemsize)
+    region_buffer = plan.buffer(C, x.dtype, positions=False)
+    cols_buffer, y_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, y.dtype)
+    for piece in plan.pieces():
+        cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
+                      cols_buffer)             # (C, *K, n, *piece.out)
+        nP = cols[0].size // math.prod(K)
+        y_T = y_buffer[: O * nP].reshape(G, O // G, nP)
         # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
-        _matmul(W_mat, cols.reshape(G, CKg, n * P), y_T)
-        y[chunk] = y_T.reshape(O, n, *out).swapaxes(0, 1)  # (O, n, *OUT) -> (n, O, *OUT)
+        _matmul(W_mat, cols.reshape(G, CKg, nP), y_T)
+        # (O, n, *out) -> (n, O, *out)
+        y[piece.samples, :, piece.rows] = y_T.reshape(O, -1, *piece.out).swapaxes(0, 1)
     return y
 
 
@@ -341,33 +387,33 @@ def conv_input_grad(
 
     gy (N, O, *OUT), W (O, C/G, *K) -> gx (N, C, *input_size). ``input_size`` is
     needed because with stride > 1 several input sizes give the same OUT.
-    ``reference_conv_input_grad`` with groups, by chunks: per chunk of the batch,
-    one product per group makes the columns' gradient and col2im folds them into
-    the chunk of gx.
+    ``reference_conv_input_grad`` with groups, by pieces (``_Plan``): per piece,
+    one product per group makes the columns' gradient, col2im folds them into
+    the piece's padded input region, and the region's inside is added into gx
+    (the regions of consecutive row pieces overlap).
     """
     N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
     K, G, out = tuple(ks), groups, tuple(out_)
     if _is_depthwise(Cg, G):
         return depthwise_input_grad(gy, W, input_size, stride, padding, dilation, G)
-    P, C, CKg = math.prod(out), Cg * G, Cg * math.prod(K)
+    C, CKg = Cg * G, Cg * math.prod(K)
     W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
     dtype = np.result_type(gy, W)
-    gx = np.empty((N, C, *input_size), dtype=dtype)
-    padded_size = _padded_shape(gx.shape, padding)[2:]
-    step = _chunk_size(N, (C * math.prod(K) * P + O * P + C * math.prod(padded_size))
-                       * dtype.itemsize)
-    gy_buffer = np.empty(step * O * P, dtype=gy.dtype)
-    gcols_buffer = np.empty(step * C * math.prod(K) * P, dtype=dtype)
-    gx_buffer = np.empty(step * C * math.prod(padded_size), dtype=dtype)
-    for chunk in _chunks(N, step):
-        n = chunk.stop - chunk.start
-        gy_T = _channels_first(gy[chunk], gy_buffer)  # (O, n, *OUT)
-        gcols = gcols_buffer[: C * math.prod(K) * n * P].reshape(G, CKg, n * P)
-        # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *OUT)
-        _matmul(W_mat_T, gy_T.reshape(G, O // G, n * P), gcols)
-        gx[chunk] = col2im(gcols.reshape(C, *K, n, *out), input_size, stride, padding,
-                           dilation, gx_buffer)
+    gx = np.zeros((N, C, *input_size), dtype=dtype)
+    plan = _Plan(gx.shape, K, out, stride, padding, dilation,
+                 (C * math.prod(K) + O + C) * dtype.itemsize)
+    gy_buffer, region_buffer = plan.buffer(O, gy.dtype), plan.buffer(C, dtype, positions=False)
+    gcols_buffer = plan.buffer(C * math.prod(K), dtype)
+    for piece in plan.pieces():
+        gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
+        nP = gy_T[0].size
+        gcols = gcols_buffer[: C * math.prod(K) * nP].reshape(G, CKg, nP)
+        # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *out)
+        _matmul(W_mat_T, gy_T.reshape(G, O // G, nP), gcols)
+        region = col2im(gcols.reshape(C, *K, -1, *piece.out), piece.region, stride, 0,
+                        dilation, region_buffer)  # (n, C, *piece.region)
+        gx[piece.inside] += region[piece.at]
     return gx
 
 
@@ -377,8 +423,8 @@ def conv_weight_grad(
 ) -> np.ndarray:
     """gW = the adjoint of ``conv_forward`` in W: x (N, C, *L), gy (N, O, *OUT) -> (O, C/G, *K).
 
-    ``reference_conv_weight_grad`` with groups, by chunks: per chunk of the
-    batch, one product per group contracts over the chunk's samples and output
+    ``reference_conv_weight_grad`` with groups, by pieces (``_Plan``): per
+    piece, one product per group contracts over its samples and output
     positions together, gy as (O, n * P) times the columns (C * prod(K), n * P)
     transposed.
     """
@@ -387,16 +433,20 @@ def conv_weight_grad(
     K, G, out = tuple(kernel_size), groups, tuple(out_)
     if _is_depthwise(C // G, G):
         return depthwise_weight_grad(x, gy, K, stride, padding, dilation)
-    P, CKg = math.prod(out), C // G * math.prod(K)
+    CKg = C // G * math.prod(K)
     dtype = np.result_type(x, gy)
     gW = np.zeros((G, O // G, CKg), dtype=dtype)
-    step = _chunk_size(N, (C * math.prod(K) + O) * P * dtype.itemsize)
-    gy_buffer = np.empty(step * O * P, dtype=gy.dtype)
-    for chunk, cols in _chunked_columns(x, K, out, stride, padding, dilation, step):
-        n = chunk.stop - chunk.start
-        gy_T = _channels_first(gy[chunk], gy_buffer).reshape(G, O // G, n * P)
-        # (G, O/G, n * P) @ (G, n * P, CKg) -> (G, O/G, CKg), summed over the chunks
-        gW += np.matmul(gy_T, cols.reshape(G, CKg, n * P).transpose(0, 2, 1))
+    plan = _Plan(x.shape, K, out, stride, padding, dilation,
+                 (C * math.prod(K) + O) * dtype.itemsize)
+    region_buffer = plan.buffer(C, x.dtype, positions=False)
+    cols_buffer, gy_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, gy.dtype)
+    for piece in plan.pieces():
+        cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
+                      cols_buffer)             # (C, *K, n, *piece.out)
+        gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
+        nP = gy_T[0].size
+        # (G, O/G, n * P) @ (G, n * P, CKg) -> (G, O/G, CKg), summed over the pieces
+        gW += np.matmul(gy_T.reshape(G, O // G, nP), cols.reshape(G, CKg, nP).transpose(0, 2, 1))
     return gW.reshape(O, C // G, *K)
 
 
