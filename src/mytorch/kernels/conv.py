@@ -26,13 +26,22 @@ multithreaded call waits for its threads, it measured 2-3x slower.
 
 The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``)
 wraps that core in a layer of its own: with G groups each product is G
-products (``(G, O/G, CKg) @ (G, CKg, n*P)``), and the batch goes through in
-chunks of n samples of at most ``_WORKING_SET`` bytes of columns (32 MiB,
-chosen by measurement: smaller chunks stay in cache, larger ones make fewer
-BLAS calls) and never more than the memory budget (``set_conv_memory_budget``,
-256 MiB by default), each chunk's im2col/col2im written into one reused
-buffer: memory stays bounded however large the batch. Chunking changes no
-result except the order of the batch sum in the weight gradient.
+products (``(G, O/G, CKg) @ (G, CKg, n*P)``), and the work goes in pieces
+(``_Plan``) of at most ``_WORKING_SET`` bytes of columns (32 MiB, chosen by
+measurement: smaller pieces stay in cache, larger ones make fewer BLAS calls)
+and never more than the memory budget (``set_conv_memory_budget``, 256 MiB by
+default): chunks of n samples, or, when one sample is too large, chunks of
+its output rows, each unfolding only the padded input region its windows
+read. Each piece's im2col/col2im is written into one reused buffer, so memory
+stays bounded however large the batch and the image. Pieces change no result
+except the order of the sums in the weight gradient (and, for row pieces, in
+the input gradient where their regions overlap).
+
+A depthwise convolution (groups == C: each output channel reads one input
+channel) has no channel sum for a product to do: G products of prod(K) rows
+are too thin for BLAS. The direct path (``depthwise_forward``,
+``depthwise_input_grad``, ``depthwise_weight_grad``) makes one multiply-add per
+kernel offset on the window view instead, in cache-sized chunks, without columns.
 
 Padding here is always zero padding, given per spatial dim as a ``(before, after)``
 pair so that PyTorch's asymmetric ``padding='same'`` is a plain argument; other
@@ -59,7 +68,8 @@ from mytorch.kernels.windows import (
 __all__ = [
     "set_conv_memory_budget", "get_conv_memory_budget", "im2col", "col2im",
     "reference_conv_forward", "reference_conv_input_grad", "reference_conv_weight_grad",
-    "conv_forward", "conv_input_grad", "conv_weight_grad", "im2col_matrix", "conv_matrix",
+    "conv_forward", "conv_input_grad", "conv_weight_grad", "depthwise_forward",
+    "depthwise_input_grad", "depthwise_weight_grad", "im2col_matrix", "conv_matrix",
 ]
 
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
@@ -75,8 +85,9 @@ def set_conv_memory_budget(nbytes: int) -> int:
     """Set the most bytes one unfolded chunk may take; returns the previous budget.
 
     A convolution whose unfolded input (``N * C * prod(K) * prod(OUT)`` elements)
-    would exceed it processes the batch in chunks that do not (at least one sample
-    each). Chunks are smaller still when that is faster (see ``_WORKING_SET``).
+    would exceed it processes the batch in chunks that do not: of samples, or of
+    one sample's output rows (at least one row each). Chunks are smaller still when
+    that is faster (see ``_WORKING_SET``).
     """
     global _memory_budget
     if nbytes <= 0:
@@ -413,7 +424,10 @@ def conv_input_grad(
         _matmul(W_mat_T, gy_T.reshape(G, O // G, nP), gcols)
         region = col2im(gcols.reshape(C, *K, -1, *piece.out), piece.region, stride, 0,
                         dilation, region_buffer)  # (n, C, *piece.region)
-        gx[piece.inside] += region[piece.at]
+        if piece.rows.start == 0:  # a sample chunk's first piece: nothing there to add to
+            gx[piece.inside] = region[piece.at]
+        else:                      # it overlaps the region of the rows before it
+            gx[piece.inside] += region[piece.at]
     return gx
 
 
