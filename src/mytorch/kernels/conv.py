@@ -464,17 +464,10 @@ def conv_weight_grad(
     return gW.reshape(O, C // G, *K)
 
 
-# -- the direct path: a depthwise convolution as one multiply-add per kernel offset ------
-# Bytes of one chunk's padded input, output and temporary: small enough that they stay
-# in the L2 cache while the prod(K) offsets pass over them. Measured on (32, 64, 32x32, k3),
-# one thread: 0.25, 0.5 and 1 MiB chunks 13 ms forward, the whole batch 24 ms.
+# -- the direct path: a depthwise convolution, one cache-sized chunk at a time ------------
+# Bytes of one chunk's padded input, columns and output: small enough that they stay in
+# the L2 cache from the copy that writes the columns to the product that reads them.
 _DIRECT_WORKING_SET = 2**20
-
-
-def _taps(W: np.ndarray, channels: int) -> np.ndarray:
-    """A depthwise weight (C*M, 1, *K) as its offsets' taps (prod(K), C, M): ``taps[j, c, m]``
-    is the weight of output channel ``c*M + m`` at the j-th offset (row-major)."""
-    return W.reshape(channels, W.shape[0] // channels, -1).transpose(2, 0, 1)
 
 
 class _Rows:
@@ -484,25 +477,30 @@ class _Rows:
     ``0, s, 2s, ...`` of the padded row, ``wide = ceil(Lp / s)`` of them, not just
     the OUT[-1] that fit: the extra ones run into the next row and are dropped
     (or, in the adjoints, fed zeros). With stride 1 a window view then steps
-    evenly from one row into the next, so NumPy runs each ufunc over whole
-    channels at once instead of rows of OUT[-1] elements (3-4x faster at 32
-    columns). The padded buffer has ``slack`` elements after it for the last
-    row's extra windows to read.
+    evenly from one row into the next, so NumPy copies and adds whole channels
+    at once instead of rows of OUT[-1] elements (3-4x faster at 32 columns).
+    The padded buffer has ``slack`` elements after it for the last row's extra
+    windows to read.
     """
 
     def __init__(self, shape: tuple[int, ...], K: tuple[int, ...], out: tuple[int, ...],
                  stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
                  dilation: tuple[int, ...], channels_out: int, itemsize: int) -> None:
-        self.K, self.stride, self.dilation, self.padding = K, stride, dilation, padding
+        self.K, self.stride, self.dilation = K, stride, dilation
         self.padded = _padded_shape(shape, padding)[1:]          # (C, *Lp)
         self.out, self.wide = out, (*out[:-1], -(-self.padded[-1] // stride[-1]))
         self.slack = stride[-1] + dilation[-1] * (K[-1] - 1)
-        per_sample = math.prod(self.padded) + 2 * channels_out * math.prod(self.wide)
+        per_output = shape[1] * math.prod(K) + channels_out        # columns and output
+        per_sample = math.prod(self.padded) + per_output * math.prod(self.wide)
         self.step = _chunk_size(shape[0], per_sample * itemsize, _DIRECT_WORKING_SET)
 
     def padded_buffer(self, dtype: Any) -> np.ndarray:
         """A zeroed flat buffer for one chunk's padded array and the slack after it."""
         return np.zeros(self.step * math.prod(self.padded) + self.slack, dtype=dtype)
+
+    def buffer(self, channels: int, dtype: Any) -> np.ndarray:
+        """A flat buffer for ``channels`` values per sample and (wide) output position."""
+        return np.empty(self.step * channels * math.prod(self.wide), dtype=dtype)
 
     def windows(self, buffer: np.ndarray, n: int, writeable: bool = False
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -512,6 +510,24 @@ class _Rows:
         view = window_view(x_pad, self.K, self.wide, self.stride, self.dilation, writeable)
         return x_pad, view
 
+    def columns(self, windows: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+        """The chunk's windows (*K, n, C, *wide) copied as columns (C, prod(K), n * wide):
+        ``im2col`` over whole rows, of one chunk small enough to stay in cache."""
+        nd = len(self.K)
+        n, C = windows.shape[nd: nd + 2]
+        cols = buffer[: windows.size].reshape(C, *self.K, n, *self.wide)
+        np.copyto(cols, windows.transpose(nd + 1, *range(nd), nd, *range(nd + 2, 2 * nd + 2)))
+        return cols.reshape(C, math.prod(self.K), -1)
+
+    def outputs(self, a: np.ndarray, buffer: np.ndarray, channels: int) -> np.ndarray:
+        """a (n, channels, *OUT) copied channels first into (channels, n * wide), the
+        positions past OUT[-1] zero: the direct path's layout of y and gy."""
+        n = a.shape[0]
+        wide = buffer[: channels * n * math.prod(self.wide)].reshape(channels, n, *self.wide)
+        wide[..., : self.out[-1]] = a.swapaxes(0, 1)
+        wide[..., self.out[-1]:] = 0
+        return wide.reshape(channels, 1, -1)
+
 
 def depthwise_forward(
     x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
@@ -519,32 +535,30 @@ def depthwise_forward(
 ) -> np.ndarray:
     """``conv_forward`` with groups == C: x (N, C, *L), W (C*M, 1, *K) -> y (N, C*M, *OUT).
 
-    Output channel c*M + m reads input channel c alone, so there is nothing to
-    contract over channels and no product to hand to BLAS; instead, per chunk of
-    the batch, one multiply-add per kernel offset k on the window view:
-    ``y[:, c, m] += W[c*M + m, 0, k] * x_pad[:, c, o*s + k*d]``, over whole padded
-    rows (``_Rows``).
+    Output channel c*M + m reads input channel c alone: per channel, M outputs
+    from prod(K) taps, too thin a product for the whole batch's columns to pay
+    for themselves. Per chunk of the batch small enough to stay in cache, its
+    columns over whole padded rows (``_Rows``) and one product per channel,
+    (C, M, prod(K)) @ (C, prod(K), n * wide); the extra windows are dropped.
     """
     N, C, *_ = x.shape
-    K, M, nd = W.shape[2:], W.shape[0] // C, len(out)
-    y = np.empty((N, C, M, *out), dtype=np.result_type(x, W))
+    K, M = W.shape[2:], W.shape[0] // C
+    y = np.empty((N, C * M, *out), dtype=np.result_type(x, W))
     rows = _Rows(x.shape, K, out, stride, padding, dilation, C * M, y.itemsize)
-    taps = _taps(W, C).reshape(-1, C, M, *(1,) * nd)         # broadcast over *wide
+    taps = W.reshape(C, M, -1)                                 # (C, M, prod(K))
     x_pad_buffer = rows.padded_buffer(x.dtype)
-    y_wide_buffer = np.empty((rows.step, C, M, *rows.wide), dtype=y.dtype)
-    term = np.empty_like(y_wide_buffer)
+    cols_buffer = rows.buffer(C * math.prod(K), x.dtype)
+    y_buffer = rows.buffer(C * M, y.dtype)
     interior = _interior(x.shape, padding)
     for chunk in _chunks(N, rows.step):
         n = chunk.stop - chunk.start
         x_pad, windows = rows.windows(x_pad_buffer, n)
         x_pad[interior] = x[chunk]
-        windows = np.expand_dims(windows, nd + 2)            # (*K, n, C, 1, *wide)
-        y_wide, t = y_wide_buffer[:n], term[:n]
-        y_wide.fill(0)
-        for j, k in enumerate(np.ndindex(*K)):
-            y_wide += np.multiply(windows[k], taps[j], out=t)
-        y[chunk] = y_wide[..., : out[-1]]
-    return y.reshape(N, C * M, *out)
+        cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
+        y_T = y_buffer[: C * M * cols.shape[-1]].reshape(C, M, -1)
+        np.matmul(taps, cols, out=y_T)                         # (C, M, n * wide)
+        y[chunk] = y_T.reshape(C * M, n, *rows.wide)[..., : out[-1]].swapaxes(0, 1)
+    return y
 
 
 def depthwise_input_grad(
@@ -553,34 +567,31 @@ def depthwise_input_grad(
 ) -> np.ndarray:
     """``conv_input_grad`` with groups == C: gy (N, C*M, *OUT), W (C*M, 1, *K) -> (N, C, *L).
 
-    The adjoint of ``depthwise_forward``: per chunk of the batch and per kernel
-    offset k, gy summed over the multiplier m with the taps of k is added into
-    the padded gradient through the writeable window view (col2im without
-    columns). The extra windows of ``_Rows`` get zeros, so they add nothing.
+    The adjoint of a convolution is a convolution: with gy spread out by the
+    stride (s - 1 zeros between its elements) and shifted by ``d(K-1) - p``,
+
+        gx[i] = sum_k gy[(i + p - k*d) / s] W[k]   (where that is an index of gy)
+              = sum_k spread[i + k*d] W[K-1-k],
+
+    the correlation at stride 1 of the spread with the flipped kernel, which
+    ``depthwise_forward`` computes (input channel c sums its M output channels:
+    a convolution with C groups of M channels, depthwise itself when M = 1).
     """
-    N, O, *out_ = gy.shape
-    out, C = tuple(out_), channels
-    K, M = W.shape[2:], O // C
-    dtype = np.result_type(gy, W)
-    gx = np.empty((N, C, *input_size), dtype=dtype)
-    rows = _Rows(gx.shape, K, out, stride, padding, dilation, O, dtype.itemsize)
-    taps_T = _taps(W, C)[:, :, None, :]                      # (prod(K), C, 1, M)
-    gx_pad_buffer = rows.padded_buffer(dtype)
-    gy_wide_buffer = np.zeros((rows.step, C, M, *rows.wide), dtype=gy.dtype)
-    term = np.empty((rows.step, C, 1, math.prod(rows.wide)), dtype=dtype)
-    interior = _interior(gx.shape, padding)
-    for chunk in _chunks(N, rows.step):
-        n = chunk.stop - chunk.start
-        gy_wide, t = gy_wide_buffer[:n], term[:n]
-        gy_wide[..., : out[-1]] = gy[chunk].reshape(n, C, M, *out)  # the rest stays 0
-        gx_pad_buffer.fill(0)
-        gx_pad, windows = rows.windows(gx_pad_buffer, n, writeable=True)  # (*K, n, C, *wide)
-        gy_mat = gy_wide.reshape(n, C, M, -1)
-        for j, k in enumerate(np.ndindex(*K)):
-            # (C, 1, M) @ (n, C, M, P) -> (n, C, 1, P): the sum over m
-            windows[k] += _matmul(taps_T[j], gy_mat, t).reshape(n, C, *rows.wide)
-        gx[chunk] = gx_pad[interior]
-    return gx
+    N, O, *out = gy.shape
+    C, K, nd = channels, W.shape[2:], len(out)
+    span = [L + d * (k - 1) for L, k, d in zip(input_size, K, dilation)]  # L windows at stride 1
+    source, target = [slice(None)] * 2, [slice(None)] * 2
+    for o, s, k, d, (before, _), n in zip(out, stride, K, dilation, padding, span):
+        shift = d * (k - 1) - before          # gy[j] goes to spread[j * s + shift] ...
+        first = -(min(shift, 0) // s)         # ... where 0 <= j * s + shift < n
+        count = max(0, min(o, (n - 1 - shift) // s + 1) - first)
+        source.append(slice(first, first + count))
+        target.append(slice(first * s + shift, first * s + shift + count * s, s))
+    spread = np.zeros((N, O, *span), dtype=gy.dtype)
+    spread[tuple(target)] = gy[tuple(source)]
+    # (C, M, *K), copied: a flipped view's negative strides would keep BLAS out of the products
+    flipped = np.flip(W.reshape(C, O // C, *K), tuple(range(2, 2 + nd))).copy()
+    return conv_forward(spread, flipped, (1,) * nd, ((0, 0),) * nd, dilation, C)
 
 
 def depthwise_weight_grad(
@@ -589,31 +600,27 @@ def depthwise_weight_grad(
 ) -> np.ndarray:
     """``conv_weight_grad`` with groups == C: x (N, C, *L), gy (N, C*M, *OUT) -> (C*M, 1, *K).
 
-    Per chunk of the batch and per kernel offset k, the sum over samples and output
-    positions of gy times offset k's window, one ``einsum`` on the window view;
-    the extra windows of ``_Rows`` meet zeros in gy.
+    Per chunk, gy times the columns transposed, one product per channel,
+    (C, M, n * wide) @ (C, n * wide, prod(K)), summed over the chunks; the
+    extra windows meet zeros in gy.
     """
     N, C, *_ = x.shape
     _, O, *out_ = gy.shape
-    out, K, M, nd = tuple(out_), tuple(kernel_size), O // C, len(out_)
+    out, K, M = tuple(out_), tuple(kernel_size), O // C
     dtype = np.result_type(x, gy)
     rows = _Rows(x.shape, K, out, stride, padding, dilation, O, dtype.itemsize)
-    gW = np.zeros((math.prod(K), C, M), dtype=dtype)
+    gW = np.zeros((C, M, math.prod(K)), dtype=dtype)
     x_pad_buffer = rows.padded_buffer(x.dtype)
-    gy_wide_buffer = np.zeros((rows.step, C, M, *rows.wide), dtype=gy.dtype)
+    gy_buffer, cols_buffer = rows.buffer(O, gy.dtype), rows.buffer(C * math.prod(K), x.dtype)
     interior = _interior(x.shape, padding)
-    spatial = list(range(3, 3 + nd))
     for chunk in _chunks(N, rows.step):
         n = chunk.stop - chunk.start
-        x_pad, windows = rows.windows(x_pad_buffer, n)      # (*K, n, C, *wide)
+        x_pad, windows = rows.windows(x_pad_buffer, n)
         x_pad[interior] = x[chunk]
-        gy_wide = gy_wide_buffer[:n]
-        gy_wide[..., : out[-1]] = gy[chunk].reshape(n, C, M, *out)  # the rest stays 0
-        for j, k in enumerate(np.ndindex(*K)):
-            # sum over n and the positions of gy (n, C, M, *wide) * window (n, C, *wide)
-            gW[j] += np.einsum(gy_wide, [0, 1, 2, *spatial], windows[k], [0, 1, *spatial],
-                               [1, 2])
-    return gW.transpose(1, 2, 0).reshape(C * M, 1, *K)
+        cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
+        gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
+        gW += np.matmul(gy_T, cols.transpose(0, 2, 1))         # (C, M, prod(K))
+    return gW.reshape(C * M, 1, *K)
 
 
 # -- teaching helpers: convolution as a matrix product -----------------------------------
