@@ -489,15 +489,32 @@ class _Rows:
     """
 
     def __init__(self, shape: tuple[int, ...], K: tuple[int, ...], out: tuple[int, ...],
-                 stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
-                 dilation: tuple[int, ...], channels_out: int, itemsize: int) -> None:
+                 stride: tuple[int, ...], padding: Sequence[tuple[int, int]],
+                 dilation: tuple[int, ...], channels_out: int, itemsize: int,
+                 spread: Sequence[int] | None = None) -> None:
         self.K, self.stride, self.dilation = K, stride, dilation
-        self.padded = _padded_shape(shape, padding)[1:]          # (C, *Lp)
+        # x (N, C, *L) spread out (spread - 1 zeros between its elements), then padded (a
+        # negative padding crops): which of its elements go where in the padded array
+        self.source, self.target = [slice(None)] * 2, [slice(None)] * 2
+        padded = []
+        for L, s, (before, after) in zip(shape[2:], spread or (1,) * len(K), padding):
+            n = (L - 1) * s + 1 + before + after
+            first = -(min(before, 0) // s)  # the elements j with 0 <= j*s + before < n
+            count = max(0, min(L, (n - 1 - before) // s + 1) - first)
+            self.source.append(slice(first, first + count))
+            self.target.append(slice(first * s + before, first * s + before + count * s, s))
+            padded.append(n)
+        self.padded = (shape[1], *padded)                         # (C, *Lp)
         self.out, self.wide = out, (*out[:-1], -(-self.padded[-1] // stride[-1]))
         self.slack = stride[-1] + dilation[-1] * (K[-1] - 1)
         per_output = shape[1] * math.prod(K) + channels_out        # columns and output
         per_sample = math.prod(self.padded) + per_output * math.prod(self.wide)
         self.step = _chunk_size(shape[0], per_sample * itemsize, _DIRECT_WORKING_SET)
+
+    def place(self, x: np.ndarray, chunk: slice, x_pad: np.ndarray) -> None:
+        """Write x[chunk] (n, C, *L) into its places in the chunk's padded array; the rest
+        of the padded buffer is zero from the start and stays so."""
+        x_pad[tuple(self.target)] = x[(chunk,) + tuple(self.source[1:])]
 
     def padded_buffer(self, dtype: Any) -> np.ndarray:
         """A zeroed flat buffer for one chunk's padded array and the slack after it."""
@@ -535,8 +552,8 @@ class _Rows:
 
 
 def depthwise_forward(
-    x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
-    dilation: tuple[int, ...], out: tuple[int, ...],
+    x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: Sequence[tuple[int, int]],
+    dilation: tuple[int, ...], out: tuple[int, ...], spread: Sequence[int] | None = None,
 ) -> np.ndarray:
     """``conv_forward`` with groups == C: x (N, C, *L), W (C*M, 1, *K) -> y (N, C*M, *OUT).
 
@@ -545,20 +562,21 @@ def depthwise_forward(
     for themselves. Per chunk of the batch small enough to stay in cache, its
     columns over whole padded rows (``_Rows``) and one product per channel,
     (C, M, prod(K)) @ (C, prod(K), n * wide); the extra windows are dropped.
+    ``spread`` (for ``depthwise_input_grad``) spreads x out by that stride, s - 1
+    zeros between its elements, before the padding, which may then be negative (crop).
     """
     N, C, *_ = x.shape
     K, M = W.shape[2:], W.shape[0] // C
     y = np.empty((N, C * M, *out), dtype=np.result_type(x, W))
-    rows = _Rows(x.shape, K, out, stride, padding, dilation, C * M, y.itemsize)
+    rows = _Rows(x.shape, K, out, stride, padding, dilation, C * M, y.itemsize, spread)
     taps = W.reshape(C, M, -1)                                 # (C, M, prod(K))
     x_pad_buffer = rows.padded_buffer(x.dtype)
     cols_buffer = rows.buffer(C * math.prod(K), x.dtype)
     y_buffer = rows.buffer(C * M, y.dtype)
-    interior = _interior(x.shape, padding)
     for chunk in _chunks(N, rows.step):
         n = chunk.stop - chunk.start
         x_pad, windows = rows.windows(x_pad_buffer, n)
-        x_pad[interior] = x[chunk]
+        rows.place(x, chunk, x_pad)
         cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
         y_T = y_buffer[: C * M * cols.shape[-1]].reshape(C, M, -1)
         np.matmul(taps, cols, out=y_T)                         # (C, M, n * wide)
@@ -578,25 +596,20 @@ def depthwise_input_grad(
         gx[i] = sum_k gy[(i + p - k*d) / s] W[k]   (where that is an index of gy)
               = sum_k spread[i + k*d] W[K-1-k],
 
-    the correlation at stride 1 of the spread with the flipped kernel, which
-    ``depthwise_forward`` computes (input channel c sums its M output channels:
-    a convolution with C groups of M channels, depthwise itself when M = 1).
+    the correlation at stride 1 of the spread with the flipped kernel: a
+    ``depthwise_forward``, whose C*M outputs are summed over the multiplier m.
     """
     N, O, *out = gy.shape
     C, K, nd = channels, W.shape[2:], len(out)
     span = [L + d * (k - 1) for L, k, d in zip(input_size, K, dilation)]  # L windows at stride 1
-    source, target = [slice(None)] * 2, [slice(None)] * 2
-    for o, s, k, d, (before, _), n in zip(out, stride, K, dilation, padding, span):
-        shift = d * (k - 1) - before          # gy[j] goes to spread[j * s + shift] ...
-        first = -(min(shift, 0) // s)         # ... where 0 <= j * s + shift < n
-        count = max(0, min(o, (n - 1 - shift) // s + 1) - first)
-        source.append(slice(first, first + count))
-        target.append(slice(first * s + shift, first * s + shift + count * s, s))
-    spread = np.zeros((N, O, *span), dtype=gy.dtype)
-    spread[tuple(target)] = gy[tuple(source)]
-    # (C, M, *K), copied: a flipped view's negative strides would keep BLAS out of the products
-    flipped = np.flip(W.reshape(C, O // C, *K), tuple(range(2, 2 + nd))).copy()
-    return conv_forward(spread, flipped, (1,) * nd, ((0, 0),) * nd, dilation, C)
+    # gy[j] goes to spread[j*s + d(K-1) - p]; the padding after fills the span
+    shifted = [(d * (k - 1) - before, n - (d * (k - 1) - before) - (o - 1) * s - 1)
+               for o, s, k, d, (before, _), n in zip(out, stride, K, dilation, padding, span)]
+    # copied: a flipped view's negative strides would keep BLAS out of the products
+    flipped = np.flip(W, tuple(range(2, 2 + nd))).copy()
+    gx = depthwise_forward(gy, flipped, (1,) * nd, shifted, dilation, tuple(input_size), stride)
+    M = O // C
+    return gx.reshape(N, C, M, *input_size).sum(axis=2) if M > 1 else gx
 
 
 def depthwise_weight_grad(
@@ -617,11 +630,10 @@ def depthwise_weight_grad(
     gW = np.zeros((C, M, math.prod(K)), dtype=dtype)
     x_pad_buffer = rows.padded_buffer(x.dtype)
     gy_buffer, cols_buffer = rows.buffer(O, gy.dtype), rows.buffer(C * math.prod(K), x.dtype)
-    interior = _interior(x.shape, padding)
     for chunk in _chunks(N, rows.step):
         n = chunk.stop - chunk.start
         x_pad, windows = rows.windows(x_pad_buffer, n)
-        x_pad[interior] = x[chunk]
+        rows.place(x, chunk, x_pad)
         cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
         gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
         gW += np.matmul(gy_T, cols.transpose(0, 2, 1))         # (C, M, prod(K))
