@@ -172,6 +172,17 @@ def test_depthwise_path_matches_torch_and_the_reference(geometry, chunked, budge
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_depthwise_weight_grad_of_an_infinite_input_matches_torch():
+    """The direct path's extra windows (past the row's end) must not turn 0 * inf into NaN."""
+    x = rng.standard_normal((1, 2, 5, 6))
+    x[0, 0, 2, 0] = np.inf
+    W, gy = rng.standard_normal((2, 1, 3, 3)), np.abs(rng.standard_normal((1, 2, 5, 6)))
+    xt, Wt = torch.tensor(x, requires_grad=True), torch.tensor(W, requires_grad=True)
+    F.conv2d(xt, Wt, padding=1, groups=2).backward(torch.tensor(gy))
+    gW = K.conv_weight_grad(x, gy, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 2)
+    np.testing.assert_allclose(gW, Wt.grad.numpy(), rtol=1e-12)
+
+
 def test_depthwise_path_in_float32_and_an_empty_batch():
     x, W, gy = (a.astype(np.float32) for a in _problem(DEPTHWISE[0]))
     args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 4)

@@ -480,8 +480,8 @@ class _Rows:
 
     Along the last axis the direct path computes a window at every start
     ``0, s, 2s, ...`` of the padded row, ``wide = ceil(Lp / s)`` of them, not just
-    the OUT[-1] that fit: the extra ones run into the next row and are dropped
-    (or, in the adjoints, fed zeros). With stride 1 a window view then steps
+    the OUT[-1] that fit: the extra ones run into the next row; their outputs are
+    dropped and their columns zeroed. With stride 1 a window view then steps
     evenly from one row into the next, so NumPy copies and adds whole channels
     at once instead of rows of OUT[-1] elements (3-4x faster at 32 columns).
     The padded buffer has ``slack`` elements after it for the last row's extra
@@ -534,11 +534,13 @@ class _Rows:
 
     def columns(self, windows: np.ndarray, buffer: np.ndarray) -> np.ndarray:
         """The chunk's windows (*K, n, C, *wide) copied as columns (C, prod(K), n * wide):
-        ``im2col`` over whole rows, of one chunk small enough to stay in cache."""
+        ``im2col`` over whole rows, of one chunk small enough to stay in cache. The extra
+        windows' columns are zeroed: times gy's zeros they would make NaN of an inf in x."""
         nd = len(self.K)
         n, C = windows.shape[nd: nd + 2]
         cols = buffer[: windows.size].reshape(C, *self.K, n, *self.wide)
         np.copyto(cols, windows.transpose(nd + 1, *range(nd), nd, *range(nd + 2, 2 * nd + 2)))
+        cols[..., self.out[-1]:] = 0
         return cols.reshape(C, math.prod(self.K), -1)
 
     def outputs(self, a: np.ndarray, buffer: np.ndarray, channels: int) -> np.ndarray:
@@ -620,7 +622,7 @@ def depthwise_weight_grad(
 
     Per chunk, gy times the columns transposed, one product per channel,
     (C, M, n * wide) @ (C, n * wide, prod(K)), summed over the chunks; the
-    extra windows meet zeros in gy.
+    extra windows are zeros in both.
     """
     N, C, *_ = x.shape
     _, O, *out_ = gy.shape
