@@ -146,13 +146,13 @@ DEPTHWISE_IDS = [f"{len(g[3])}d-M{g[2] // g[1]}-{i}" for i, g in enumerate(DEPTH
 
 @pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("geometry", DEPTHWISE, ids=DEPTHWISE_IDS)
-def test_depthwise_path_matches_torch_and_the_reference(geometry, chunked, budget):
-    """groups == C goes through the direct kernels (no columns), which give the
-    reference's y, gx and gW, and torch's."""
+def test_depthwise_path_matches_torch_and_the_reference(geometry, chunked, monkeypatch):
+    """groups == C goes through the direct kernels, which give the reference's y, gx
+    and gW, and torch's."""
     x, W, gy = _problem(geometry)
     N, C, O, L, Ks, s, p, d, G = geometry
     if chunked:
-        K.set_conv_memory_budget(1)  # one sample per chunk
+        monkeypatch.setattr(K, "_DIRECT_WORKING_SET", 1)  # one sample per chunk
     out = Wn.output_shape(L, Ks, s, p, d)
     direct = (K.depthwise_forward(x, W, s, p, d, out),
               K.depthwise_input_grad(gy, W, L, s, p, d, C),
@@ -170,6 +170,29 @@ def test_depthwise_path_matches_torch_and_the_reference(geometry, chunked, budge
     crop = (..., *(slice(b, b + n) for n, (b, _) in zip(L, p)))
     for got, want in zip(direct, (yt.detach().numpy(), xt.grad.numpy()[crop], Wt.grad.numpy())):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_depthwise_sample_larger_than_the_budget_goes_in_pieces_of_rows(budget):
+    """The direct path unfolds a sample at a time; a larger one takes the products by rows."""
+    x = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    W = rng.standard_normal((8, 1, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    unfolded = x.size * 9 * 4  # bytes of the sample's columns
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 8)
+    whole = (K.conv_forward(x, W, *args), K.conv_input_grad(gy, W, (40, 40), *args),
+             K.conv_weight_grad(x, gy, (3, 3), *args))
+    K.set_conv_memory_budget(unfolded // 8)
+    for fn, want in zip((lambda: K.conv_forward(x, W, *args),
+                         lambda: K.conv_input_grad(gy, W, (40, 40), *args),
+                         lambda: K.conv_weight_grad(x, gy, (3, 3), *args)), whole):
+        tracemalloc.start()
+        try:
+            got = fn()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < unfolded // 2
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
 def test_depthwise_weight_grad_of_an_infinite_input_matches_torch():

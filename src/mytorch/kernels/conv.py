@@ -44,7 +44,8 @@ path (``depthwise_forward``, ``depthwise_weight_grad``) goes instead one chunk
 of the batch small enough for the L2 cache at a time, its columns over whole
 padded rows (``_Rows``: one long copy per channel, not one per row) read by the
 product right after the copy that wrote them; ``depthwise_input_grad`` is the
-forward of gy spread out by the stride with the flipped kernel.
+forward of gy spread out by the stride with the flipped kernel. A sample whose
+columns exceed the memory budget goes through the products in pieces of rows instead.
 
 Padding here is always zero padding, given per spatial dim as a ``(before, after)``
 pair so that PyTorch's asymmetric ``padding='same'`` is a plain argument; other
@@ -343,11 +344,13 @@ def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.matmul(a, b, out=out)
 
 
-def _is_depthwise(channels_per_group: int, groups: int) -> bool:
-    """Whether every group has one input channel (groups == C > 1): the direct path
-    (``depthwise_forward``) computes it 2-3x faster than the grouped products over
-    columns of 32 MiB chunks (C products of prod(K) rows each)."""
-    return channels_per_group == 1 and groups > 1
+def _is_depthwise(channels_per_group: int, groups: int, sample_columns: int) -> bool:
+    """Whether every group has one input channel (groups == C > 1) and one sample's
+    columns (``sample_columns`` bytes) fit the memory budget: the direct path
+    (``depthwise_forward``) computes that 2-3x faster than the grouped products over
+    columns of 32 MiB chunks (C products of prod(K) rows each), but a sample at a time
+    at least; a larger sample goes through the products in pieces of rows."""
+    return channels_per_group == 1 and groups > 1 and sample_columns <= _memory_budget
 
 
 def conv_forward(
@@ -373,7 +376,7 @@ def conv_forward(
     O, Cg, *ks = W.shape
     K, G = tuple(ks), groups
     out = tuple(out_size or output_shape(L, K, stride, padding, dilation))
-    if _is_depthwise(Cg, G):
+    if _is_depthwise(Cg, G, C * math.prod(K) * math.prod(out) * x.itemsize):
         return depthwise_forward(x, W, stride, padding, dilation, out)
     CKg = Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
@@ -409,7 +412,7 @@ def conv_input_grad(
     N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
     K, G, out = tuple(ks), groups, tuple(out_)
-    if _is_depthwise(Cg, G):
+    if _is_depthwise(Cg, G, O * math.prod(K) * math.prod(input_size) * gy.itemsize):
         return depthwise_input_grad(gy, W, input_size, stride, padding, dilation, G)
     C, CKg = Cg * G, Cg * math.prod(K)
     W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
@@ -448,7 +451,7 @@ def conv_weight_grad(
     N, C, *L = x.shape
     _, O, *out_ = gy.shape
     K, G, out = tuple(kernel_size), groups, tuple(out_)
-    if _is_depthwise(C // G, G):
+    if _is_depthwise(C // G, G, C * math.prod(K) * math.prod(out) * x.itemsize):
         return depthwise_weight_grad(x, gy, K, stride, padding, dilation)
     CKg = C // G * math.prod(K)
     dtype = np.result_type(x, gy)
