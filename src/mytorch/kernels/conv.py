@@ -483,10 +483,11 @@ class _Rows:
 
     Along the last axis the direct path computes a window at every start
     ``0, s, 2s, ...`` of the padded row, ``wide = ceil(Lp / s)`` of them, not just
-    the OUT[-1] that fit: the extra ones run into the next row; their outputs are
-    dropped and their columns zeroed. With stride 1 a window view then steps
-    evenly from one row into the next, so NumPy copies and adds whole channels
-    at once instead of rows of OUT[-1] elements (3-4x faster at 32 columns).
+    the OUT[-1] that fit: the extra ones run into the next row, and their outputs
+    are dropped (or, in the weight gradient, meet zeros in gy). With stride 1 a
+    window view then steps evenly from one row into the next, so NumPy copies
+    whole channels at once instead of rows of OUT[-1] elements (3-4x faster at
+    32 columns).
     The padded buffer has ``slack`` elements after it for the last row's extra
     windows to read.
     """
@@ -537,14 +538,16 @@ class _Rows:
 
     def columns(self, windows: np.ndarray, buffer: np.ndarray) -> np.ndarray:
         """The chunk's windows (*K, n, C, *wide) copied as columns (C, prod(K), n * wide):
-        ``im2col`` over whole rows, of one chunk small enough to stay in cache. The extra
-        windows' columns are zeroed: times gy's zeros they would make NaN of an inf in x."""
+        ``im2col`` over whole rows, of one chunk small enough to stay in cache."""
         nd = len(self.K)
         n, C = windows.shape[nd: nd + 2]
         cols = buffer[: windows.size].reshape(C, *self.K, n, *self.wide)
         np.copyto(cols, windows.transpose(nd + 1, *range(nd), nd, *range(nd + 2, 2 * nd + 2)))
-        cols[..., self.out[-1]:] = 0
         return cols.reshape(C, math.prod(self.K), -1)
+
+    def zero_extra(self, cols: np.ndarray) -> None:
+        """Zero the extra windows' columns in cols (C, prod(K), n * wide)."""
+        cols.reshape(*cols.shape[:2], -1, *self.wide)[..., self.out[-1]:] = 0
 
     def outputs(self, a: np.ndarray, buffer: np.ndarray, channels: int) -> np.ndarray:
         """a (n, channels, *OUT) copied channels first into (channels, n * wide), the
@@ -625,7 +628,9 @@ def depthwise_weight_grad(
 
     Per chunk, gy times the columns transposed, one product per channel,
     (C, M, n * wide) @ (C, n * wide, prod(K)), summed over the chunks; the
-    extra windows are zeros in both.
+    extra windows meet zeros in gy. (Where x holds an inf, 0 * inf would make a NaN
+    that torch does not: a chunk whose product has one is redone with the extra
+    windows' columns zeroed, a strided write too slow to make every time.)
     """
     N, C, *_ = x.shape
     _, O, *out_ = gy.shape
@@ -641,7 +646,11 @@ def depthwise_weight_grad(
         rows.place(x, chunk, x_pad)
         cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
         gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
-        gW += np.matmul(gy_T, cols.transpose(0, 2, 1))         # (C, M, prod(K))
+        term = np.matmul(gy_T, cols.transpose(0, 2, 1))        # (C, M, prod(K))
+        if np.isnan(term).any():
+            rows.zero_extra(cols)
+            term = np.matmul(gy_T, cols.transpose(0, 2, 1))
+        gW += term
     return gW.reshape(C * M, 1, *K)
 
 
