@@ -646,7 +646,8 @@ def depthwise_weight_grad(
         rows.place(x, chunk, x_pad)
         cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
         gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
-        term = np.matmul(gy_T, cols.transpose(0, 2, 1))        # (C, M, prod(K))
+        with np.errstate(invalid="ignore"):                   # a NaN is mended below
+            term = np.matmul(gy_T, cols.transpose(0, 2, 1))    # (C, M, prod(K))
         if np.isnan(term).any():
             rows.zero_extra(cols)
             term = np.matmul(gy_T, cols.transpose(0, 2, 1))
