@@ -2,6 +2,7 @@
 chunking under the memory budget, and the teaching matrices, checked against PyTorch."""
 
 import doctest
+import math
 import tracemalloc
 
 import numpy as np
@@ -132,6 +133,92 @@ def test_fast_path_matches_the_reference_convolution(geometry, chunked, budget):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+# depthwise geometries (groups == C, multiplier M = O / C), as GEOMETRIES
+DEPTHWISE = [
+    (3, 4, 4, (9, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 4),
+    (2, 3, 6, (10, 7), (3, 2), (2, 3), ((1, 2), (0, 1)), (2, 1), 3),
+    (2, 2, 6, (11,), (3,), (2,), ((2, 1),), (3,), 2),
+    (2, 2, 4, (5, 6, 4), (2, 3, 2), (1, 2, 1), ((1, 0), (1, 1), (0, 0)), (1, 1, 2), 2),
+    (1, 3, 3, (4, 5), (4, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 3),   # one window
+]
+DEPTHWISE_IDS = [f"{len(g[3])}d-M{g[2] // g[1]}-{i}" for i, g in enumerate(DEPTHWISE)]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("geometry", DEPTHWISE, ids=DEPTHWISE_IDS)
+def test_depthwise_path_matches_torch_and_the_reference(geometry, chunked, monkeypatch):
+    """groups == C goes through the direct kernels, which give the reference's y, gx
+    and gW, and torch's."""
+    x, W, gy = _problem(geometry)
+    N, C, O, L, Ks, s, p, d, G = geometry
+    if chunked:
+        monkeypatch.setattr(K, "_DIRECT_WORKING_SET", 1)  # one sample per chunk
+    out = Wn.output_shape(L, Ks, s, p, d)
+    direct = (K.depthwise_forward(x, W, s, p, d, out),
+              K.depthwise_input_grad(gy, W, L, s, p, d, C),
+              K.depthwise_weight_grad(x, gy, Ks, s, p, d))
+    routed = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+              K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    for got, same in zip(direct, routed):
+        np.testing.assert_array_equal(got, same)
+    for got, want in zip(direct, _reference(geometry, x, W, gy)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    xt = _torch_pad(x, p).requires_grad_()
+    Wt = torch.tensor(W, requires_grad=True)
+    yt = TORCH_CONV[len(L)](xt, Wt, stride=s, dilation=d, groups=G)
+    yt.backward(torch.tensor(gy))
+    crop = (..., *(slice(b, b + n) for n, (b, _) in zip(L, p)))
+    for got, want in zip(direct, (yt.detach().numpy(), xt.grad.numpy()[crop], Wt.grad.numpy())):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_depthwise_sample_larger_than_the_budget_goes_in_pieces_of_rows(budget):
+    """The direct path unfolds a sample at a time; a larger one takes the products by rows."""
+    x = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    W = rng.standard_normal((8, 1, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    unfolded = x.size * 9 * 4  # bytes of the sample's columns
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 8)
+    whole = (K.conv_forward(x, W, *args), K.conv_input_grad(gy, W, (40, 40), *args),
+             K.conv_weight_grad(x, gy, (3, 3), *args))
+    K.set_conv_memory_budget(unfolded // 8)
+    for fn, want in zip((lambda: K.conv_forward(x, W, *args),
+                         lambda: K.conv_input_grad(gy, W, (40, 40), *args),
+                         lambda: K.conv_weight_grad(x, gy, (3, 3), *args)), whole):
+        tracemalloc.start()
+        try:
+            got = fn()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < unfolded // 2
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_depthwise_weight_grad_of_an_infinite_input_matches_torch():
+    """The direct path's extra windows (past the row's end) must not turn 0 * inf into NaN."""
+    x = rng.standard_normal((1, 2, 5, 6))
+    x[0, 0, 2, 0] = np.inf
+    W, gy = rng.standard_normal((2, 1, 3, 3)), np.abs(rng.standard_normal((1, 2, 5, 6)))
+    xt, Wt = torch.tensor(x, requires_grad=True), torch.tensor(W, requires_grad=True)
+    F.conv2d(xt, Wt, padding=1, groups=2).backward(torch.tensor(gy))
+    gW = K.conv_weight_grad(x, gy, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 2)
+    np.testing.assert_allclose(gW, Wt.grad.numpy(), rtol=1e-12)
+
+
+def test_depthwise_path_in_float32_and_an_empty_batch():
+    x, W, gy = (a.astype(np.float32) for a in _problem(DEPTHWISE[0]))
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 4)
+    assert K.conv_forward(x, W, *args).dtype == np.float32
+    assert K.conv_input_grad(gy, W, (9, 8), *args).dtype == np.float32
+    assert K.conv_weight_grad(x, gy, (3, 3), *args).dtype == np.float32
+    empty_x, empty_gy = x[:0], gy[:0]
+    assert K.conv_forward(empty_x, W, *args).shape == (0, 4, 9, 8)
+    assert K.conv_input_grad(empty_gy, W, (9, 8), *args).shape == (0, 4, 9, 8)
+    np.testing.assert_array_equal(K.conv_weight_grad(empty_x, empty_gy, (3, 3), *args),
+                                  np.zeros_like(W))
+
+
 def test_im2col_layout_is_channels_kernel_batch_output():
     """cols[c, k, n, o] = x_pad[n, c, o*s + k*d], the layout the convolution multiplies."""
     x = rng.standard_normal((2, 3, 7))
@@ -235,6 +322,45 @@ def test_memory_budget_bounds_the_unfolded_copy(budget):
     assert K.set_conv_memory_budget(unfolded // 8) == 256 * 2**20
     assert K.get_conv_memory_budget() == unfolded // 8
     assert peak(lambda: K.conv_forward(x, W, *args)) < unfolded // 2
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
+def test_one_sample_in_pieces_of_rows_equals_the_whole(geometry, rows, budget):
+    """A budget below one sample's columns cuts it into pieces of output rows, whose
+    padded input regions overlap; the results agree with the whole to rounding."""
+    x, W, gy = _problem(geometry)
+    N, C, O, L, Ks, s, p, d, G = geometry
+    whole = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+             K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    out = Wn.output_shape(L, Ks, s, p, d)
+    per_row = (C * math.prod(Ks) + O) * x.itemsize * math.prod(out[1:])
+    K.set_conv_memory_budget(rows * per_row)
+    plan = K._Plan(x.shape, Ks, out, s, p, d, (C * math.prod(Ks) + O) * x.itemsize)
+    assert (plan.samples, plan.rows) == (1, min(rows, out[0]))
+    pieces = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+              K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    for got, want in zip(pieces, whole):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+def test_memory_budget_bounds_the_columns_of_one_large_sample(budget):
+    x = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    W = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((1, 8, 40, 40)).astype(np.float32)
+    unfolded = x.size * 9 * 4  # bytes of the sample's columns
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    K.set_conv_memory_budget(unfolded // 8)
+    for fn in (lambda: K.conv_forward(x, W, *args),
+               lambda: K.conv_input_grad(gy, W, (40, 40), *args),
+               lambda: K.conv_weight_grad(x, gy, (3, 3), *args)):
+        tracemalloc.start()
+        try:
+            fn()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < unfolded // 2
 
 
 def test_memory_budget_must_be_positive():

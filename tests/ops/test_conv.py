@@ -76,6 +76,8 @@ SPECS = [
     conv_spec("groups2", X2, (6, 2, 3, 3), groups=2),
     conv_spec("depthwise", X2, (4, 1, 3, 3), groups=4, padding=1),
     conv_spec("depthwise-x2", X2, (8, 1, 3, 3), groups=4),
+    conv_spec("depthwise-all", (2, 4, 9, 8), (8, 1, 3, 2), groups=4, stride=(2, 3),
+              padding=(1, 2), dilation=(2, 1)),
     conv_spec("kernel1", X2, (5, 4, 1, 1)),
     conv_spec("kernel-whole", X2, (3, 4, 7, 6)),
     conv_spec("rect-kernel", X2, (6, 4, 2, 5), stride=(1, 2), padding=(1, 2)),
@@ -93,6 +95,7 @@ SPECS = [
     conv_spec("valid-dilated", X1, W1, padding="valid", dilation=2),
     conv_spec("groups2", X1, (6, 2, 3), groups=2, stride=2),
     conv_spec("depthwise", X1, (4, 1, 5), groups=4, padding=2),
+    conv_spec("depthwise-x3-all", X1, (12, 1, 3), groups=4, stride=2, padding=1, dilation=2),
     conv_spec("unbatched", X1[1:], W1, padding=1),
     # padding modes, through the layer's path (pad op, then convolution)
     *[padding_mode_spec(mode, X2, (6, 2, 3, 2), padding=(1, 2), groups=2)
@@ -137,7 +140,8 @@ SPECS = [
 
 
 # finite differences on one spec of each kind (the torch comparison above covers every option)
-GRADCHECKED = ["conv2d-all", "conv2d-same-even-dilated", "conv2d-depthwise", "conv1d-groups2",
+GRADCHECKED = ["conv2d-all", "conv2d-same-even-dilated", "conv2d-depthwise", "conv2d-depthwise-all",
+               "conv1d-depthwise-x3-all", "conv1d-groups2",
                "conv1d-unbatched", "conv_transpose2d-stride23-outpad12", "conv_transpose1d-all",
                "unfold-all", "fold-all"]
 
@@ -150,6 +154,8 @@ SECOND_ORDER = [
     conv_spec("small", (1, 2, 4, 4), (2, 2, 2, 2), stride=2, padding=1),
     conv_spec("small-groups-dilation", (1, 4, 5, 4), (2, 2, 2, 2), groups=2, dilation=(2, 1)),
     conv_spec("small-1d", (2, 2, 6), (3, 2, 3), padding="same", bias=False),
+    conv_spec("small-depthwise", (2, 2, 5, 4), (4, 1, 2, 3), groups=2, stride=(2, 1),
+              padding=1, dilation=(1, 2)),
     padding_mode_spec("reflect", (1, 2, 4, 4), (2, 2, 2, 2), padding=1),
     transpose_spec("small", (1, 2, 3, 3), (2, 2, 2, 2), stride=2, padding=1, output_padding=1),
     transpose_spec("small-dilated-outpad", (1, 2, 4), (2, 1, 2), groups=2, dilation=2,
