@@ -143,6 +143,15 @@ def test_the_suite_writes_its_json_atomically(tmp_path: Path) -> None:
     assert [p.name for p in out.parent.iterdir()] == ["bench.json"]  # no temporary left
 
 
+def test_a_json_folder_that_cannot_be_written_fails_before_any_run(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(bench, "run_threads", lambda *args: pytest.fail("ran the cases"))
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    with pytest.raises(OSError):
+        bench.run_suite(repeat=1, only="max_pool2d 2x2", json_path=str(blocker / "bench.json"))
+
+
 def test_the_table_without_torch_has_mytorch_alone() -> None:
     case = bench.select("LayerNorm")[0]
     text = bench.format_table({"1": _record({case.name: [[0.01], []]}, threads=None)}, [case])

@@ -36,6 +36,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -601,6 +602,14 @@ def run_suite(repeat: int = 5, only: str | None = None, threads: str = "both",
     with_memory = only is None or only in "memory" or only in MEMORY_NAME
     if not cases and not with_memory:
         raise ValueError(f"bench: no case matches {only!r}")
+    if json_path is not None:  # a folder that cannot take the file fails now, not after the runs
+        try:
+            folder = Path(json_path).resolve().parent
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as err:  # named by the file asked for, not by the probe
+            raise OSError(err.errno, err.strerror, json_path) from err
     settings = list(THREAD_SETTINGS) if threads == "both" else [threads]
     sections = []
     runs: dict[str, dict[str, Any]] = {}
