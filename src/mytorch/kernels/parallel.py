@@ -1,0 +1,84 @@
+"""Intra-op threads: independent blocks of one kernel run on a small thread pool.
+
+PyTorch spreads a large elementwise op over its own intra-op threads (one per core
+by default); a NumPy ufunc runs on one core. But NumPy releases the GIL inside its
+ufunc loops, so Python threads that each sweep their own blocks of an array do run
+at once, with NumPy alone. The blocked kernels (normalization, float32 GELU) already
+work in independent cache-sized blocks that write disjoint slices of their outputs;
+:func:`map_runs` hands those blocks to the pool.
+
+Results do not depend on the thread count: every job writes only its own slices and
+keeps its own scratch buffers, and a sum over blocks is returned per block by the jobs
+and combined by the caller in block order, the order the sequential loop adds them.
+
+The pool is created on first use, never at import; with one thread there is no pool
+and the jobs run in order in the calling thread, the plain sequential loop.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def _default_threads() -> int:
+    """``OMP_NUM_THREADS`` where set to a positive integer (as PyTorch), else the core count."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        n = 0
+    return n if n >= 1 else os.cpu_count() or 1
+
+
+_num_threads = _default_threads()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def get_num_threads() -> int:
+    """The number of threads the blocked kernels use (as ``torch.get_num_threads``)."""
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads in the blocked kernels (as ``torch.set_num_threads``); 1: no pool.
+
+    Raises:
+        ValueError: if ``n`` is not an integer >= 1.
+    """
+    global _num_threads
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected an integer >= 1, got {n!r}")
+    _num_threads = n
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The pool, made (again) for the current thread count."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size != _num_threads:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+        _pool = ThreadPoolExecutor(_num_threads, thread_name_prefix="mytorch-intra-op")
+        _pool_size = _num_threads
+    return _pool
+
+
+def map_runs(run: Callable[[range], list[T]], n_blocks: int) -> list[T]:
+    """``run`` over ``range(n_blocks)`` cut into contiguous runs, one per thread; the
+    results of the runs joined in block order.
+
+    ``run(blocks)`` does its blocks in order, with work buffers of its own made once per
+    run, and returns one result per block (or none). Each block must write only its own
+    slices. With one thread, or one block, the single run ``range(n_blocks)`` runs in the
+    calling thread: the plain sequential loop.
+    """
+    parts = min(_num_threads, n_blocks)
+    if parts <= 1:
+        return run(range(n_blocks))
+    bounds = [n_blocks * i // parts for i in range(parts + 1)]
+    runs = [range(bounds[i], bounds[i + 1]) for i in range(parts)]
+    return [result for results in _executor().map(run, runs) for result in results]
