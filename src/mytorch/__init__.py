@@ -45,6 +45,7 @@ from mytorch.creation import (
 )
 from mytorch.device import cuda, device
 from mytorch.kernels.errors import ShapeError
+from mytorch.kernels.parallel import get_num_threads, set_num_threads
 from mytorch.ops import *  # noqa: F403  (exp, sum, cat, einsum, ... as functions)
 from mytorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from mytorch.scalar import Scalar

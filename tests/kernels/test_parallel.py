@@ -1,0 +1,127 @@
+"""Intra-op threads (mytorch.kernels.parallel): the thread-count setting, and the blocked
+kernels giving the same bits on any number of threads."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mytorch
+from mytorch.kernels import normalization, parallel, special
+
+
+@pytest.fixture
+def restore_threads():
+    """Leave the process's thread count as the test found it."""
+    before = mytorch.get_num_threads()
+    yield
+    mytorch.set_num_threads(before)
+
+
+def test_set_num_threads_round_trips(restore_threads):
+    mytorch.set_num_threads(3)
+    assert mytorch.get_num_threads() == 3
+    mytorch.set_num_threads(1)
+    assert mytorch.get_num_threads() == 1
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2", None])
+def test_set_num_threads_rejects_what_is_not_a_positive_int(bad, restore_threads):
+    before = mytorch.get_num_threads()
+    with pytest.raises(ValueError, match=rf"set_num_threads: .*>= 1, got {bad!r}"):
+        mytorch.set_num_threads(bad)
+    assert mytorch.get_num_threads() == before
+
+
+def _env(**extra):
+    """This process's environment without OMP_NUM_THREADS, plus ``extra``."""
+    return {**{k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}, **extra}
+
+
+def _child(code, env):
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True).stdout.split()
+
+
+def test_default_is_omp_num_threads_else_the_core_count():
+    code = "import mytorch; print(mytorch.get_num_threads())"
+    assert _child(code, _env(OMP_NUM_THREADS="3")) == ["3"]
+    assert _child(code, _env()) == [str(os.cpu_count())]
+
+
+def test_import_creates_no_threads():
+    code = ("import threading, mytorch; from mytorch.kernels import parallel; "
+            "print(threading.active_count(), parallel._pool is None)")
+    assert _child(code, _env()) == ["1", "True"]
+
+
+CASES = [  # (x shape, normalized axes, parameter broadcast shape): batch, layer, group norm
+    ((6, 3, 5), (0, 2), (1, 3, 1)),
+    ((6, 3, 5), (1, 2), (1, 3, 5)),
+    ((5, 2, 3, 4), (2, 3), (1, 2, 3, 1)),
+]
+
+
+def _normalization_results(x, gy, w, axes, param_shape):
+    xhat, mean, var, invstd = normalization.normalize(x, axes, 1e-5)
+    y = normalization.affine(xhat, w, w)
+    grads = normalization.normalize_backward(gy, xhat, invstd, w, axes, param_shape, (True,) * 3)
+    return (xhat, mean, var, invstd, y, *grads)
+
+
+@pytest.mark.parametrize("shape, axes, param_shape", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normalization_is_the_same_bits_on_any_thread_count(shape, axes, param_shape, dtype,
+                                                            monkeypatch, restore_threads):
+    monkeypatch.setattr(normalization, "_BLOCK_BYTES", 1)  # a block per row of axis 0
+    rng = np.random.default_rng(0)
+    x, gy = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    w = rng.standard_normal(param_shape).astype(dtype)
+    results = {}
+    for n in (1, 2, 4):
+        mytorch.set_num_threads(n)
+        results[n] = _normalization_results(x, gy, w, axes, param_shape)
+    for n in (2, 4):
+        for sequential, threaded in zip(results[1], results[n], strict=True):
+            np.testing.assert_array_equal(threaded, sequential)
+
+
+@pytest.mark.filterwarnings("error")  # errstate holds in the pool's threads too
+def test_gelu_is_the_same_bits_on_any_thread_count(monkeypatch, restore_threads):
+    monkeypatch.setattr(special, "_BLOCK32", 7)
+    x = np.random.default_rng(0).standard_normal((5, 11)).astype(np.float32) * 4
+    x[0, :3] = [np.inf, -np.inf, np.nan]
+    mytorch.set_num_threads(1)
+    sequential = special.gelu(x)
+    for n in (2, 3):
+        mytorch.set_num_threads(n)
+        for got, expected in zip(special.gelu(x), sequential, strict=True):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_layer_norm_gradients_are_the_same_bits_on_two_threads(monkeypatch, restore_threads):
+    monkeypatch.setattr(normalization, "_BLOCK_BYTES", 1)
+    data = np.random.default_rng(1).standard_normal((4, 6, 8)).astype(np.float32)
+    grads = {}
+    for n in (1, 2):
+        mytorch.set_num_threads(n)
+        mytorch.manual_seed(0)
+        layer = mytorch.nn.LayerNorm(8)
+        x = mytorch.tensor(data, requires_grad=True)
+        (layer(x) ** 2).sum().backward()
+        grads[n] = (x.grad.numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy())
+    for sequential, threaded in zip(grads[1], grads[2], strict=True):
+        np.testing.assert_array_equal(threaded, sequential)
+
+
+def test_one_thread_makes_no_pool(monkeypatch, restore_threads):
+    monkeypatch.setattr(parallel, "_pool", None)
+    monkeypatch.setattr(normalization, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(special, "_BLOCK32", 7)
+    mytorch.set_num_threads(1)
+    x = np.random.default_rng(0).standard_normal((6, 3, 5)).astype(np.float32)
+    _normalization_results(x, x, None, (1, 2), (1, 3, 5))
+    special.gelu(x)
+    assert parallel._pool is None
