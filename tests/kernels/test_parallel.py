@@ -1,5 +1,5 @@
 """Intra-op threads (mytorch.kernels.parallel): the thread-count setting, and the blocked
-kernels giving the same bits on any number of threads."""
+normalization kernels giving the same bits on any number of threads."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mytorch
-from mytorch.kernels import normalization, parallel, special
+from mytorch.kernels import normalization, parallel
 
 
 @pytest.fixture
@@ -88,19 +88,6 @@ def test_normalization_is_the_same_bits_on_any_thread_count(shape, axes, param_s
             np.testing.assert_array_equal(threaded, sequential)
 
 
-@pytest.mark.filterwarnings("error")  # errstate holds in the pool's threads too
-def test_gelu_is_the_same_bits_on_any_thread_count(monkeypatch, restore_threads):
-    monkeypatch.setattr(special, "_BLOCK32", 7)
-    x = np.random.default_rng(0).standard_normal((5, 11)).astype(np.float32) * 4
-    x[0, :3] = [np.inf, -np.inf, np.nan]
-    mytorch.set_num_threads(1)
-    sequential = special.gelu(x)
-    for n in (2, 3):
-        mytorch.set_num_threads(n)
-        for got, expected in zip(special.gelu(x), sequential, strict=True):
-            np.testing.assert_array_equal(got, expected)
-
-
 def test_layer_norm_gradients_are_the_same_bits_on_two_threads(monkeypatch, restore_threads):
     monkeypatch.setattr(normalization, "_BLOCK_BYTES", 1)
     data = np.random.default_rng(1).standard_normal((4, 6, 8)).astype(np.float32)
@@ -119,9 +106,7 @@ def test_layer_norm_gradients_are_the_same_bits_on_two_threads(monkeypatch, rest
 def test_one_thread_makes_no_pool(monkeypatch, restore_threads):
     monkeypatch.setattr(parallel, "_pool", None)
     monkeypatch.setattr(normalization, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(special, "_BLOCK32", 7)
     mytorch.set_num_threads(1)
     x = np.random.default_rng(0).standard_normal((6, 3, 5)).astype(np.float32)
     _normalization_results(x, x, None, (1, 2), (1, 3, 5))
-    special.gelu(x)
     assert parallel._pool is None

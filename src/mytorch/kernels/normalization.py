@@ -36,7 +36,10 @@ streams them through memory again, and memory, not arithmetic, is the cost
 whole arrays, 6 ms in blocks). So the work goes in blocks of rows along axis 0
 sized to stay in cache (:func:`_row_blocks`), each big array read or written
 once per sweep: the forward is a sum and one or two blocked sweeps, the backward
-one blocked sweep of reductions and one that writes the input gradient.
+one blocked sweep of reductions and one that writes the input gradient. The blocks
+are independent (each writes its own rows; sums over blocks are added up in block
+order, whatever the thread count), so each sweep runs on mytorch's intra-op threads
+(:mod:`mytorch.kernels.parallel`), as PyTorch's own kernels use its threads.
 """
 
 from __future__ import annotations

@@ -42,15 +42,11 @@ import math
 
 import numpy as np
 
-from mytorch.kernels import parallel
-
 _SMALL, _LARGE = 0.5, 4.0  # the three ranges of z = |x|
 _ERFC_ZERO = 30.0  # erfc(30) underflows to 0; the tail is clipped here, keeping inf out
 _ONE_OVER_SQRT_PI = 1 / math.sqrt(math.pi)
 _BLOCK = 8192  # elements per block of work: 64 KiB of float64
-# elements per block of float32 GELU: 512 KiB per buffer, cache-sized, and long enough per
-# ufunc call for threads to gain (measured on (256, 1024): 65536 gave no gain on 2 threads)
-_BLOCK32 = 131072
+_BLOCK32 = 65536  # elements per block of float32 GELU: 256 KiB per buffer, cache-sized
 _ONE_OVER_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 # Cody's coefficients, highest power first: (numerator, denominator) of each R
@@ -214,17 +210,10 @@ def gelu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return cdf, slope
         flat = x.reshape(-1)  # 1-d: 0-d math gives scalars
         y, slope = np.empty(flat.shape, np.float32), np.empty(flat.shape, np.float32)
-
-        def gelu_run(blocks: range) -> list[None]:
-            """Some blocks, with work buffers of their own (one run per thread)."""
-            t, p, e = (np.empty(min(flat.size, _BLOCK32), np.float32) for _ in range(3))
-            with np.errstate(over="ignore", invalid="ignore"):  # errstate is per thread
-                for block in blocks:
-                    sl = slice(block * _BLOCK32, (block + 1) * _BLOCK32)
-                    _gelu32_block(flat[sl], y[sl], slope[sl], t, p, e)
-            return []
-
-        parallel.map_runs(gelu_run, -(-flat.size // _BLOCK32))
+        t, p, e = (np.empty(min(flat.size, _BLOCK32), np.float32) for _ in range(3))
+        for start in range(0, flat.size, _BLOCK32):
+            _gelu32_block(flat[start:start + _BLOCK32], y[start:start + _BLOCK32],
+                          slope[start:start + _BLOCK32], t, p, e)
     return y.reshape(x.shape), slope.reshape(x.shape)
 
 
