@@ -21,10 +21,11 @@ and the jobs run in order in the calling thread, the plain sequential loop.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+B = TypeVar("B")
 T = TypeVar("T")
 
 
@@ -70,18 +71,18 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-def map_runs(run: Callable[[range], list[T]], n_blocks: int) -> list[T]:
-    """``run`` over ``range(n_blocks)`` cut into contiguous runs, one per thread; the
-    results of the runs joined in block order.
+def map_runs(run: Callable[[Sequence[B]], list[T]], blocks: Sequence[B]) -> list[T]:
+    """``run`` over ``blocks`` cut into contiguous runs, one per thread; the results of the
+    runs joined in block order.
 
-    ``run(blocks)`` does its blocks in order, with work buffers of its own made once per
-    run, and returns one result per block (or none). Each block must write only its own
-    slices. With one thread, or one block, the single run ``range(n_blocks)`` runs in the
-    calling thread: the plain sequential loop.
+    ``run(part)`` does the blocks of its part in order, with work buffers of its own made
+    once per run, and returns one result per block (or none). Each block must write only
+    its own slices. With one thread, or one block, the single run over all of ``blocks``
+    goes in the calling thread: the plain sequential loop.
     """
-    parts = min(_num_threads, n_blocks)
+    parts = min(_num_threads, len(blocks))
     if parts <= 1:
-        return run(range(n_blocks))
-    bounds = [n_blocks * i // parts for i in range(parts + 1)]
-    runs = [range(bounds[i], bounds[i + 1]) for i in range(parts)]
+        return run(blocks)
+    bounds = [len(blocks) * i // parts for i in range(parts + 1)]
+    runs = [blocks[bounds[i]:bounds[i + 1]] for i in range(parts)]
     return [result for results in _executor().map(run, runs) for result in results]
