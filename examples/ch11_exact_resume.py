@@ -91,21 +91,21 @@ with tempfile.TemporaryDirectory() as folder:
     print(f"without the optimizer's state: weights differ by up to {gap:.4f}")
 
 # 3. schedules against their formulas
-opt = mytorch.optim.SGD([nn.Parameter(mytorch.zeros(1))], lr=1.0)
-cosine = CosineAnnealingLR(opt, T_max=10, eta_min=0.1)
-lrs = []
-for _ in range(11):
-    lrs.append(cosine.get_last_lr()[0])
-    opt.step()
-    cosine.step()
+def learning_rates(make_schedule, steps):
+    """The learning rate of each of ``steps`` steps under a fresh schedule (base lr 1)."""
+    opt = mytorch.optim.SGD([nn.Parameter(mytorch.zeros(1))], lr=1.0)
+    schedule = make_schedule(opt)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(schedule.get_last_lr()[0])
+        opt.step()
+        schedule.step()
+    return lrs
+
+
+lrs = learning_rates(lambda opt: CosineAnnealingLR(opt, T_max=10, eta_min=0.1), 11)
 formula = [0.1 + 0.45 * (1 + math.cos(math.pi * t / 10)) for t in range(11)]
 np.testing.assert_allclose(lrs, formula, rtol=1e-12)
-opt = mytorch.optim.SGD([nn.Parameter(mytorch.zeros(1))], lr=1.0)
-step = StepLR(opt, step_size=3, gamma=0.5)
-lrs = []
-for _ in range(7):
-    lrs.append(step.get_last_lr()[0])
-    opt.step()
-    step.step()
+lrs = learning_rates(lambda opt: StepLR(opt, step_size=3, gamma=0.5), 7)
 assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25], lrs
 print("CosineAnnealingLR and StepLR follow their formulas:", lrs)
