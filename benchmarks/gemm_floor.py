@@ -11,25 +11,13 @@ the conv cases of the speed suite cannot reach 1.0x by im2col + GEMM (best of 7 
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mytorch.bench import best_seconds as best
+
 rng = np.random.default_rng(0)
-
-
-def best(step: Callable[[], object], n: int = 7) -> float:
-    """Seconds of the fastest of ``n`` runs of ``step`` after one warm-up."""
-    step()
-    fastest = float("inf")
-    for _ in range(n):
-        start = time.perf_counter()
-        step()
-        fastest = min(fastest, time.perf_counter() - start)
-    return fastest
 
 
 def case(N: int, C: int, O: int, H: int, k: int, s: int, p: int,

@@ -349,6 +349,13 @@ def _timed(step: Step) -> float:
     return time.perf_counter() - start
 
 
+def best_seconds(step: Callable[[], object], repeat: int = 7) -> float:
+    """Seconds of the fastest of ``repeat`` runs of ``step`` after one warm-up (the floor
+    scripts in ``benchmarks/``: what the least work takes, not what a step usually takes)."""
+    step()
+    return min(_timed(step) for _ in range(repeat))
+
+
 def measure(case: Case, torch: Any, repeat: int,
             warmup: int = 1) -> tuple[list[float], list[float]]:
     """Seconds of ``repeat`` mytorch steps and (if torch is given) torch steps, alternating."""
