@@ -455,7 +455,7 @@ def conv_weight_grad(
         return depthwise_weight_grad(x, gy, K, stride, padding, dilation)
     CKg = C // G * math.prod(K)
     dtype = np.result_type(x, gy)
-    gW = np.zeros((G, O // G, CKg), dtype=dtype)
+    gW_T = np.zeros((G, CKg, O // G), dtype=dtype)
     plan = _Plan(x.shape, K, out, stride, padding, dilation,
                  (C * math.prod(K) + O) * dtype.itemsize)
     region_buffer = plan.buffer(C, x.dtype, positions=False)
@@ -465,9 +465,10 @@ def conv_weight_grad(
                       cols_buffer)             # (C, *K, n, *piece.out)
         gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
         nP = gy_T[0].size
-        # (G, O/G, n * P) @ (G, n * P, CKg) -> (G, O/G, CKg), summed over the pieces
-        gW += np.matmul(gy_T.reshape(G, O // G, nP), cols.reshape(G, CKg, nP).transpose(0, 2, 1))
-    return gW.reshape(O, C // G, *K)
+        # (G, CKg, n * P) @ (G, n * P, O/G) -> (G, CKg, O/G), summed over the pieces: gW
+        # transposed, because BLAS computes it 1.3-2x faster than gy_T @ cols^T
+        gW_T += np.matmul(cols.reshape(G, CKg, nP), gy_T.reshape(G, O // G, nP).transpose(0, 2, 1))
+    return gW_T.transpose(0, 2, 1).reshape(O, C // G, *K)
 
 
 # -- the direct path: a depthwise convolution, one cache-sized chunk at a time ------------
