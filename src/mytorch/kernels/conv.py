@@ -396,6 +396,30 @@ def conv_forward(
     return y
 
 
+def _adjoint_padding(out: Sequence[int], input_size: Sequence[int], K: Sequence[int],
+                     stride: Sequence[int], padding: Sequence[tuple[int, int]],
+                     dilation: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """The (before, after) padding of gy spread out by the stride (s - 1 zeros between its
+    elements) under which a stride-1 correlation with the flipped kernel gives the
+    input gradient: gy[j] lands at ``j*s + d(K-1) - p``, and the padding after fills
+    the span ``L + d(K-1)`` of L windows. Negative where the adjoint crops gy."""
+    pads = []
+    for o, L, k, s, d, (before, _) in zip(out, input_size, K, stride, dilation, padding):
+        shift = d * (k - 1) - before
+        pads.append((shift, L + d * (k - 1) - shift - (o - 1) * s - 1))
+    return tuple(pads)
+
+
+def _adjoint_weight(W: np.ndarray, groups: int) -> np.ndarray:
+    """W (O, C/G, *K) -> the weight of the transposed convolution as a convolution,
+    (C, O/G, *K): in each group the input and output channels swapped, the kernel flipped.
+    Copied: a flipped view's negative strides would keep BLAS out of the products."""
+    O, Cg, *K = W.shape
+    swapped = W.reshape(groups, O // groups, Cg, *K).swapaxes(1, 2)   # (G, C/G, O/G, *K)
+    flipped = np.flip(swapped, tuple(range(3, 3 + len(K))))
+    return np.ascontiguousarray(flipped).reshape(groups * Cg, O // groups, *K)
+
+
 def conv_input_grad(
     gy: np.ndarray, W: np.ndarray, input_size: Sequence[int], stride: tuple[int, ...],
     padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int,
@@ -408,12 +432,28 @@ def conv_input_grad(
     one product per group makes the columns' gradient, col2im folds them into
     the piece's padded input region, and the region's inside is added into gx
     (the regions of consecutive row pieces overlap).
+
+    At stride 1 it is a ``conv_forward`` instead: gy, padded by ``d(K-1) - p``
+    (``_adjoint_padding``), correlated with the flipped kernel whose input and
+    output channels trade places (``_adjoint_weight``),
+
+        gx[i] = sum_k gy[i + p - k*d] W[k] = sum_k gy_pad[i + k*d] W[K-1-k],
+
+    which replaces col2im's zero fill and strided adds by im2col's one copy, and
+    the product ``W^T @ gy^T`` by the forward's ``W' @ cols``: 10-25% faster at one
+    thread on 3x3 kernels. (At stride s the same needs gy spread out by s, s - 1 zeros
+    between its elements: s^d times the work, so strided convolutions keep col2im.)
     """
     N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
     K, G, out = tuple(ks), groups, tuple(out_)
     if _is_depthwise(Cg, G, O * math.prod(K) * math.prod(input_size) * gy.itemsize):
         return depthwise_input_grad(gy, W, input_size, stride, padding, dilation, G)
+    shifted = _adjoint_padding(out, input_size, K, stride, padding, dilation)
+    if all(s == 1 for s in stride) and min(min(pair) for pair in shifted) >= 0:
+        # the transposed convolution at stride 1 is a convolution: no col2im, and a product
+        # of the forward's orientation, which BLAS runs faster than W^T @ gy^T
+        return conv_forward(gy, _adjoint_weight(W, G), stride, shifted, dilation, G)
     C, CKg = Cg * G, Cg * math.prod(K)
     W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
     dtype = np.result_type(gy, W)
@@ -610,10 +650,7 @@ def depthwise_input_grad(
     """
     N, O, *out = gy.shape
     C, K, nd = channels, W.shape[2:], len(out)
-    span = [L + d * (k - 1) for L, k, d in zip(input_size, K, dilation)]  # L windows at stride 1
-    # gy[j] goes to spread[j*s + d(K-1) - p]; the padding after fills the span
-    shifted = [(d * (k - 1) - before, n - (d * (k - 1) - before) - (o - 1) * s - 1)
-               for o, s, k, d, (before, _), n in zip(out, stride, K, dilation, padding, span)]
+    shifted = _adjoint_padding(out, input_size, K, stride, padding, dilation)
     # copied: a flipped view's negative strides would keep BLAS out of the products
     flipped = np.flip(W, tuple(range(2, 2 + nd))).copy()
     gx = depthwise_forward(gy, flipped, (1,) * nd, shifted, dilation, tuple(input_size), stride)
