@@ -1,37 +1,62 @@
-"""The floor under an im2col convolution: NumPy's three bare matrix products against PyTorch.
+"""The floor under an im2col convolution: NumPy's bare matrix products against PyTorch.
 
-For each shape, the three GEMMs an im2col convolution needs (forward, input gradient, weight
-gradient) on operands already unfolded, timed with NumPy alone, against PyTorch's whole
-forward + backward of the same convolution. A ratio above 1 means NumPy's BLAS alone, with no
-unfolding and no bookkeeping, is slower on that shape than PyTorch's complete step: the reason
-the conv cases of the speed suite cannot reach 1.0x by im2col + GEMM (best of 7 runs each).
+For each shape, the three products an im2col convolution needs (forward, input gradient,
+weight gradient) on operands already unfolded, each in the orientation BLAS runs fastest
+here: the positions as columns, ``(O, CK) @ (CK, nP)``, or as rows, ``(nP, CK) @ (CK, O)``,
+on the whole batch or in the chunks of samples the fast path uses (``_WORKING_SET``). Their
+sum is the least time a GEMM-based convolution could take with NumPy: no unfolding, no
+transposes, no bookkeeping. Against PyTorch's whole forward + backward of the same convolution
+(bias included), a ratio above 1 means that floor alone is slower than PyTorch's complete step
+(best of 7 runs each).
 
     python benchmarks/gemm_floor.py                                    # default threads
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/gemm_floor.py
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from mytorch.bench import best_seconds as best
+from mytorch.kernels.conv import _chunk_size
 
 rng = np.random.default_rng(0)
 
 
+def products(O: int, CK: int, P: int, C: int) -> dict[str, dict[str, Callable[[], object]]]:
+    """Each product of a convolution, in both orientations, on operands of P positions; the
+    input gradient also as the forward of gy with the flipped kernel (stride 1, same size,
+    ``kernels.conv.conv_input_grad``), ``(C, O*prod(K)) @ (O*prod(K), nP)``."""
+    W, X, G = (rng.standard_normal(s).astype(np.float32) for s in ((O, CK), (CK, P), (O, P)))
+    Wt, Xt, Gt = (np.ascontiguousarray(a.T) for a in (W, X, G))
+    Wf = rng.standard_normal((C, O * CK // C)).astype(np.float32)
+    Gcols = rng.standard_normal((O * CK // C, P)).astype(np.float32)
+    return {"forward": {"W @ X": lambda: W @ X, "Xt @ Wt": lambda: Xt @ Wt},
+            "input grad": {"W.T @ G": lambda: W.T @ G, "Gt @ W": lambda: Gt @ W,
+                           "Wf @ Gcols": lambda: Wf @ Gcols},
+            "weight grad": {"G @ Xt": lambda: G @ Xt, "X @ Gt": lambda: X @ Gt}}
+
+
 def case(N: int, C: int, O: int, H: int, k: int, s: int, p: int,
-         d: int = 2) -> tuple[float, float]:
-    """(NumPy's three GEMMs, torch's whole step) in seconds, for one convolution shape."""
+         d: int = 2) -> tuple[float, list[str], float, float]:
+    """(the best products' seconds, which ones, torch's whole step, the flops) for one shape."""
     out = (H + 2 * p - k) // s + 1
-    K = C * k ** d
-    P = N * out ** d
-    W = rng.standard_normal((O, K)).astype(np.float32)
-    X = rng.standard_normal((K, P)).astype(np.float32)
-    G = rng.standard_normal((O, P)).astype(np.float32)
-    gemms = best(lambda: (W @ X, W.T @ G, G @ X.T))
-    shape = (N, C) + (H,) * d
-    x = torch.randn(shape, requires_grad=True)
+    CK, P = C * k ** d, out ** d
+    n = _chunk_size(N, (CK + O) * P * 4)      # samples per chunk in the fast path
+    whole, chunk = products(O, CK, N * P, C), products(O, CK, n * P, C)
+    floor, chosen = 0.0, []
+    for product in whole:
+        options = {f"{name} (whole)": best(fn) for name, fn in whole[product].items()
+                   if s == 1 or name != "Wf @ Gcols"}
+        options |= {f"{name} (chunks of {n})": best(fn) * N / n
+                    for name, fn in chunk[product].items() if s == 1 or name != "Wf @ Gcols"}
+        fastest = min(options, key=options.__getitem__)
+        floor += options[fastest]
+        chosen.append(f"{product}: {fastest}")
+    x = torch.randn((N, C) + (H,) * d, requires_grad=True)
     w = torch.randn((O, C) + (k,) * d, requires_grad=True)
     b = torch.randn(O, requires_grad=True)
     conv = F.conv2d if d == 2 else F.conv1d
@@ -39,8 +64,7 @@ def case(N: int, C: int, O: int, H: int, k: int, s: int, p: int,
     def step() -> None:
         x.grad = w.grad = b.grad = None
         conv(x, w, b, stride=s, padding=p).sum().backward()
-    t = best(step)
-    return gemms, t
+    return floor, chosen, best(step), 3 * 2 * N * O * CK * P
 
 
 def main() -> None:
@@ -51,9 +75,10 @@ def main() -> None:
                        ("ResNet-20 stage 1 conv 128x16->16 32x32 k3", (128, 16, 16, 32, 3, 1, 1)),
                        ("ResNet-20 stage 2 conv 128x32->32 16x16 k3", (128, 32, 32, 16, 3, 1, 1)),
                        ("ResNet-20 stage 3 conv 128x64->64 8x8 k3", (128, 64, 64, 8, 3, 1, 1))]:
-        g, t = case(*args)
-        print(f"{name:45} NumPy's three GEMMs {g * 1e3:7.2f} ms   "
-              f"torch whole step {t * 1e3:7.2f} ms   GEMMs / torch {g / t:5.2f}")
+        floor, chosen, t, flops = case(*args)
+        print(f"{name:45} best GEMMs {floor * 1e3:7.2f} ms ({flops / floor / 1e9:4.0f} GFLOP/s)"
+              f"   torch whole step {t * 1e3:7.2f} ms ({flops / t / 1e9:4.0f} GFLOP/s)"
+              f"   GEMMs / torch {floor / t:5.2f}\n    {'; '.join(chosen)}")
 
 
 if __name__ == "__main__":
