@@ -20,9 +20,27 @@ functions below are exactly this, for one group):
     weight grad    gW    = gy^T @ cols^T   (O, N*P) @ (N*P, CK) -> (O, CK)
 
 gy^T and y^T are (O, N, *OUT): transposed copies, O / (C*prod(K)) the size of
-cols. The layout (N, C, *K, *OUT) with one product per sample needs no such
-copies, but N times more BLAS calls; on a loaded CPU, where every
-multithreaded call waits for its threads, it measured 2-3x slower.
+cols, but cheap ones, whole blocks of P elements each. The layout (N, C, *K,
+*OUT) with one product per sample needs no such copies, but N times more BLAS
+calls; on a loaded CPU, where every multithreaded call waits for its threads,
+it measured 2-3x slower.
+
+Which way round a product goes matters as much as its size: BLAS runs the same
+multiply-adds at different rates depending on which operand is long and which
+is contiguous. On the whole batch the products with the positions as rows,
+``(N*P, CK) @ (CK, O)`` (channels-last columns), measured 1.2-1.5x faster than
+the ones above; on the 32 MiB pieces the fast path uses (below) the forward's
+gain is within the noise (-15% to +20%), the input gradient's stays (1.2-2x),
+and rows cost copies the columns do not: a
+channels-last input (x transposed to (N, *L, C): 10-20x slower per byte than a
+plain copy), y back from (N*P, O) to (N, O, *OUT), and a col2im adding runs of
+C values instead of rows of OUT[-1] (2-5x slower at C = 16). Measured whole
+(one thread), the forward in rows from these columns made the ResNet-20 step
+9% and the conv2d (32, 64->64, 32x32) step 14% slower. So the columns stay,
+and the faster orientation is taken where it comes free: the weight gradient
+is computed transposed, ``gW^T = cols @ (gy^T)^T`` (a view, no copy; 1.3-2x
+faster than ``gy^T @ cols^T``), and at stride 1 the input gradient is a forward
+convolution of gy (``conv_input_grad``), which needs no col2im.
 
 The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``)
 wraps that core in a layer of its own: with G groups each product is G
@@ -440,9 +458,11 @@ def conv_input_grad(
         gx[i] = sum_k gy[i + p - k*d] W[k] = sum_k gy_pad[i + k*d] W[K-1-k],
 
     which replaces col2im's zero fill and strided adds by im2col's one copy, and
-    the product ``W^T @ gy^T`` by the forward's ``W' @ cols``: 10-25% faster at one
-    thread on 3x3 kernels. (At stride s the same needs gy spread out by s, s - 1 zeros
-    between its elements: s^d times the work, so strided convolutions keep col2im.)
+    the product ``W^T @ gy^T`` by the forward's ``W' @ cols``: 20-30% faster at one
+    thread on 3x3 kernels. At stride s the same needs gy spread out by s (s - 1 zeros
+    between its elements: s^d times the work), or split into s^d phases, each a
+    stride-1 convolution with a sub-kernel: those measured 25-70% slower than col2im
+    at stride 2 (thin products, s^d unfoldings), so strided convolutions keep col2im.
     """
     N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
