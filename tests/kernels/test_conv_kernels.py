@@ -227,10 +227,12 @@ def test_depthwise_path_in_float32_and_an_empty_batch():
 
 
 @pytest.mark.parametrize("geometry, folds", [(GEOMETRIES[6], False), (GEOMETRIES[7], True),
-                                              (GEOMETRIES[1], True)], ids=["s1", "s1-crop", "s3"])
+                                              (GEOMETRIES[1], True), (GEOMETRIES[0], True)],
+                         ids=["s1", "s1-crop", "s3", "s1-widening"])
 def test_input_grad_at_stride_one_is_a_convolution_of_gy(geometry, folds, monkeypatch):
     """At stride 1 the transposed convolution is conv_forward of gy with the flipped kernel
-    (no col2im); strided ones, and those whose adjoint would crop gy, fold columns back."""
+    (no col2im); strided ones, those whose adjoint would crop gy, and those with more
+    output than input channels (gy's columns would outgrow x's) fold columns back."""
     _, W, gy = _problem(geometry)
     _, _, _, L, _, s, p, d, G = geometry
     calls, col2im = [], K.col2im

@@ -458,23 +458,28 @@ def conv_input_grad(
         gx[i] = sum_k gy[i + p - k*d] W[k] = sum_k gy_pad[i + k*d] W[K-1-k],
 
     which replaces col2im's zero fill and strided adds by im2col's one copy, and
-    the product ``W^T @ gy^T`` by the forward's ``W' @ cols``: 20-30% faster at one
-    thread on 3x3 kernels. At stride s the same needs gy spread out by s (s - 1 zeros
-    between its elements: s^d times the work), or split into s^d phases, each a
-    stride-1 convolution with a sub-kernel: those measured 25-70% slower than col2im
-    at stride 2 (thin products, s^d unfoldings), so strided convolutions keep col2im.
+    the product ``W^T @ gy^T`` by the forward's ``W' @ cols``: at one thread on 3x3
+    kernels 20-30% faster with O == C, 2x with O == C/2. It unfolds gy, O * prod(K)
+    values per input position, where col2im folds C * prod(K) per output position,
+    so it is taken only where that is no more: with O == 2C it measured 15% slower,
+    with C = 1 and O = 6 (LeNet's first layer) 3x slower. At stride s the same
+    needs gy spread out by s (s - 1 zeros between its elements: s^d times the
+    work), or split into s^d phases, each a stride-1 convolution with a
+    sub-kernel: those measured 25-70% slower than col2im at stride 2 (thin
+    products, s^d unfoldings), so strided convolutions keep col2im.
     """
     N, O, *out_ = gy.shape
     _, Cg, *ks = W.shape
     K, G, out = tuple(ks), groups, tuple(out_)
     if _is_depthwise(Cg, G, O * math.prod(K) * math.prod(input_size) * gy.itemsize):
         return depthwise_input_grad(gy, W, input_size, stride, padding, dilation, G)
+    C, CKg = Cg * G, Cg * math.prod(K)
     shifted = _adjoint_padding(out, input_size, K, stride, padding, dilation)
-    if all(s == 1 for s in stride) and min(min(pair) for pair in shifted) >= 0:
+    if (all(s == 1 for s in stride) and min(min(pair) for pair in shifted) >= 0
+            and O * math.prod(input_size) <= C * math.prod(out)):
         # the transposed convolution at stride 1 is a convolution: no col2im, and a product
         # of the forward's orientation, which BLAS runs faster than W^T @ gy^T
         return conv_forward(gy, _adjoint_weight(W, G), stride, shifted, dilation, G)
-    C, CKg = Cg * G, Cg * math.prod(K)
     W_mat_T = W.reshape(G, O // G, CKg).transpose(0, 2, 1)  # (G, CKg, O/G), a view
     dtype = np.result_type(gy, W)
     gx = np.zeros((N, C, *input_size), dtype=dtype)
