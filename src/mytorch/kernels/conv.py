@@ -31,10 +31,10 @@ is contiguous. On the whole batch the products with the positions as rows,
 ``(N*P, CK) @ (CK, O)`` (channels-last columns), measured 1.2-1.5x faster than
 the ones above; on the 32 MiB pieces the fast path uses (below) the forward's
 gain is within the noise (-15% to +20%), the input gradient's stays (1.2-2x),
-and rows cost copies the columns do not: a
-channels-last input (x transposed to (N, *L, C): 10-20x slower per byte than a
-plain copy), y back from (N*P, O) to (N, O, *OUT), and a col2im adding runs of
-C values instead of rows of OUT[-1] (2-5x slower at C = 16). Measured whole
+and rows cost copies the columns do not: a channels-last input (x transposed
+to (N, *L, C): 10-20x slower per byte than a plain copy), y back from
+(N*P, O) to (N, O, *OUT), and a col2im adding runs of C values instead of rows
+of OUT[-1] (2-5x slower at C = 16). Measured whole
 (one thread), the forward in rows from these columns made the ResNet-20 step
 9% and the conv2d (32, 64->64, 32x32) step 14% slower. So the columns stay,
 and the faster orientation is taken where it comes free: the weight gradient
