@@ -67,18 +67,26 @@ TILE_OUT = np.kron(_AT, _AT)   # (4 ij, 16 ab):  m (4x4) -> AT m A (2x2)
 # Bytes of one chunk's tiles, transformed tiles and products. Measured fwd + bwd on
 # (32, 64->64, 32x32) and (128, 16->16, 32x32): one or two samples' worth (2-6 MiB) is
 # fastest, the products then run from cache; the whole batch at once was 1.5x slower.
-_WORKING_SET = 4 * 2**20
-# Fewer channels than this (in or out) and the transforms cost more than the products
-# save: measured slower than im2col + GEMM (see ``applies``).
+_WORKING_SET = 2 * 2**20
+# When Winograd is used (``applies``), measured fwd + bwd against im2col + GEMM: fewer
+# channels than this, in or out, and the transforms cost more than the products save
+# (128x3->16 32x32 2x slower, 32x4->16 1.35x; 32x8->8 0.65x as long); fewer tiles in the
+# batch than that, and transforming the kernel (16/9 its size) costs more than it saves
+# (8x512->512 4x4: 32 tiles, 1.7x slower; 4x256->256 8x8: 64 tiles, even).
 _MIN_CHANNELS = 8
+_MIN_BATCH_TILES = 64
+# Tiles per chunk at least: the 16 products (O, C) @ (C, T) each read all of U (16, O, C),
+# and too few tiles (small images) leave them too thin to pay for that.
+_MIN_TILES = 128
 
 
-def applies(x_shape: Sequence[int], W_shape: Sequence[int], stride: Sequence[int],
-            padding: Sequence[tuple[int, int]], dilation: Sequence[int], groups: int,
-            dtype: Any, memory_budget: int) -> bool:
-    """Whether the convolution of x (N, C, H, W) with W (O, C, 3, 3) goes through Winograd:
-    stride 1, dilation 1, one group, each padding 0..2, a float32/float64 dtype, at least
-    ``_MIN_CHANNELS`` channels in and out, and one sample's work within the memory budget."""
+def applies(x_shape: Sequence[int], W_shape: Sequence[int], out: Sequence[int],
+            stride: Sequence[int], padding: Sequence[tuple[int, int]], dilation: Sequence[int],
+            groups: int, dtype: Any, memory_budget: int) -> bool:
+    """Whether the convolution of x (N, C, H, W) with W (O, C, 3, 3) into all its outputs
+    ``out`` (OH, OW) goes through Winograd: stride 1, dilation 1, one group, each padding
+    0..2, a float32/float64 dtype, at least ``_MIN_CHANNELS`` channels in and out and
+    ``_MIN_BATCH_TILES`` output tiles, and one sample's work within the memory budget."""
     if len(x_shape) != 4 or tuple(W_shape[2:]) != (3, 3) or groups != 1:
         return False
     if tuple(stride) != (1, 1) or tuple(dilation) != (1, 1):
@@ -87,10 +95,12 @@ def applies(x_shape: Sequence[int], W_shape: Sequence[int], stride: Sequence[int
         return False
     if np.dtype(dtype) not in (np.float32, np.float64):
         return False
-    C, O = x_shape[1], W_shape[0]
-    if min(C, O) < _MIN_CHANNELS:
+    N, C, O = x_shape[0], x_shape[1], W_shape[0]
+    if tuple(out) != tuple(L + b + a - 2 for L, (b, a) in zip(x_shape[2:], padding)):
         return False
     th, tw = _tiles(x_shape[2:], padding)
+    if min(C, O) < _MIN_CHANNELS or min(th, tw) < 1 or N * th * tw < _MIN_BATCH_TILES:
+        return False
     return _sample_bytes(C, O, th, tw, np.dtype(dtype).itemsize) <= memory_budget
 
 
@@ -105,9 +115,11 @@ def _sample_bytes(C: int, O: int, th: int, tw: int, itemsize: int) -> int:
     return ((2 * th + 2) * (2 * tw + 2) * C + (32 * C + 20 * O) * th * tw) * itemsize
 
 
-def _samples_per_chunk(N: int, per_sample: int, memory_budget: int) -> int:
-    """As many samples as fit the working set and the budget, at least 1 and at most N."""
-    return max(1, min(N, min(_WORKING_SET, memory_budget) // max(1, per_sample)))
+def _samples_per_chunk(N: int, per_sample: int, tiles: int, memory_budget: int) -> int:
+    """Samples per chunk: as many as fit the working set, but enough for ``_MIN_TILES``
+    tiles (``tiles`` per sample), within the memory budget; at least 1, at most N."""
+    wanted = max(_WORKING_SET // max(1, per_sample), -(-_MIN_TILES // tiles))
+    return max(1, min(N, wanted, memory_budget // max(1, per_sample)))
 
 
 def _chunks(N: int, step: int) -> Iterator[slice]:
@@ -166,7 +178,8 @@ def forward(x: np.ndarray, W: np.ndarray, padding: Sequence[tuple[int, int]],
     dtype = np.result_type(x, W)
     OH, OW = H + sum(padding[0]) - 2, Wd + sum(padding[1]) - 2
     th, tw = _tiles((H, Wd), padding)
-    step = _samples_per_chunk(N, _sample_bytes(C, O, th, tw, dtype.itemsize), memory_budget)
+    step = _samples_per_chunk(N, _sample_bytes(C, O, th, tw, dtype.itemsize), th * tw,
+                              memory_budget)
     tiles = _Tiles(x.shape, padding, step, dtype)
     U = (KERNEL.astype(dtype) @ W.reshape(O * C, 9).T).reshape(16, O, C)
     transform_out = TILE_OUT.astype(dtype)
@@ -187,8 +200,10 @@ def input_grad(gy: np.ndarray, W: np.ndarray, padding: Sequence[tuple[int, int]]
     """gx = the adjoint of ``forward`` in x: gy (N, O, OH, OW), W (O, C, 3, 3) -> (N, C, H, W).
 
     At stride 1 the adjoint of a correlation is the correlation of gy, padded by
-    2 - p on each side, with the kernel flipped and its channels swapped:
-    ``gx[c, h] = sum_{o, k} gy[o, h + p - k] W[o, c, k] = sum_{o, k} gy_pad[o, h + k] W[o, c, 2 - k]``.
+    2 - p on each side, with the kernel flipped and its channels swapped (per dim):
+
+        gx[c, h] = sum_{o, k} gy[o, h + p - k] W[o, c, k]
+                 = sum_{o, k} gy_pad[o, h + k] W[o, c, 2 - k].
     """
     flipped = np.ascontiguousarray(W.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])  # (C, O, 3, 3)
     return forward(gy, flipped, [(2 - b, 2 - a) for b, a in padding], memory_budget)
@@ -207,8 +222,9 @@ def weight_grad(x: np.ndarray, gy: np.ndarray, padding: Sequence[tuple[int, int]
     O, OH, OW = gy.shape[1:]
     dtype = np.result_type(x, gy)
     th, tw = _tiles((H, Wd), padding)
-    step = _samples_per_chunk(N, _sample_bytes(C, O, th, tw, dtype.itemsize), memory_budget)
-    tiles = _Tiles(x.shape, padding, step, x.dtype)
+    step = _samples_per_chunk(N, _sample_bytes(C, O, th, tw, dtype.itemsize), th * tw,
+                              memory_budget)
+    tiles = _Tiles(x.shape, padding, step, dtype)
     transform_gy = TILE_OUT.T.astype(dtype)                    # (16 ab, 4 ij)
     gy_buffer = np.empty(step * 4 * O * th * tw, dtype=gy.dtype)
     gU = np.zeros((16, O, C), dtype=dtype)
