@@ -34,13 +34,15 @@ views. The input gradient is the forward of gy with the flipped kernel
 (``weight_grad``): ``gU = (A gY AT) @ V^T``, summed over the tiles, then
 ``gW = GT gU G``.
 
-F(2x2, 3x3) rounds about like the direct sum in float32 (its transforms are
-exact additions and halvings); the larger F(4x4, 3x3) (4x fewer products) was
-measured ~10x less accurate, beyond the torch parity tests' float32
-tolerances, and is not used. ``applies`` says when a convolution goes here:
-3x3, stride 1, dilation 1, one group, padding at most 2 on each side (the
-input gradient's padding 2 - p is then a padding too), 2-D, float32/float64,
-and large enough to pay (see ``_MIN_CHANNELS``). The work goes in chunks of
+F(2x2, 3x3) rounds about like the direct sum in float32: its transforms only
+add, subtract and halve (measured on ResNet-sized layers, max error / max |y|
+2-4e-7 in y, gx and gW, as im2col + GEMM's and PyTorch's own). The larger
+F(4x4, 3x3) (4x fewer products, transforms with factors up to 8) measured
+~10x less accurate, beyond the torch parity tests' float32 tolerances, and is
+not used. ``applies`` says when a convolution goes here: 3x3, stride 1,
+dilation 1, one group, padding at most 2 on each side (the input gradient's
+padding 2 - p is then a padding too), 2-D, float32/float64, and large enough
+to pay (``_MIN_CHANNELS``, ``_MIN_BATCH_TILES``). The work goes in chunks of
 the batch of about ``_WORKING_SET`` bytes (they stay in cache between the
 transforms and the products), never more than the memory budget; a sample
 too large for the budget stays with ``conv``'s row pieces.
@@ -55,6 +57,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from mytorch.kernels.parallel import get_num_threads
+
 __all__ = ["applies", "forward", "input_grad", "weight_grad"]
 
 _BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
@@ -64,10 +68,13 @@ TILE_IN = np.kron(_BT, _BT)    # (16 ab, 16 ij): d (4x4, ij) -> BT d B (4x4, ab)
 KERNEL = np.kron(_G, _G)       # (16 ab, 9 ij):  g (3x3) -> G g GT (4x4)
 TILE_OUT = np.kron(_AT, _AT)   # (4 ij, 16 ab):  m (4x4) -> AT m A (2x2)
 
-# Bytes of one chunk's tiles, transformed tiles and products. Measured fwd + bwd on
-# (32, 64->64, 32x32) and (128, 16->16, 32x32): one or two samples' worth (2-6 MiB) is
-# fastest, the products then run from cache; the whole batch at once was 1.5x slower.
+# Bytes of one chunk's tiles, transformed tiles and products. Measured fwd + bwd with one
+# thread on (32, 64->64, 32x32) and (128, 16->16, 32x32): one or two samples' worth, 2 MiB,
+# is fastest, the products then run from cache (32 MiB: 1.3-1.6x slower). With more threads
+# every BLAS call waits for its threads, which on a loaded machine swamps many small calls
+# (ResNet-20's step 2-3x slower at 2 MiB): 32 MiB there, as ``conv``'s pieces.
 _WORKING_SET = 2 * 2**20
+_THREADED_WORKING_SET = 32 * 2**20
 # When Winograd is used (``applies``), measured fwd + bwd against im2col + GEMM: fewer
 # channels than this, in or out, and the transforms cost more than the products save
 # (128x3->16 32x32 2x slower, 32x4->16 1.35x; 32x8->8 0.65x as long); fewer tiles in the
@@ -116,9 +123,11 @@ def _sample_bytes(C: int, O: int, th: int, tw: int, itemsize: int) -> int:
 
 
 def _samples_per_chunk(N: int, per_sample: int, tiles: int, memory_budget: int) -> int:
-    """Samples per chunk: as many as fit the working set, but enough for ``_MIN_TILES``
-    tiles (``tiles`` per sample), within the memory budget; at least 1, at most N."""
-    wanted = max(_WORKING_SET // max(1, per_sample), -(-_MIN_TILES // tiles))
+    """Samples per chunk: as many as fit the working set (for ``get_num_threads()``), but
+    enough for ``_MIN_TILES`` tiles (``tiles`` per sample), within the memory budget; at
+    least 1, at most N."""
+    working_set = _WORKING_SET if get_num_threads() == 1 else _THREADED_WORKING_SET
+    wanted = max(working_set // max(1, per_sample), -(-_MIN_TILES // tiles))
     return max(1, min(N, wanted, memory_budget // max(1, per_sample)))
 
 
