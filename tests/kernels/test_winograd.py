@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mytorch
-from harness import TOL
+from harness import TOL, OpSpec, check_against_torch
 from mytorch.kernels import conv as K
 from mytorch.kernels import winograd as Wg
 
@@ -81,6 +81,10 @@ def test_transforms_compute_two_outputs_of_a_three_tap_correlation():
     np.testing.assert_allclose(tile.reshape(2, 2), direct, rtol=1e-13, atol=1e-13)
 
 
+def _call(fn, **kwargs):
+    return lambda *tensors: fn(*tensors, **kwargs)
+
+
 def _spy(monkeypatch):
     """Record which Winograd computations conv's three kernels call."""
     calls = []
@@ -137,3 +141,35 @@ def test_chunked_memory_stays_within_the_budget():
     assert peak < y.nbytes + 2 * budget
     np.testing.assert_allclose(y, K.reference_conv_forward(x, W, 1, padding), rtol=1e-4,
                                atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["conv2d", "conv_transpose2d"])
+def test_ops_through_winograd_match_torch(monkeypatch, kind, dtype):
+    """conv2d and the stride-1 conv_transpose2d (whose forward is conv's input gradient),
+    forward and gradients, at the op tests' tolerances, with Winograd doing the work."""
+    calls = _spy(monkeypatch)
+    w = (8, 10, 3, 3) if kind == "conv2d" else (10, 8, 3, 3)
+    spec = OpSpec(f"{kind}-winograd", _call(getattr(mytorch.nn.functional, kind), padding=1),
+                  _call(getattr(F, kind), padding=1), [((4, 10, 9, 7), w, (8,))])
+    check_against_torch(spec, spec.arrays(spec.shapes[0], dtype))
+    assert set(calls) == {"forward", "input_grad", "weight_grad"}
+
+
+def test_second_derivatives_through_winograd_match_torch(monkeypatch):
+    """d/dx and d/dW of <v, grad of <gy, conv(x, W)>>: every Function's backward, vs torch."""
+    calls = _spy(monkeypatch)
+    rng = np.random.default_rng(3)
+    x, W = rng.standard_normal((4, 8, 9, 8)), rng.standard_normal((12, 8, 3, 3))
+    gy = rng.standard_normal((4, 12, 9, 8))
+    vx, vW = rng.standard_normal(x.shape), rng.standard_normal(W.shape)
+    results = []
+    for lib in (mytorch, torch):
+        xs, Ws = lib.tensor(x, requires_grad=True), lib.tensor(W, requires_grad=True)
+        y = lib.nn.functional.conv2d(xs, Ws, padding=1)
+        gx, gW = lib.autograd.grad((y * lib.tensor(gy)).sum(), [xs, Ws], create_graph=True)
+        total = (gx * lib.tensor(vx)).sum() + (gW * lib.tensor(vW)).sum()
+        results.append([np.asarray(g.detach().numpy()) for g in lib.autograd.grad(total, [xs, Ws])])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-10)
+    assert set(calls) == {"forward", "input_grad", "weight_grad"}
