@@ -78,6 +78,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mytorch.kernels import winograd
 from mytorch.kernels.windows import (
     IntOrSeq,
     PadArg,
@@ -396,6 +397,9 @@ def conv_forward(
     out = tuple(out_size or output_shape(L, K, stride, padding, dilation))
     if _is_depthwise(Cg, G, C * math.prod(K) * math.prod(out) * x.itemsize):
         return depthwise_forward(x, W, stride, padding, dilation, out)
+    if winograd.applies(x.shape, W.shape, out, stride, padding, dilation, G,
+                        np.result_type(x, W), _memory_budget):
+        return winograd.forward(x, W, padding, _memory_budget)
     CKg = Cg * math.prod(K)
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
@@ -473,6 +477,9 @@ def conv_input_grad(
     K, G, out = tuple(ks), groups, tuple(out_)
     if _is_depthwise(Cg, G, O * math.prod(K) * math.prod(input_size) * gy.itemsize):
         return depthwise_input_grad(gy, W, input_size, stride, padding, dilation, G)
+    if winograd.applies((N, Cg * G, *input_size), W.shape, out, stride, padding, dilation, G,
+                        np.result_type(gy, W), _memory_budget):
+        return winograd.input_grad(gy, W, padding, _memory_budget)
     C, CKg = Cg * G, Cg * math.prod(K)
     shifted = _adjoint_padding(out, input_size, K, stride, padding, dilation)
     if (all(s == 1 for s in stride) and min(min(pair) for pair in shifted) >= 0
@@ -518,6 +525,9 @@ def conv_weight_grad(
     K, G, out = tuple(kernel_size), groups, tuple(out_)
     if _is_depthwise(C // G, G, C * math.prod(K) * math.prod(out) * x.itemsize):
         return depthwise_weight_grad(x, gy, K, stride, padding, dilation)
+    if winograd.applies(x.shape, (O, C // G, *K), out, stride, padding, dilation, G,
+                        np.result_type(x, gy), _memory_budget):
+        return winograd.weight_grad(x, gy, padding, _memory_budget)
     CKg = C // G * math.prod(K)
     dtype = np.result_type(x, gy)
     gW_T = np.zeros((G, CKg, O // G), dtype=dtype)
