@@ -343,7 +343,18 @@ def select(only: str | None) -> list[Case]:
 
 
 # -- timing, in one process with whatever threads it was started with ----------------------------
+# PyTorch's OpenMP workers spin after each parallel region before they sleep (libgomp's
+# default spin: ~11 ms of CPU measured here after a pooling step, 0.2 ms with
+# GOMP_SPINCOUNT=0). Timed at once, the next step shares the 2 cores with that spinning:
+# mytorch's single-threaded max pool 2x2 step took 19-24 ms (best of 10, wall, under load)
+# right after a torch step, 11-15 ms after a 30 ms pause. So every timed step first waits
+# for the workers to go idle (the torch step then wakes them: a few microseconds).
+_SETTLE_SECONDS = 0.02
+
+
 def _timed(step: Step) -> float:
+    """Wall seconds of one run of ``step``, started once other threads have gone idle."""
+    time.sleep(_SETTLE_SECONDS)
     start = time.perf_counter()
     step()
     return time.perf_counter() - start
