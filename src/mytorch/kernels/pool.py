@@ -79,6 +79,7 @@ def max_pool(x: np.ndarray, win: Windows,
         return y, None
     arg = np.zeros(y.shape, dtype=np.min_scalar_type(count - 1))
     better = np.empty(y.shape, dtype=bool)
+    won = np.empty_like(arg)  # k where offset k wins, else 0
     running = np.empty_like(y)  # the next maximum; the two buffers swap every offset
     for k in range(1, count):
         np.maximum(y, views(k), out=running)
@@ -88,10 +89,10 @@ def max_pool(x: np.ndarray, win: Windows,
         y, running = running, y
         # k only grows, so "k where better, else arg" is a running maximum (and faster
         # than a masked copy, whose branch on a random mask is mispredicted half the time)
-        np.maximum(arg, better * arg.dtype.type(k), out=arg)
-    np.greater(y, -np.inf, out=better)  # False where the maximum is NaN or -inf
-    if not better.all():
-        _pick_like_torch(views, win, ~better, arg)
+        np.maximum(arg, np.multiply(better, k, out=won, dtype=won.dtype), out=arg)
+    # one pass: the least maximum is NaN (min propagates it) or -inf where a window is special
+    if not y.min(initial=np.inf) > -np.inf:
+        _pick_like_torch(views, win, ~(y > -np.inf), arg)
     return y, arg
 
 
@@ -154,15 +155,16 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -
     """
     nd = len(win.size)
     lead = g.shape[:-nd]
-    gx = np.zeros(lead + win.size, dtype=g.dtype)
+    classes = [(lattice, members, _lattice_rows(lattice, win)) for lattice, members
+               in win.offset_classes()]
+    # each class writes its part of the lattice once and the lattices are disjoint: where
+    # together they cover the input (no position outside every window), nothing is zeroed
+    covered = sum(math.prod(hi - lo for lo, hi in rows) for *_, rows in classes)
+    gx = (np.empty if covered == math.prod(win.size) else np.zeros)(lead + win.size, g.dtype)
     if arg is not None:  # where offset i won, and the gradient it passes on there
         mask, won = np.empty(g.shape, dtype=bool), np.empty_like(g)
-    for lattice, members in win.offset_classes():
-        # lattice point m of an axis is input position r + s m - b: the rows [lo, hi) lie inside
+    for lattice, members, rows in classes:
         reach = tuple(len(range(sl.start, sl.stop, sl.step)) for sl in lattice)
-        rows = [(max(0, -((sl.start - b) // sl.step)),
-                 min(m, (L - 1 - sl.start + b) // sl.step + 1))
-                for sl, m, L, (b, _) in zip(lattice, reach, win.size, win.pads)]
         if any(lo >= hi for lo, hi in rows):
             continue  # the class reads padding only
         target = gx[(...,) + tuple(slice(sl.start + sl.step * lo - b,
@@ -188,6 +190,19 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -
         if not direct:
             target[...] = dense[(...,) + tuple(slice(lo, hi) for lo, hi in rows)]
     return gx
+
+
+def _lattice_rows(lattice: tuple[slice, ...], win: Windows) -> list[tuple[int, int]]:
+    """Per axis, the points [lo, hi) of a class's lattice that lie inside the input.
+
+    Lattice point m of an axis is padded position r + s m, input position r + s m - b.
+    """
+    rows = []
+    for sl, L, (b, _) in zip(lattice, win.size, win.pads):
+        m = len(range(sl.start, sl.stop, sl.step))
+        lo, hi = max(0, -((sl.start - b) // sl.step)), min(m, (L - 1 - sl.start + b) // sl.step + 1)
+        rows.append((lo, max(lo, hi)))
+    return rows
 
 
 def avg_divisor(win: Windows, count_include_pad: bool = True,
