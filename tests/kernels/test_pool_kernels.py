@@ -136,6 +136,16 @@ def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, 
                                rtol=1e-12)
 
 
+def test_gather_of_winners_reads_the_winner_alone():
+    """window_sum with arg is x at each window's winner: an inf elsewhere in the window stays
+    out (multiplying every offset by a 0/1 mask made inf * 0 = NaN there)."""
+    win = Wn.Windows((2, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    x = np.array([[[3.0, 1.0, -2.0, 5.0], [0.0, 2.0, 1.0, 4.0]]])
+    _, arg = K.max_pool(x, win)
+    other = np.array([[[7.0, -np.inf, np.inf, 8.0], [np.nan, 1.0, 2.0, 3.0]]])
+    np.testing.assert_array_equal(K.window_sum(other, win, arg), [[[7.0, 8.0]]])
+
+
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation):
     win = Wn.Windows(size, kernel, stride, padding, dilation, True)
