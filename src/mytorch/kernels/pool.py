@@ -90,7 +90,7 @@ def max_pool(x: np.ndarray, win: Windows,
         y, running = running, y
         # k only grows, so "k where better, else arg" is a running maximum (and faster
         # than a masked copy, whose branch on a random mask is mispredicted half the time)
-        np.maximum(arg, np.multiply(better, k, out=won, dtype=won.dtype), out=arg)
+        np.maximum(arg, np.multiply(better.view(np.uint8), k, out=won), out=arg)
     # one pass: the least maximum is NaN (min propagates it) or -inf where a window is special
     if not y.min(initial=np.inf) > -np.inf:
         _pick_like_torch(views, win, ~(y > -np.inf), arg)
@@ -171,9 +171,13 @@ class _Lines:
         return (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in
                                       zip(self.win.size, self.win.pads))
 
-    def zeros(self, dtype: np.dtype) -> np.ndarray:
-        """A zeroed flat array of n sums and the tail."""
-        return np.zeros(self.n + self.tail, dtype)
+    def sums(self, dtype: np.dtype, zeroed: bool = False) -> np.ndarray:
+        """A flat array of n sums and the zero tail past them (the sums zeroed if asked)."""
+        if zeroed:
+            return np.zeros(self.n + self.tail, dtype)
+        sums = np.empty(self.n + self.tail, dtype)
+        sums[self.n:] = 0
+        return sums
 
     def pick(self, sums: np.ndarray) -> np.ndarray:
         """The windows' own sums (planes, *OUT), a view of the flat sums at every position."""
@@ -191,13 +195,13 @@ def _line_sum(x: np.ndarray, win: Windows) -> np.ndarray:
     flat, padded = lines.buffer(x.dtype)
     padded[lines.interior()] = x.reshape(-1, *win.size)
     s, d, n = win.stride[-1], win.dilation[-1], lines.n
-    sums = lines.zeros(x.dtype)
+    sums = lines.sums(x.dtype)
     np.copyto(sums[:n], flat[::s][:n])  # offset 0 along the last axis, then the others
     for k in range(1, win.kernel[-1]):
         sums[:n] += flat[k * d::s][:n]
     for K, shift in zip(win.kernel, lines.shifts):  # every other axis: shifted copies
         if K > 1:
-            total = lines.zeros(x.dtype)
+            total = lines.sums(x.dtype)
             np.add(sums[:n], sums[shift: shift + n], out=total[:n])
             for k in range(2, K):
                 total[:n] += sums[k * shift: k * shift + n]
@@ -210,13 +214,14 @@ def _line_scatter(g: np.ndarray, win: Windows) -> np.ndarray:
     nd = len(win.size)
     lead = g.shape[:-nd]
     lines = _Lines(win, math.prod(lead))
-    sums = lines.zeros(g.dtype)
+    sums = lines.sums(g.dtype, zeroed=True)  # g at the windows' own positions, 0 between
     lines.pick(sums)[...] = g.reshape(-1, *win.out)
     n = lines.n
     for K, shift in reversed(list(zip(win.kernel, lines.shifts))):
         if K > 1:
-            spread = lines.zeros(g.dtype)
-            for k in range(K):
+            spread = lines.sums(g.dtype)
+            np.copyto(spread[:n], sums[:n])
+            for k in range(1, K):
                 spread[k * shift: k * shift + n] += sums[:n]
             sums = spread
     flat, padded = lines.buffer(g.dtype)
