@@ -19,10 +19,11 @@ PyTorch's whole forward + backward and mytorch's whole step (best of 7 runs each
               (C, 1, P) @ (C, P, 9) for the weight gradient, a sample at a time
     kernels   mytorch's own kernels alone (``kernels.pool`` / the depthwise direct path)
 
-With more than one thread the bound and the kernels also run split into two halves of the
-(batch x channel) planes on ``mytorch.kernels.parallel.map_runs`` (NumPy releases the GIL
-in its loops): what the cores could give. The cProfile of mytorch's step shows where its
-own time goes; a bound above PyTorch's time means no NumPy implementation reaches 1.0x.
+With more than one thread every run is also timed on ``mytorch.kernels.parallel.map_runs``,
+each thread taking a contiguous run of the blocks (256 planes of the batch x channels, or
+one sample; NumPy releases the GIL in its loops): what the cores could give. The cProfile
+of mytorch's step shows where its own time goes; a bound above PyTorch's time means no
+NumPy implementation reaches 1.0x.
 
     python benchmarks/floor_pool.py                                    # default threads
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/floor_pool.py
@@ -141,20 +142,18 @@ def profile(step: Callable[[], object], lines: int = 6) -> str:
 
 
 def timed(run: Run, blocks: list[slice], threads: int) -> str:
-    """Best seconds of ``run`` over all blocks in one thread, and on the pool when there is one."""
+    """Best milliseconds of ``run`` over all blocks in one thread, and on the pool if any."""
     one = best(lambda: run(blocks))
     text = f"{one * 1e3:6.2f}"
-    if threads > 1:
-        halves = [slice(blocks[0].start, blocks[len(blocks) // 2].start),
-                  slice(blocks[len(blocks) // 2].start, blocks[-1].stop)]
-        text += f" | {best(lambda: parallel.map_runs(run, halves)) * 1e3:6.2f}"
+    if threads > 1:  # map_runs hands each thread a contiguous run of the blocks
+        text += f" | {best(lambda: parallel.map_runs(run, blocks)) * 1e3:6.2f}"
     return text
 
 
 def main() -> None:
     threads = parallel.get_num_threads()
     print(f"threads: torch {torch.get_num_threads()}, mytorch map_runs {threads}; ms, best of 7"
-          + (" (one thread | two halves on the pool)" if threads > 1 else ""))
+          + (" (one thread | on the pool)" if threads > 1 else ""))
     by_name = {case.name: case for case in bench.CASES}
     pools = [("max_pool2d 2x2 s2 (32, 64, 32, 32)", "max", 2, 2, 0),
              ("max_pool2d 3x3 s2 p1 (32, 64, 32, 32)", "max", 3, 2, 1),
