@@ -343,7 +343,22 @@ def select(only: str | None) -> list[Case]:
 
 
 # -- timing, in one process with whatever threads it was started with ----------------------------
+# PyTorch's OpenMP workers spin after each parallel region before they sleep (libgomp's
+# default spin: ~11 ms of CPU measured here after a pooling step, 0.2 ms with
+# GOMP_SPINCOUNT=0). Timed at once, the next step shares the 2 cores with that spinning:
+# mytorch's single-threaded max pool 2x2 step took 19-24 ms (best of 10, wall, under load)
+# right after a torch step, 11-15 ms after a 30 ms pause. So every timed step first waits
+# for the workers to go idle, then runs once untimed: the pause leaves the caches cold
+# (mytorch's pooling steps 15-25% slower right after a 20 ms sleep), and the timed run
+# then sees what a loop of steps sees, each library undisturbed by the other.
+_SETTLE_SECONDS = 0.02
+
+
 def _timed(step: Step) -> float:
+    """Wall seconds of one run of ``step``, after a pause for other threads to go idle and
+    an untimed run to warm the caches again."""
+    time.sleep(_SETTLE_SECONDS)
+    step()
     start = time.perf_counter()
     step()
     return time.perf_counter() - start

@@ -114,6 +114,7 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [
     ((1, 3), (2, 2), (2, 2), (1, 1), (1, 1)),  # offset 0 of axis 0 reads padding only
+    ((7, 4), (2, 2), (3, 2), (0, 0), (1, 1)),  # rows 2 and 5 lie in no window: zero gradient
 ])
 @pytest.mark.parametrize("with_arg", [False, True])
 def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, dilation,
@@ -130,8 +131,19 @@ def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, 
             chosen = 1.0 if arg is None else (arg[(slice(None),) + o] == i)
             expected[(slice(None),) + position] += g[(slice(None),) + o] * chosen
     interior = tuple(slice(b, b + L) for L, (b, _) in zip(size, win.pads))
+    np.full(expected[(Ellipsis,) + interior].shape, np.nan)  # freed: recycled memory is dirty
     np.testing.assert_allclose(K.window_scatter(g, win, arg), expected[(Ellipsis,) + interior],
                                rtol=1e-12)
+
+
+def test_gather_of_winners_reads_the_winner_alone():
+    """window_sum with arg is x at each window's winner: an inf elsewhere in the window stays
+    out (multiplying every offset by a 0/1 mask made inf * 0 = NaN there)."""
+    win = Wn.Windows((2, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    x = np.array([[[3.0, 1.0, -2.0, 5.0], [0.0, 2.0, 1.0, 4.0]]])
+    _, arg = K.max_pool(x, win)
+    other = np.array([[[7.0, -np.inf, np.inf, 8.0], [np.nan, 1.0, 2.0, 3.0]]])
+    np.testing.assert_array_equal(K.window_sum(other, win, arg), [[[7.0, 8.0]]])
 
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)

@@ -85,24 +85,5 @@ def test_windows_geometry():
     assert "Windows(size=(5, 4)" in repr(w)
 
 
-@pytest.mark.parametrize("size, K, s, p, d", [((9,), (3,), (2,), (1,), (1,)),
-                                              ((7, 8), (3, 2), (2, 2), (1, 0), (1, 1)),
-                                              ((9, 7), (3, 3), (2, 1), (1, 1), (2, 3)),
-                                              ((6,), (2,), (3,), (0,), (1,))])
-def test_offset_classes_partition_the_offsets_by_the_lattice_they_read(size, K, s, p, d):
-    """Each offset is in one class, and offset k of window o reads the class lattice at o + q."""
-    w = Wn.Windows(size, K, s, p, d, ceil_mode=True)
-    classes = w.offset_classes()
-    assert sorted(i for _, members in classes for i, _ in members) == list(range(len(w.offsets)))
-    padded = tuple(L + b + a for L, (b, a) in zip(size, w.pads))
-    positions = np.arange(np.prod(padded)).reshape(padded)  # each padded position's number
-    view = w.view(positions)
-    for lattice, members in classes:
-        grid = positions[lattice]
-        for i, shift in members:
-            window = tuple(slice(q, q + o) for q, o in zip(shift, w.out))
-            np.testing.assert_array_equal(grid[window], view[w.offsets[i]])
-
-
 def test_docstring_examples():
     assert doctest.testmod(Wn).failed == 0

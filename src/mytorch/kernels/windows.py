@@ -155,7 +155,7 @@ class Windows:
             ``before``, and after the input as far as the last window reaches (less
             than ``after`` when the last window ends early, more in ceil mode).
         disjoint: whether no input position lies in two windows
-            (``s >= d(k-1) + 1`` on every axis), so a scatter may assign instead of add.
+            (``s >= d(k-1) + 1`` on every axis), so a scatter may write instead of add.
 
     >>> w = Windows((5,), (2,), (2,), (0,), (1,), ceil_mode=True)
     >>> w.out, w.pads, w.disjoint
@@ -191,35 +191,6 @@ class Windows:
     def view(self, x_pad: np.ndarray, writeable: bool = False) -> np.ndarray:
         """``window_view`` of x_pad (*lead, *Lp) with these windows: (*K, *lead, *OUT)."""
         return window_view(x_pad, self.kernel, self.out, self.stride, self.dilation, writeable)
-
-    def offset_classes(self) -> list[tuple[tuple[slice, ...], list[tuple[int, tuple[int, ...]]]]]:
-        """The kernel offsets grouped by the lattice of padded positions they read.
-
-        Along an axis, offset k of window o reads ``o*s + k*d = s*(o + q) + r`` with
-        ``q, r = divmod(k*d, s)``: the offsets of one residue ``r`` (per axis) read
-        the same lattice ``x_pad[..., r::s]``, each shifted by ``q`` whole windows.
-        An adjoint can thus sum each class in the lattice's own (dense) layout and
-        write it once, instead of adding into the strided input once per offset.
-
-        Returns:
-            One ``(lattice, members)`` per class: ``lattice`` the slices (one per axis)
-            of the padded input it covers, of shape ``OUT + max q`` per axis; ``members``
-            the ``(offset number in row-major order, q per axis)`` of its offsets.
-
-        >>> Windows((5,), (3,), (2,), (1,), (1,)).offset_classes()  # k = 0, 2 share a lattice
-        [((slice(0, 7, 2),), [(0, (0,)), (2, (1,))]), ((slice(1, 6, 2),), [(1, (0,))])]
-        """
-        classes: dict[tuple[int, ...], list[tuple[int, tuple[int, ...]]]] = {}
-        for number, k in enumerate(self.offsets):
-            steps = [divmod(ki * d, s) for ki, s, d in zip(k, self.stride, self.dilation)]
-            classes.setdefault(tuple(r for _, r in steps), []).append(
-                (number, tuple(q for q, _ in steps)))
-        lattices = []
-        for residue, members in classes.items():
-            reach = [o + max(q[axis] for _, q in members) for axis, o in enumerate(self.out)]
-            lattices.append((tuple(slice(r, r + s * (m - 1) + 1, s)
-                                   for r, s, m in zip(residue, self.stride, reach)), members))
-        return lattices
 
     def past_left_padding(self, k: tuple[int, ...]) -> np.ndarray:
         """OUT-shaped mask: where offset ``k`` reads at or after the input's start on every axis.
