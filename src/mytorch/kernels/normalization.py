@@ -222,9 +222,10 @@ def normalize_backward(
 ) -> tuple[Any, Any, Any]:
     """The gradients of ``y = normalize(x) * weight + bias`` from the formula above.
 
-    Two sweeps over blocks of rows: the first takes the sums over ``R`` (and the
-    parameter gradients), the second writes ``gx`` as
-    ``g * scale - xhat * (scale mean_R(g xhat)) - scale mean_R(g)``.
+    Blocks of rows: each takes its sums over ``R`` (and its part of the parameter
+    gradients), then ``gx = g * scale - xhat * (scale mean_R(g xhat)) - scale mean_R(g)``
+    is written: in the same sweep where a block holds whole slices (layer and group norm:
+    ``g`` and ``xhat`` are still in cache), in a second sweep otherwise (batch norm).
 
     Args:
         gy: gradient of the output, ``x``'s shape.
@@ -249,7 +250,9 @@ def normalize_backward(
     param_axes = tuple(a for a, n in enumerate(param_shape) if n == 1)
     stat_shape = invstd.shape
     need_sums = need_x or (per_slice and (need_w or need_b))
+    whole_slices = 0 not in axes  # a block's sums over R are complete: its gx at once
     blocks = _row_blocks(xhat.shape, xhat.itemsize)
+    gx = np.empty_like(gy) if need_x else None
 
     def block_g(rows: slice, buffer: np.ndarray) -> np.ndarray:
         """``g = gy * w`` of these rows (in the work buffer), or ``gy`` itself."""
@@ -262,19 +265,37 @@ def normalize_backward(
         """One block's worth of work space, for g = gy * w and for the terms of gx."""
         return np.empty_like(gy[blocks[0] if blocks else slice(0)])
 
+    def write_gx(rows: slice, g: np.ndarray, sum_g: np.ndarray, sum_g_xhat: np.ndarray,
+                 buffer: np.ndarray) -> None:
+        """``gx = g scale - xhat k1 - k0`` on these rows, with the per-slice
+        ``k1 = scale mean_R(g xhat)`` and ``k0 = scale mean_R(g)`` (the sums: of these rows,
+        or of all of them where they do not vary along axis 0)."""
+        assert gx is not None
+        scale_rows = _rows(scale, rows, ndim)
+        k1, k0 = sum_g_xhat * (scale_rows / m), sum_g * (scale_rows / m)
+        gxb = np.multiply(g, scale_rows, out=gx[rows])
+        # two subtractions rather than one of (xhat k1 + k0): measured faster
+        gxb -= np.multiply(xhat[rows], k1, out=buffer[:len(gxb)])
+        gxb -= k0
+
     # the sums, as one (sum_g, sum_g_xhat, gw, gb) per block, None where not needed
     Sums = tuple[Any, Any, Any, Any]
     need_gw, need_gb = need_w and not per_slice, need_b and not per_slice
 
-    def sums_run(run: Sequence[slice]) -> list[Sums]:  # sweep 1: the sums
+    def sums_run(run: Sequence[slice]) -> list[Sums]:  # sweep 1: the sums (and gx)
         g_buffer = block_buffer()
+        gx_buffer = block_buffer() if whole_slices and need_x else None
         sums: list[Sums] = []
         for rows in run:
             xb, g = xhat[rows], block_g(rows, g_buffer) if need_sums else None
-            sums.append((sum_over(g, axes) if g is not None else None,
-                         sum_product(g, xb, axes) if g is not None else None,
+            sum_g = sum_over(g, axes) if g is not None else None
+            sum_g_xhat = sum_product(g, xb, axes) if g is not None else None
+            sums.append((sum_g, sum_g_xhat,
                          sum_product(gy[rows], xb, param_axes) if need_gw else None,
                          sum_over(gy[rows], param_axes) if need_gb else None))
+            if gx_buffer is not None:
+                assert g is not None and sum_g is not None and sum_g_xhat is not None
+                write_gx(rows, g, sum_g, sum_g_xhat, gx_buffer)
         return sums
 
     totals = (np.zeros(stat_shape, gy.dtype) if need_sums else None,
@@ -287,21 +308,13 @@ def normalize_backward(
                 _add_rows(total, rows, part)
     sum_g, sum_g_xhat, gw, gb = totals
 
-    gx = None
-    if need_x:
+    if need_x and not whole_slices:
         assert sum_g is not None and sum_g_xhat is not None
-        # gx = g scale - xhat k1 - k0 with per-slice k1 = scale mean_R(g xhat), k0 = scale mean_R(g)
-        k1, k0 = sum_g_xhat * (scale / m), sum_g * (scale / m)
-        gx = np.empty_like(gy)
 
         def gx_run(run: Sequence[slice]) -> list[None]:  # sweep 2: the input gradient
-            g_buffer = block_buffer()
+            g_buffer, gx_buffer = block_buffer(), block_buffer()
             for rows in run:
-                gxb = np.multiply(block_g(rows, g_buffer), _rows(scale, rows, ndim),
-                                  out=gx[rows])
-                # two subtractions rather than one of (xhat k1 + k0): measured faster
-                gxb -= np.multiply(xhat[rows], _rows(k1, rows, ndim), out=g_buffer[:len(gxb)])
-                gxb -= _rows(k0, rows, ndim)
+                write_gx(rows, block_g(rows, g_buffer), sum_g, sum_g_xhat, gx_buffer)
             return []
 
         parallel.map_runs(gx_run, blocks)
