@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -120,6 +120,25 @@ def _rows(a: Any, rows: slice, ndim: int) -> Any:
     """The part of ``a`` (a statistic or a parameter broadcasting against an ``ndim``-d input)
     that goes with these rows of axis 0: all of it where it does not vary along axis 0."""
     return a[rows] if a is not None and a.ndim == ndim and a.shape[0] != 1 else a
+
+
+def _by_block(a: np.ndarray | None, shape: tuple[int, ...], blocks: Sequence[slice]
+              ) -> Callable[[slice], Any]:
+    """A parameter broadcasting against an input of ``shape``, block by block: its part
+    for a block of rows, contiguous and of the block's shape (None where ``a`` is None).
+
+    A broadcast operand costs NumPy an inner-loop call per row (measured, the affine step
+    of LayerNorm on (64, 128, 512): 2.9 ms with the (512,) weight and bias, 2.1 ms with them
+    expanded), so ``a`` is expanded once per call to the shape of the largest block, which
+    every block then reads; where it varies along axis 0 its own rows are taken.
+    """
+    if a is None or not blocks:
+        return lambda rows: None
+    if a.ndim == len(shape) and a.shape[0] != 1:
+        return lambda rows: a[rows]
+    first = range(*blocks[0].indices(shape[0]))
+    expanded = np.ascontiguousarray(np.broadcast_to(a, (len(first),) + shape[1:]))
+    return lambda rows: expanded[:len(range(*rows.indices(shape[0])))]
 
 
 def _add_rows(total: np.ndarray, rows: slice, part: np.ndarray) -> None:
@@ -196,15 +215,17 @@ def affine(xhat: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
     # a fresh array even without weight: y must not share memory with xhat, saved for backward
     y = np.empty_like(xhat)
     blocks = _row_blocks(xhat.shape, xhat.itemsize)
+    weight_of, bias_of = _by_block(weight, xhat.shape, blocks), _by_block(bias, xhat.shape, blocks)
 
     def affine_run(run: Sequence[slice]) -> list[None]:
         for rows in run:
-            w = _rows(weight, rows, xhat.ndim)
-            yb = np.multiply(xhat[rows], w, out=y[rows]) if w is not None else y[rows]
+            w, b, yb = weight_of(rows), bias_of(rows), y[rows]
             if w is None:
-                yb[...] = xhat[rows]
-            if bias is not None:
-                yb += _rows(bias, rows, xhat.ndim)
+                np.copyto(yb, xhat[rows])
+            else:
+                np.multiply(xhat[rows], w, out=yb)
+            if b is not None:
+                yb += b
         return []
 
     parallel.map_runs(affine_run, blocks)
@@ -253,13 +274,12 @@ def normalize_backward(
     whole_slices = 0 not in axes  # a block's sums over R are complete: its gx at once
     blocks = _row_blocks(xhat.shape, xhat.itemsize)
     gx = np.empty_like(gy) if need_x else None
+    weight_of = _by_block(weight if w_in_g else None, xhat.shape, blocks)
 
     def block_g(rows: slice, buffer: np.ndarray) -> np.ndarray:
         """``g = gy * w`` of these rows (in the work buffer), or ``gy`` itself."""
-        gyb = gy[rows]
-        if not w_in_g:
-            return gyb
-        return np.multiply(gyb, _rows(weight, rows, ndim), out=buffer[:len(gyb)])
+        gyb, w = gy[rows], weight_of(rows)
+        return gyb if w is None else np.multiply(gyb, w, out=buffer[:len(gyb)])
 
     def block_buffer() -> np.ndarray:
         """One block's worth of work space, for g = gy * w and for the terms of gx."""
