@@ -76,12 +76,18 @@ def _kept(a: np.ndarray, axes: Axes) -> list[int]:
 
 
 def sum_over(a: np.ndarray, axes: Axes) -> np.ndarray:
-    """``a.sum(axes, keepdims=True)``; over trailing axes a product with a vector of ones
-    (BLAS: about 2.5x NumPy's reduction along short contiguous rows, measured)."""
-    rows = _trailing_rows(a, axes)
-    if rows is None:
-        return a.sum(axis=axes, keepdims=True)
-    return (rows @ np.ones(rows.shape[-1], a.dtype)).reshape(_kept(a, axes))
+    """``a.sum(axes, keepdims=True)``; over the trailing or the leading axes of a C-contiguous
+    array a product with a vector of ones (BLAS: 2-3x NumPy's reduction along short
+    contiguous rows or down columns, measured)."""
+    k = len(axes)
+    if a.flags.c_contiguous and axes in (tuple(range(a.ndim - k, a.ndim)), tuple(range(k))):
+        ones = np.ones(count(a.shape, axes), a.dtype)
+        if axes[:1] == (0,):  # the leading axes: ones @ a (summed, kept) matrix
+            total = ones @ a.reshape(len(ones), math.prod(a.shape[k:]))
+        else:
+            total = a.reshape(math.prod(a.shape[:a.ndim - k]), len(ones)) @ ones
+        return total.reshape(_kept(a, axes))
+    return a.sum(axis=axes, keepdims=True)
 
 
 def sum_product(a: np.ndarray, b: np.ndarray, axes: Axes) -> np.ndarray:
