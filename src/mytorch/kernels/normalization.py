@@ -282,7 +282,7 @@ def normalize_backward(
     gx = np.empty_like(gy) if need_x else None
     weight_of = _by_block(weight if w_in_g else None, xhat.shape, blocks)
 
-    def block_g(rows: slice, buffer: np.ndarray) -> np.ndarray:
+    def block_g(rows: slice, buffer: Any) -> np.ndarray:
         """``g = gy * w`` of these rows (in the work buffer), or ``gy`` itself."""
         gyb, w = gy[rows], weight_of(rows)
         return gyb if w is None else np.multiply(gyb, w, out=buffer[:len(gyb)])
@@ -309,7 +309,7 @@ def normalize_backward(
     need_gw, need_gb = need_w and not per_slice, need_b and not per_slice
 
     def sums_run(run: Sequence[slice]) -> list[Sums]:  # sweep 1: the sums (and gx)
-        g_buffer = block_buffer()
+        g_buffer = block_buffer() if w_in_g else None
         gx_buffer = block_buffer() if whole_slices and need_x else None
         sums: list[Sums] = []
         for rows in run:
@@ -338,7 +338,7 @@ def normalize_backward(
         assert sum_g is not None and sum_g_xhat is not None
 
         def gx_run(run: Sequence[slice]) -> list[None]:  # sweep 2: the input gradient
-            g_buffer, gx_buffer = block_buffer(), block_buffer()
+            g_buffer, gx_buffer = block_buffer() if w_in_g else None, block_buffer()
             for rows in run:
                 write_gx(rows, block_g(rows, g_buffer), sum_g, sum_g_xhat, gx_buffer)
             return []
