@@ -36,7 +36,12 @@ streams them through memory again, and memory, not arithmetic, is the cost
 whole arrays, 6 ms in blocks). So the work goes in blocks of rows along axis 0
 sized to stay in cache (:func:`_row_blocks`), each big array read or written
 once per sweep: the forward is a sum and one or two blocked sweeps, the backward
-one blocked sweep of reductions and one that writes the input gradient. The blocks
+one blocked sweep of reductions that also writes the input gradient where a block
+holds whole slices (layer and group norm), and a second sweep for it otherwise. A
+NumPy call's loop over a broadcast operand costs about twice one over a contiguous
+operand (a call per row), so the weight and bias are expanded once to a block's
+shape (:func:`_by_block`); the per-slice statistics, which vary along every block,
+stay broadcast. The blocks
 are independent (each writes its own rows; sums over blocks are added up in block
 order, whatever the thread count), so each sweep runs on mytorch's intra-op threads
 (:mod:`mytorch.kernels.parallel`), as PyTorch's own kernels use its threads.
