@@ -220,35 +220,28 @@ def emissions(log_probs: np.ndarray, ext: np.ndarray) -> np.ndarray:
 
 
 # -- forward-backward -------------------------------------------------------------------------
-def log_sum_exp(terms: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``log(sum_k exp(terms[k]))``, the terms stacked along axis 0, shifted by their maximum
-    so that exp never overflows: seven NumPy calls for any number of terms (the frame loops
-    of :func:`alpha_table` and :func:`beta_table` call it once a frame, on arrays of a few
-    hundred elements, where each call's overhead is the cost). ``terms`` is overwritten.
-    All terms ``-inf`` gives ``-inf``, through ``log 0``: NumPy's divide warning is the
-    caller's to silence (once around its loop: a context manager per call costs a quarter
-    of the call).
+def log_sum_exp(*terms: np.ndarray) -> np.ndarray:
+    """``log(sum_i exp(terms_i))`` elementwise over same-shaped arrays, shifted by their
+    maximum so that exp never overflows: one exp per term and one log, vectorized, where
+    chained ``np.logaddexp`` pays a log and an exp per pair (the frame loops of
+    :func:`alpha_table` and :func:`beta_table` call it once a frame). All terms ``-inf``
+    gives ``-inf``, through ``log 0``: NumPy's divide warning is the caller's to silence
+    (once around its loop: a context manager per call costs a quarter of the call).
 
-    >>> log_sum_exp(np.array([np.log([0.25, 0.5]), np.log([0.5, 0.25]), [-np.inf, -np.inf]]))
+    >>> log_sum_exp(np.log([0.25, 0.5]), np.log([0.5, 0.25]), np.array([-np.inf, -np.inf]))
     array([-0.28768207, -0.28768207])
     """
-    top = np.maximum.reduce(terms, axis=0)
+    top = np.maximum(terms[0], terms[1])
+    for term in terms[2:]:
+        np.maximum(top, term, out=top)
     # a finite stand-in for a maximum of -inf: exp(-inf - lowest) is 0, not nan
     np.maximum(top, np.finfo(top.dtype).min, out=top)
-    np.subtract(terms, top, out=terms)
-    np.exp(terms, out=terms)
-    total = np.add.reduce(terms, axis=0, out=out)
+    total = np.exp(terms[0] - top)
+    for term in terms[1:]:
+        total += np.exp(term - top)
     np.log(total, out=total)
     total += top
     return total
-
-
-def _shifted_windows(table: np.ndarray) -> np.ndarray:
-    """``(T + 1, 3, N, L)`` view of a ``(T + 1, N, L + 2)`` table: ``[t, k, n, s] =
-    table[t, n, s + k]``, each frame's three shifted rows (made once: the view costs
-    several NumPy calls)."""
-    length = table.shape[2] - 2
-    return np.lib.stride_tricks.sliding_window_view(table, length, axis=2).transpose(0, 2, 1, 3)
 
 
 def alpha_table(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
@@ -278,15 +271,13 @@ def alpha_table(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
     t_max, n, length = emit.shape
     alpha = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
     alpha[0, :, 1] = 0.0
-    # added to the three terms (from s - 2, s - 1, s): log 0 on s - 2 where s may not jump
-    may_jump = np.zeros((3, n, length), emit.dtype)
-    may_jump[0] = np.where(skip, 0.0, -np.inf)
-    terms, windows = np.empty_like(may_jump), _shifted_windows(alpha)
+    may_jump = np.where(skip, 0.0, -np.inf).astype(emit.dtype)  # added to alpha(s - 2)
     with np.errstate(divide="ignore"):  # log 0 = -inf: positions no alignment reaches
         for t in range(t_max):  # the one Python loop: frames depend on the previous frame
-            np.add(windows[t], may_jump, out=terms)
-            total = log_sum_exp(terms, out=alpha[t + 1, :, 2:])
-            total += emit[t]
+            prev = alpha[t]
+            # from s, from s - 1, from s - 2 where the skip mask allows
+            np.add(log_sum_exp(prev[:, 2:], prev[:, 1:-1], prev[:, :-2] + may_jump), emit[t],
+                   out=alpha[t + 1, :, 2:])
     return alpha
 
 
@@ -321,12 +312,8 @@ def beta_table(emit: np.ndarray, skip: np.ndarray, input_lengths: np.ndarray,
     """
     t_max, n, length = emit.shape
     beta = np.full((t_max + 1, n, length + 2), -np.inf, dtype=emit.dtype)
-    # added to the terms to s, s + 1, s + 2: log 0 on s + 2 where s may not jump there
-    may_jump = np.zeros((3, n, length), emit.dtype)
-    may_jump[2] = -np.inf
-    may_jump[2, :, :-2] = np.where(skip[:, 2:], 0.0, -np.inf)
-    terms = np.empty((4, n, length), emit.dtype)  # and a fourth: end here
-    windows = _shifted_windows(beta)
+    may_jump = np.full(skip.shape, -np.inf, emit.dtype)  # added to beta(s + 2):
+    may_jump[:, :-2] = np.where(skip[:, 2:], 0.0, -np.inf)  # log 1 where s may jump to s + 2
     s = np.arange(length)
     final = (s >= 2 * target_lengths[:, None] - 1) & (s <= 2 * target_lengths[:, None])  # (N, L)
     # end[t, n]: log 1 at the final positions in item n's last frame, log 0 elsewhere. Rows
@@ -337,10 +324,10 @@ def beta_table(emit: np.ndarray, skip: np.ndarray, input_lengths: np.ndarray,
     end[input_lengths[last] - 1, np.flatnonzero(last)] = np.where(final[last], 0.0, -np.inf)
     with np.errstate(divide="ignore"):  # log 0 = -inf: positions that cannot end well
         for t in range(t_max - 1, -1, -1):
-            np.add(windows[t + 1], may_jump, out=terms[:3])
-            terms[3] = end[t]
-            total = log_sum_exp(terms, out=beta[t, :, :length])
-            total += emit[t]
+            nxt = beta[t + 1]
+            # to s, to s + 1, to s + 2 where it may jump, or end here
+            np.add(log_sum_exp(nxt[:, :length], nxt[:, 1:length + 1], nxt[:, 2:] + may_jump,
+                               end[t]), emit[t], out=beta[t, :, :length])
     return beta
 
 
