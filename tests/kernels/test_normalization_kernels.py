@@ -86,3 +86,21 @@ def test_sum_product_matches_numpy():
                                        (a * b).sum(axes, keepdims=True), rtol=1e-12)
             np.testing.assert_allclose(K.sum_over(a, axes), a.sum(axes, keepdims=True),
                                        rtol=1e-12)
+
+
+@pytest.mark.parametrize("rows", [5, 4])
+def test_expanded_parameters_with_a_shorter_last_block(rows, monkeypatch):
+    """The weight and bias expanded to the first block's shape serve every block, the last
+    one shorter or not, in the affine step and in the backward's g = gy * w."""
+    monkeypatch.setattr(K, "_BLOCK_BYTES", 2 * 3 * 8)  # two rows of 3 float64 per block
+    rng = np.random.default_rng(0)
+    x, gy = rng.standard_normal((rows, 3)), rng.standard_normal((rows, 3))
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    xhat, _, _, invstd = K.normalize(x, (1,), 1e-5)
+    np.testing.assert_allclose(K.affine(xhat, w, b), xhat * w + b, rtol=1e-15)
+    gx, gw, gb = K.normalize_backward(gy, xhat, invstd, w, (1,), (1, 3), (True,) * 3)
+    g = gy * w
+    want = invstd * (g - g.mean(1, keepdims=True) - xhat * (g * xhat).mean(1, keepdims=True))
+    np.testing.assert_allclose(gx, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gw, (gy * xhat).sum(0, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(gb, gy.sum(0, keepdims=True), rtol=1e-12)

@@ -36,7 +36,12 @@ streams them through memory again, and memory, not arithmetic, is the cost
 whole arrays, 6 ms in blocks). So the work goes in blocks of rows along axis 0
 sized to stay in cache (:func:`_row_blocks`), each big array read or written
 once per sweep: the forward is a sum and one or two blocked sweeps, the backward
-one blocked sweep of reductions and one that writes the input gradient. The blocks
+one blocked sweep of reductions that also writes the input gradient where a block
+holds whole slices (layer and group norm), and a second sweep for it otherwise. A
+NumPy call's loop over a broadcast operand costs about twice one over a contiguous
+operand (a call per row), so the weight and bias are expanded once to a block's
+shape (:func:`_by_block`); the per-slice statistics, which vary along every block,
+stay broadcast. The blocks
 are independent (each writes its own rows; sums over blocks are added up in block
 order, whatever the thread count), so each sweep runs on mytorch's intra-op threads
 (:mod:`mytorch.kernels.parallel`), as PyTorch's own kernels use its threads.
@@ -46,7 +51,7 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -76,12 +81,17 @@ def _kept(a: np.ndarray, axes: Axes) -> list[int]:
 
 
 def sum_over(a: np.ndarray, axes: Axes) -> np.ndarray:
-    """``a.sum(axes, keepdims=True)``; over trailing axes a product with a vector of ones
-    (BLAS: about 2.5x NumPy's reduction along short contiguous rows, measured)."""
-    rows = _trailing_rows(a, axes)
-    if rows is None:
-        return a.sum(axis=axes, keepdims=True)
-    return (rows @ np.ones(rows.shape[-1], a.dtype)).reshape(_kept(a, axes))
+    """``a.sum(axes, keepdims=True)``; over the trailing or the leading axes of a C-contiguous
+    array one ``einsum`` pass, e.g. ``'abc->ab'`` (about 2.5x NumPy's reduction along short
+    contiguous rows, measured). Not a product with a vector of ones: that is a little faster
+    on one thread (17 against 22 us per 1 MiB block), but OpenBLAS runs it on threads of its
+    own, which, called from the intra-op threads (:mod:`mytorch.kernels.parallel`) or on a
+    busy machine, made the LayerNorm step twice as slow (measured, default threads)."""
+    k = len(axes)
+    if a.flags.c_contiguous and axes in (tuple(range(a.ndim - k, a.ndim)), tuple(range(k))):
+        kept = [i for i in range(a.ndim) if i not in axes]
+        return np.einsum(a, list(range(a.ndim)), kept).reshape(_kept(a, axes))
+    return a.sum(axis=axes, keepdims=True)
 
 
 def sum_product(a: np.ndarray, b: np.ndarray, axes: Axes) -> np.ndarray:
@@ -120,6 +130,25 @@ def _rows(a: Any, rows: slice, ndim: int) -> Any:
     """The part of ``a`` (a statistic or a parameter broadcasting against an ``ndim``-d input)
     that goes with these rows of axis 0: all of it where it does not vary along axis 0."""
     return a[rows] if a is not None and a.ndim == ndim and a.shape[0] != 1 else a
+
+
+def _by_block(a: np.ndarray | None, shape: tuple[int, ...], blocks: Sequence[slice]
+              ) -> Callable[[slice], Any]:
+    """A parameter broadcasting against an input of ``shape``, block by block: its part
+    for a block of rows, contiguous and of the block's shape (None where ``a`` is None).
+
+    A broadcast operand costs NumPy an inner-loop call per row (measured, the affine step
+    of LayerNorm on (64, 128, 512): 2.9 ms with the (512,) weight and bias, 2.1 ms with them
+    expanded), so ``a`` is expanded once per call to the shape of the largest block, which
+    every block then reads; where it varies along axis 0 its own rows are taken.
+    """
+    if a is None or not blocks:
+        return lambda rows: None
+    if a.ndim == len(shape) and a.shape[0] != 1:
+        return lambda rows: a[rows]
+    first = range(*blocks[0].indices(shape[0]))
+    expanded = np.ascontiguousarray(np.broadcast_to(a, (len(first),) + shape[1:]))
+    return lambda rows: expanded[:len(range(*rows.indices(shape[0])))]
 
 
 def _add_rows(total: np.ndarray, rows: slice, part: np.ndarray) -> None:
@@ -196,15 +225,17 @@ def affine(xhat: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
     # a fresh array even without weight: y must not share memory with xhat, saved for backward
     y = np.empty_like(xhat)
     blocks = _row_blocks(xhat.shape, xhat.itemsize)
+    weight_of, bias_of = _by_block(weight, xhat.shape, blocks), _by_block(bias, xhat.shape, blocks)
 
     def affine_run(run: Sequence[slice]) -> list[None]:
         for rows in run:
-            w = _rows(weight, rows, xhat.ndim)
-            yb = np.multiply(xhat[rows], w, out=y[rows]) if w is not None else y[rows]
+            w, b, yb = weight_of(rows), bias_of(rows), y[rows]
             if w is None:
-                yb[...] = xhat[rows]
-            if bias is not None:
-                yb += _rows(bias, rows, xhat.ndim)
+                np.copyto(yb, xhat[rows])
+            else:
+                np.multiply(xhat[rows], w, out=yb)
+            if b is not None:
+                yb += b
         return []
 
     parallel.map_runs(affine_run, blocks)
@@ -222,9 +253,10 @@ def normalize_backward(
 ) -> tuple[Any, Any, Any]:
     """The gradients of ``y = normalize(x) * weight + bias`` from the formula above.
 
-    Two sweeps over blocks of rows: the first takes the sums over ``R`` (and the
-    parameter gradients), the second writes ``gx`` as
-    ``g * scale - xhat * (scale mean_R(g xhat)) - scale mean_R(g)``.
+    Blocks of rows: each takes its sums over ``R`` (and its part of the parameter
+    gradients), then ``gx = g * scale - xhat * (scale mean_R(g xhat)) - scale mean_R(g)``
+    is written: in the same sweep where a block holds whole slices (layer and group norm:
+    ``g`` and ``xhat`` are still in cache), in a second sweep otherwise (batch norm).
 
     Args:
         gy: gradient of the output, ``x``'s shape.
@@ -249,32 +281,51 @@ def normalize_backward(
     param_axes = tuple(a for a, n in enumerate(param_shape) if n == 1)
     stat_shape = invstd.shape
     need_sums = need_x or (per_slice and (need_w or need_b))
+    whole_slices = 0 not in axes  # a block's sums over R are complete: its gx at once
     blocks = _row_blocks(xhat.shape, xhat.itemsize)
+    gx = np.empty_like(gy) if need_x else None
+    weight_of = _by_block(weight if w_in_g else None, xhat.shape, blocks)
 
-    def block_g(rows: slice, buffer: np.ndarray) -> np.ndarray:
+    def block_g(rows: slice, buffer: Any) -> np.ndarray:
         """``g = gy * w`` of these rows (in the work buffer), or ``gy`` itself."""
-        gyb = gy[rows]
-        if not w_in_g:
-            return gyb
-        return np.multiply(gyb, _rows(weight, rows, ndim), out=buffer[:len(gyb)])
+        gyb, w = gy[rows], weight_of(rows)
+        return gyb if w is None else np.multiply(gyb, w, out=buffer[:len(gyb)])
 
     def block_buffer() -> np.ndarray:
         """One block's worth of work space, for g = gy * w and for the terms of gx."""
         return np.empty_like(gy[blocks[0] if blocks else slice(0)])
 
+    def write_gx(rows: slice, g: np.ndarray, sum_g: np.ndarray, sum_g_xhat: np.ndarray,
+                 buffer: np.ndarray) -> None:
+        """``gx = g scale - xhat k1 - k0`` on these rows, with the per-slice
+        ``k1 = scale mean_R(g xhat)`` and ``k0 = scale mean_R(g)`` (the sums: of these rows,
+        or of all of them where they do not vary along axis 0)."""
+        assert gx is not None
+        scale_rows = _rows(scale, rows, ndim)
+        k1, k0 = sum_g_xhat * (scale_rows / m), sum_g * (scale_rows / m)
+        gxb = np.multiply(g, scale_rows, out=gx[rows])
+        # two subtractions rather than one of (xhat k1 + k0): measured faster
+        gxb -= np.multiply(xhat[rows], k1, out=buffer[:len(gxb)])
+        gxb -= k0
+
     # the sums, as one (sum_g, sum_g_xhat, gw, gb) per block, None where not needed
     Sums = tuple[Any, Any, Any, Any]
     need_gw, need_gb = need_w and not per_slice, need_b and not per_slice
 
-    def sums_run(run: Sequence[slice]) -> list[Sums]:  # sweep 1: the sums
-        g_buffer = block_buffer()
+    def sums_run(run: Sequence[slice]) -> list[Sums]:  # sweep 1: the sums (and gx)
+        g_buffer = block_buffer() if w_in_g else None
+        gx_buffer = block_buffer() if whole_slices and need_x else None
         sums: list[Sums] = []
         for rows in run:
             xb, g = xhat[rows], block_g(rows, g_buffer) if need_sums else None
-            sums.append((sum_over(g, axes) if g is not None else None,
-                         sum_product(g, xb, axes) if g is not None else None,
+            sum_g = sum_over(g, axes) if g is not None else None
+            sum_g_xhat = sum_product(g, xb, axes) if g is not None else None
+            sums.append((sum_g, sum_g_xhat,
                          sum_product(gy[rows], xb, param_axes) if need_gw else None,
                          sum_over(gy[rows], param_axes) if need_gb else None))
+            if gx_buffer is not None:
+                assert g is not None and sum_g is not None and sum_g_xhat is not None
+                write_gx(rows, g, sum_g, sum_g_xhat, gx_buffer)
         return sums
 
     totals = (np.zeros(stat_shape, gy.dtype) if need_sums else None,
@@ -287,21 +338,13 @@ def normalize_backward(
                 _add_rows(total, rows, part)
     sum_g, sum_g_xhat, gw, gb = totals
 
-    gx = None
-    if need_x:
+    if need_x and not whole_slices:
         assert sum_g is not None and sum_g_xhat is not None
-        # gx = g scale - xhat k1 - k0 with per-slice k1 = scale mean_R(g xhat), k0 = scale mean_R(g)
-        k1, k0 = sum_g_xhat * (scale / m), sum_g * (scale / m)
-        gx = np.empty_like(gy)
 
         def gx_run(run: Sequence[slice]) -> list[None]:  # sweep 2: the input gradient
-            g_buffer = block_buffer()
+            g_buffer, gx_buffer = block_buffer() if w_in_g else None, block_buffer()
             for rows in run:
-                gxb = np.multiply(block_g(rows, g_buffer), _rows(scale, rows, ndim),
-                                  out=gx[rows])
-                # two subtractions rather than one of (xhat k1 + k0): measured faster
-                gxb -= np.multiply(xhat[rows], _rows(k1, rows, ndim), out=g_buffer[:len(gxb)])
-                gxb -= _rows(k0, rows, ndim)
+                write_gx(rows, block_g(rows, g_buffer), sum_g, sum_g_xhat, gx_buffer)
             return []
 
         parallel.map_runs(gx_run, blocks)

@@ -10,6 +10,10 @@ calls, handing the GIL from thread to thread costs more than the second core gai
 (measured on 2 cores: 256 KiB blocks no faster than one thread). Float32 GELU on the
 pool measured no clear gain (within noise) and stays sequential.
 
+A job must not itself start BLAS threads: OpenBLAS runs a matrix-vector product on all
+cores, and two jobs doing so oversubscribe them (measured: LayerNorm's row sums as products
+with ones made its step 2x slower at default threads than as ``einsum`` passes).
+
 Results do not depend on the thread count: every job writes only its own slices and
 keeps its own scratch buffers, and a sum over blocks is returned per block by the jobs
 and combined by the caller in block order, the order the sequential loop adds them.

@@ -38,6 +38,7 @@ import numpy as np
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import TensorBase, is_tensor
 from mytorch.kernels.errors import ShapeError
+from mytorch.kernels.normalization import sum_over
 from mytorch.ops import reduce as reduce_ops
 from mytorch.ops._checks import require_float
 from mytorch.ops.activation import Softmax, log_softmax, sigmoid
@@ -526,7 +527,7 @@ class CrossEntropy(Function):
             q_total = q_total + soft._data.sum(axis=1, keepdims=True)
             q_dot = q_dot + (soft._data * shifted).sum(axis=1, keepdims=True)
         e = np.exp(shifted, out=shifted)  # in place: one full-size array for the whole op
-        total = e.sum(axis=1, keepdims=True)  # (N, 1, d1, ...), >= 1
+        total = sum_over(e, (1,))  # (N, 1, d1, ...), >= 1; for (N, C) one einsum pass
         loss = (q_total * np.log(total) - q_dot)[:, 0]  # log(total) = logsumexp(x) - m
         ctx.save_for_backward(x, soft)
         ctx.exp, ctx.total, ctx.picks = e, total, picks
