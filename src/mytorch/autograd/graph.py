@@ -172,6 +172,7 @@ class AccumulateGrad(Node):
         super().__init__(None)
         self.variable = cast("Tensor", variable)  # every tensor is a Tensor
         self.output_meta = ((variable.shape, variable.dtype),)
+        self.edge: Edge = (self, 0)  # the leaf's edge, one tuple for every op reading it
         self.post_hooks: list[Callable[[Tensor], None]] = []
 
     def name(self) -> str:
