@@ -138,16 +138,17 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
         ctx._packed = True
 
 
-def _pack(t: Any, outputs: tuple[TensorBase, ...]) -> Saved:
+def _pack(t: Any, outputs: tuple[TensorBase, ...]) -> Saved | TensorBase:
     """What a node keeps of ``t``, one of the values its forward saved (see ``Saved``)."""
     if not isinstance(t, TensorBase):
         return (t, -1, None, 0, None)
-    counter = t._version_counter
-    if counter is None:
-        counter = t._version_counter = [0]
     for nr, out in enumerate(outputs):
         if out is t:
+            counter = t._counter()
             return (t._data, nr, counter, counter[0], type(t))
+    counter = t._version_counter
+    if counter is None:  # an input at version 0: kept alone, its counter read when unpacked
+        return t
     return (t, -1, counter, counter[0], type(t))
 
 
