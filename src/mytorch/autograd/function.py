@@ -144,8 +144,8 @@ def _pack(t: Any, outputs: tuple[TensorBase, ...]) -> Saved | TensorBase:
         return (t, -1, None, 0, None)
     for nr, out in enumerate(outputs):
         if out is t:
-            counter = t._counter()
-            return (t._data, nr, counter, counter[0], type(t))
+            made = t._counter()
+            return (t._data, nr, made, made[0], type(t))
     counter = t._version_counter
     if counter is None:  # an input at version 0: kept alone, its counter read when unpacked
         return t
