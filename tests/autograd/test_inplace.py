@@ -513,3 +513,17 @@ STALE_VIEW_SPECS = [
 def test_a_view_follows_in_place_changes_of_its_memory(spec: OpSpec, shapes: Any,
                                                       dtype: np.dtype) -> None:
     check_against_torch(spec, spec.arrays(shapes, dtype))
+
+
+@pytest.mark.parametrize("change", [lambda x: x.mul_(2), lambda x: x[1:].mul_(2),
+                                    lambda x: x.detach().add_(1)])
+def test_an_input_saved_before_it_had_a_version_counter_is_still_checked(change):
+    """A node keeps an input that had no version counter (version 0) as the tensor alone;
+    a counter made for it afterwards, by an in-place op on it, on a view or on a detached
+    alias, still shows the change when backward unpacks it."""
+    a = mytorch.ones(3, requires_grad=True)
+    x = a * 1  # fresh: no version counter yet
+    y = x * x  # saves x
+    change(x)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

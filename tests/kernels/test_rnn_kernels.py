@@ -30,38 +30,34 @@ def numerical_grad(f, x, eps=1e-6):
 
 @pytest.mark.parametrize("mode", list(K.CELLS))
 def test_chain_rule_matches_central_differences(mode):
+    """One step: the cell reads its projections scaled by ``cell.scale`` (``forward``), and
+    ``backward`` gives the gradients of the unscaled ones."""
     cell = K.CELLS[mode]
     rng = np.random.default_rng(0)
     G = cell.num_gates
     gi, gh = rng.standard_normal((N, G * H)), rng.standard_normal((N, G * H))
     state = tuple(rng.standard_normal((N, H)) for _ in range(2 if mode == "LSTM" else 1))
-    new_state, cache = cell.forward(gi, gh, state)
+    scale = K.per_gate(cell.scale, H, gi.dtype)
+
+    def step():  # the new state, and the cache
+        new_state = tuple(np.empty_like(s) for s in state)
+        return new_state, cell.forward(gi * scale, gh * scale, state, new_state)
+
+    new_state, cache = step()
     upstream = tuple(rng.standard_normal(s.shape) for s in new_state)
 
     def loss():  # <upstream, new state>: its gradient is the chain rule applied to upstream
-        return sum((u * s).sum() for u, s in zip(upstream, cell.forward(gi, gh, state)[0]))
+        return sum((u * s).sum() for u, s in zip(upstream, step()[0]))
 
-    ggi, ggh, gstate = cell.backward(upstream, gh, state, cache)
+    ggi = np.empty_like(gi)
+    ggh = ggi if cell.same_grads else np.empty_like(gh)
+    gstate = cell.backward(upstream, state, cache, ggi, ggh)
     np.testing.assert_allclose(ggi, numerical_grad(loss, gi), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(ggh, numerical_grad(loss, gh), rtol=1e-6, atol=1e-8)
     for g, s in zip(gstate, state):  # paths that skip gh (None: there is none)
         expected = numerical_grad(loss, s)
         np.testing.assert_allclose(np.zeros_like(s) if g is None else g, expected,
                                    rtol=1e-6, atol=1e-8)
-
-
-def test_hidden_projection_and_its_gradients():
-    rng = np.random.default_rng(1)
-    h, W = rng.standard_normal((2, N, H)), rng.standard_normal((3 * H, H))
-    b = rng.standard_normal(3 * H)
-    gh = K.hidden_projection(h, W, b)
-    np.testing.assert_allclose(gh, np.einsum("tnk,gk->tng", h, W) + b, rtol=1e-12)
-    ggh = rng.standard_normal(gh.shape)
-    gW, gb, g_h = K.hidden_projection_backward(ggh, h, W, (True, True, True))
-    np.testing.assert_allclose(gW, np.einsum("tng,tnk->gk", ggh, h), rtol=1e-12)
-    np.testing.assert_allclose(gb, ggh.sum((0, 1)), rtol=1e-12)
-    np.testing.assert_allclose(g_h, np.einsum("tng,gk->tnk", ggh, W), rtol=1e-12)
-    assert K.hidden_projection_backward(ggh, h, W, (False, False, True))[:2] == (None, None)
 
 
 @pytest.mark.parametrize("mode", list(K.CELLS))

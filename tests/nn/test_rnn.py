@@ -497,3 +497,16 @@ def test_layer_grid_covers_every_pair_of_options():
         set(itertools.product(STACKS, OPTIONS))
     assert {(layout, options) for _, _, layout, options, _ in cases} == \
         set(itertools.product(LAYOUTS, OPTIONS))
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "GRUCell", "LSTMCell"])
+def test_cell_output_changed_in_place_before_backward_raises(kind):
+    """A step's chain rule reads gate values that can live in its output's memory (an Elman
+    cell's cache is its output): the op saves its outputs, so a later in-place change of one
+    is refused at backward, as in PyTorch, instead of giving a wrong gradient."""
+    x = mytorch.randn(2, 3, requires_grad=True)
+    out = getattr(mytorch.nn, kind)(3, 4)(x)
+    h = out[0] if isinstance(out, tuple) else out
+    h.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        h.sum().backward()

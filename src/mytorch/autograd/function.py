@@ -44,6 +44,11 @@ if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above 
 op_tracer: Callable[[type[Function], tuple[Any, ...], dict[str, Any], Any], None] | None = None
 
 
+# The common values of ``needs_input_grad``, one tuple each, shared by every node.
+_NEEDS = {needs: needs for needs in [(True,), (False,), (True, True), (True, False),
+                                     (False, True), (False, False)]}
+
+
 class Function:
     """Base class of differentiable ops; subclass it and define ``forward``/``backward``."""
 
@@ -61,6 +66,7 @@ class Function:
         ctx = Node(cls)
         if grad_mode._enabled:
             needs = tuple([isinstance(a, TensorBase) and a._requires_grad for a in args])
+            needs = _NEEDS.get(needs, needs)  # one shared tuple per common value
             ctx.needs_input_grad = needs
             grad_mode._enabled = False  # forward records nothing
             try:
@@ -92,18 +98,32 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
     """Link ``ctx`` into the graph: edges to its inputs, grad_fn of its outputs.
 
     One pass over the inputs and one over the outputs: this runs once per recorded op.
+    A ``(shape, dtype)`` meta is an immutable tuple, shared rather than made again: an
+    input's is the one its producer recorded for it (unless its ``.data`` was replaced
+    since), and an output with the shape and dtype of an input that was its producer's only
+    output (every elementwise op) shares that producer's ``output_meta``. Every object an op
+    leaves behind is one more for the garbage collector to track and scan.
     """
     edges: list[Edge | None] = []
     input_meta: list[tuple[tuple[int, ...], np.dtype] | None] = []
+    shared: Any = None  # the output_meta of an input's single-output producer
     for a, needed in zip(args, ctx.needs_input_grad):
         if needed:
-            edges.append(a._edge())
+            edge = a._edge()
             data = a._data
-            input_meta.append((data.shape, data.dtype))
+            produced = edge[0].output_meta
+            meta = produced[edge[1]]
+            if meta[1] is not data.dtype or meta[0] != data.shape:
+                meta = (data.shape, data.dtype)
+            elif shared is None and len(produced) == 1:
+                shared = produced
+            edges.append(edge)
+            input_meta.append(meta)
         else:
             edges.append(None)
             input_meta.append(None)
-    ctx.next_edges, ctx.input_meta = tuple(edges), tuple(input_meta)
+    ctx.next_edges = tuple(edges)
+    ctx.input_meta = shared if len(input_meta) == 1 and shared is not None else tuple(input_meta)
     output_meta = []
     non_differentiable = ctx._non_differentiable
     for i, out in enumerate(outputs):
@@ -111,22 +131,24 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
         output_meta.append((data.shape, data.dtype))
         if data.dtype.kind in "fc" and id(out) not in non_differentiable:
             out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
-    ctx.output_meta = tuple(output_meta)
+    ctx.output_meta = (shared if len(output_meta) == 1 and shared is not None
+                       and output_meta[0] == shared[0] else tuple(output_meta))
     if ctx._saved:  # each saved tensor with its present version (an output by its array)
         ctx._saved = tuple([_pack(t, outputs) for t in ctx._saved])
         ctx._packed = True
 
 
-def _pack(t: Any, outputs: tuple[TensorBase, ...]) -> Saved:
+def _pack(t: Any, outputs: tuple[TensorBase, ...]) -> Saved | TensorBase:
     """What a node keeps of ``t``, one of the values its forward saved (see ``Saved``)."""
     if not isinstance(t, TensorBase):
         return (t, -1, None, 0, None)
-    counter = t._version_counter
-    if counter is None:
-        counter = t._version_counter = [0]
     for nr, out in enumerate(outputs):
         if out is t:
-            return (t._data, nr, counter, counter[0], type(t))
+            made = t._counter()
+            return (t._data, nr, made, made[0], type(t))
+    counter = t._version_counter
+    if counter is None:  # an input at version 0: kept alone, its counter read when unpacked
+        return t
     return (t, -1, counter, counter[0], type(t))
 
 

@@ -32,6 +32,10 @@ Edge = tuple["Node", int]
 # tensor, an in-place op changed the values this backward needs, and unpacking raises
 # instead of computing a wrong gradient. Anything else saved (None, a number) is
 # ``(value, -1, None, 0, None)``.
+#
+# An input that has no version counter yet (never changed in place, never viewed: most
+# tensors) is kept as the Tensor alone, no tuple: its version was 0, and a counter made for
+# it later starts at 0 and only grows, so unpacking reads its present counter instead.
 Saved = tuple[Any, int, "list[int] | None", int, Any]
 
 
@@ -96,6 +100,8 @@ class Node:
             return self._saved
         unpacked = []
         for saved in self._saved:  # each checked unchanged since it was saved
+            if type(saved) is not tuple:  # an input saved at version 0 (see ``Saved``)
+                saved = (saved, -1, saved._version_counter, 0, None)
             value, output_nr, counter, version, _ = saved
             if counter is not None and counter[0] != version:
                 raise RuntimeError(self._modified_message(saved))
@@ -133,7 +139,8 @@ class Node:
         there): what was saved of that output is ``tensor``'s memory at its present version."""
         counter = tensor._counter()
         moved = (tensor._data, output_nr, counter, counter[0], type(tensor))
-        self._saved = tuple([moved if s[1] == output_nr else s for s in self._saved])
+        self._saved = tuple([moved if type(s) is tuple and s[1] == output_nr else s
+                             for s in self._saved])
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Declare outputs (such as indices) that carry no gradient."""
@@ -172,6 +179,7 @@ class AccumulateGrad(Node):
         super().__init__(None)
         self.variable = cast("Tensor", variable)  # every tensor is a Tensor
         self.output_meta = ((variable.shape, variable.dtype),)
+        self.edge: Edge = (self, 0)  # the leaf's edge, one tuple for every op reading it
         self.post_hooks: list[Callable[[Tensor], None]] = []
 
     def name(self) -> str:

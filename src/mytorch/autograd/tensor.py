@@ -209,7 +209,7 @@ class TensorBase:
             return (self.grad_fn, self._output_nr)
         if self._accumulator is None:
             self._accumulator = AccumulateGrad(self)
-        return (self._accumulator, 0)
+        return self._accumulator.edge
 
     def detach(self) -> Tensor:
         """The same data (shared memory and version counter) cut from the graph."""

@@ -68,30 +68,29 @@ class CellStep(Function):
     def forward(ctx: Node, gi: Tensor, W_hh: Tensor, b_hh: Tensor | None,
                 *state: Tensor) -> Any:
         cell = cast("type[CellStep]", ctx.function)
-        states = tuple(s._data for s in state)
-        gh = kernels.hidden_projection(states[0], W_hh._data,
-                                       None if b_hh is None else b_hh._data)
-        new_state, cache = cell.kernel.forward(gi._data, gh, states)
-        # the chain rule reuses gh and the gate values (computing them is most of the
-        # work of a step), unless it must be recorded as a graph: then it recomputes
-        ctx.save_for_backward(gi, W_hh, b_hh, state, gh, cache)
+        # a sequence of one step: the same loop and chain rule as a layer's ``Recurrence``
+        states, ctx.steps = kernels.run_sequence(
+            cell.kernel, gi._data[None], W_hh._data, None, None if b_hh is None else b_hh._data,
+            tuple(s._data for s in state))
+        new_state = tuple(TensorBase._make(s[0]) for s in states)
+        # the chain rule reuses the step's gate values (computing them is most of the work
+        # of a step), unless it must be recorded as a graph: then it recomputes
+        ctx.save_for_backward(gi, W_hh, b_hh, *state, *new_state)
         return new_state if len(new_state) > 1 else new_state[0]
 
     @staticmethod
     def backward(ctx: Node, *grads: Tensor) -> tuple[Any, ...]:
-        gi, W, b, state, gh, cache = ctx.saved_tensors
+        gi, W, b, *saved = ctx.saved_tensors
+        state, new_state = tuple(saved[:len(grads)]), saved[len(grads):]
         cell = cast("type[CellStep]", ctx.function)
         needs = ctx.needs_input_grad
         if grad_mode.is_grad_enabled():
             return _recorded_backward(cell, grads, gi, W, b, state, needs)
-        states = tuple(s._data for s in state)
-        ggi, ggh, gstate = cell.kernel.backward(tuple(g._data for g in grads), gh, states, cache)
-        gW, gb, through_W = kernels.hidden_projection_backward(ggh, states[0], W._data,
-                                                               needs[1:4])
-        if through_W is not None:
-            gstate[0] = through_W if gstate[0] is None else gstate[0] + through_W
-        grads_out = (ggi if needs[0] else None, gW, gb, *gstate)
-        return tuple(None if g is None else TensorBase._make(g) for g in grads_out)
+        ggi, gW, _, gb, gstate = kernels.sequence_backward(
+            cell.kernel, tuple(g._data[None] for g in grads), W._data,
+            tuple(s._data for s in state), tuple(s._data[None] for s in new_state), ctx.steps)
+        return tuple(TensorBase._make(g) if need else None
+                     for g, need in zip((ggi[0], gW, gb, *gstate), needs))
 
 
 def _recorded_backward(cell: type[CellStep], grads: tuple[Tensor, ...], gi: Tensor, W: Tensor,
