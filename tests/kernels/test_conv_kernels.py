@@ -71,6 +71,13 @@ def _problem(geometry, dtype=np.float64):
     return x, W, gy
 
 
+def _all_three(x, W, gy, geometry):
+    """The fast path's forward, input gradient and weight gradient for one geometry."""
+    _, _, _, L, Ks, s, p, d, G = geometry
+    return (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
+            K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+
+
 def _torch_pad(x, padding):
     """Zero-pad with (before, after) pairs, first spatial dim first."""
     return F.pad(torch.tensor(x), [n for pair in reversed(padding) for n in pair])
@@ -128,11 +135,9 @@ def test_reference_convolution_matches_torch(geometry):
 def test_fast_path_matches_the_reference_convolution(geometry, chunked, budget):
     """Groups, chunks and reused buffers are a layer around the reference's algebra."""
     x, W, gy = _problem(geometry)
-    _, _, _, L, Ks, s, p, d, G = geometry
     if chunked:
         K.set_conv_memory_budget(1)  # one sample per chunk
-    fast = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
-            K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    fast = _all_three(x, W, gy, geometry)
     for got, want in zip(fast, _reference(geometry, x, W, gy)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
@@ -161,8 +166,7 @@ def test_depthwise_path_matches_torch_and_the_reference(geometry, chunked, monke
     direct = (K.depthwise_forward(x, W, s, p, d, out),
               K.depthwise_input_grad(gy, W, L, s, p, d, C),
               K.depthwise_weight_grad(x, gy, Ks, s, p, d))
-    routed = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
-              K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    routed = _all_three(x, W, gy, geometry)
     for got, same in zip(direct, routed):
         np.testing.assert_array_equal(got, same)
     for got, want in zip(direct, _reference(geometry, x, W, gy)):
@@ -312,12 +316,9 @@ def test_int_arguments_mean_every_dim():
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=GEOMETRY_IDS)
 def test_chunked_equals_unchunked(geometry, budget):
     x, W, gy = _problem(geometry)
-    _, _, _, L, Ks, s, p, d, G = geometry
-    whole = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
-             K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    whole = _all_three(x, W, gy, geometry)
     K.set_conv_memory_budget(1)  # one sample per chunk
-    chunked = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
-               K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    chunked = _all_three(x, W, gy, geometry)
     # Chunks change the width of each GEMM, and BLAS may pick another kernel (another
     # summation order) for another width, so the results agree to float64 rounding, not
     # bit for bit (numpy 2.4's OpenBLAS differs by ~3e-15 on 2d-2); the weight gradient also
@@ -353,15 +354,13 @@ def test_one_sample_in_pieces_of_rows_equals_the_whole(geometry, rows, budget):
     padded input regions overlap; the results agree with the whole to rounding."""
     x, W, gy = _problem(geometry)
     N, C, O, L, Ks, s, p, d, G = geometry
-    whole = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
-             K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    whole = _all_three(x, W, gy, geometry)
     out = Wn.output_shape(L, Ks, s, p, d)
     per_row = (C * math.prod(Ks) + O) * x.itemsize * math.prod(out[1:])
     K.set_conv_memory_budget(rows * per_row)
     plan = K._Plan(x.shape, Ks, out, s, p, d, (C * math.prod(Ks) + O) * x.itemsize)
     assert (plan.samples, plan.rows) == (1, min(rows, out[0]))
-    pieces = (K.conv_forward(x, W, s, p, d, G), K.conv_input_grad(gy, W, L, s, p, d, G),
-              K.conv_weight_grad(x, gy, Ks, s, p, d, G))
+    pieces = _all_three(x, W, gy, geometry)
     for got, want in zip(pieces, whole):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
 
