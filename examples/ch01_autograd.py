@@ -24,9 +24,9 @@ def loss_of(x: mytorch.Tensor, w: mytorch.Tensor) -> mytorch.Tensor:
 def print_graph(node: mytorch.autograd.Node, depth: int = 0) -> None:
     """The recorded graph, from the loss's grad_fn down its next_functions."""
     print("    " * depth + node.name())
-    for edge in node.next_functions:
-        if edge is not None:
-            print_graph(edge[0], depth + 1)
+    for next_node, _ in node.next_functions:
+        if next_node is not None:
+            print_graph(next_node, depth + 1)
 
 
 def main() -> None:

@@ -398,6 +398,17 @@ class Tensor(TensorBase, make_outputs=True):
     def eq(self, other: Any) -> Tensor:
         return ops.eq(self, other)
 
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return ops.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Tensor) -> bool:
+        return ops.equal(self, other)
+
     def ne(self, other: Any) -> Tensor:
         return ops.ne(self, other)
 
@@ -412,12 +423,6 @@ class Tensor(TensorBase, make_outputs=True):
 
     def ge(self, other: Any) -> Tensor:
         return ops.ge(self, other)
-
-    def equal(self, other: Tensor) -> bool:
-        return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
-
-    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return bool(np.allclose(self._data, np.asarray(other), rtol=rtol, atol=atol))
 
     def sum(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
         return ops.sum(self, dim, keepdim, **kwargs)

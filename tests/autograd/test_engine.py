@@ -376,3 +376,13 @@ def test_second_derivative_of_matmul_chain_matches_torch() -> None:
     # mixed second derivatives d2/dW1 dW2 go through both matmuls' backward
     _hvp_check(lambda lib, a, b, c: ((a @ b).tanh() @ c).pow(2).sum(), [x, w1, w2])
     _hvp_check(lambda lib, a, b, c: ((a @ b @ c) ** 2).sum(), [x, w1, w2], seed=2)
+
+
+def test_next_functions_pairs_every_edge_as_pytorch_does():
+    """An input with no gradient is ``(None, 0)``, as in PyTorch, so code that unpacks
+    ``for fn, nr in node.next_functions`` runs unchanged."""
+    x = mytorch.ones(3, requires_grad=True)
+    mul = (x * 2).sum().grad_fn.next_functions[0][0]
+    assert mul.name() == "MulBackward0"
+    assert mul.next_functions[0][0].name() == "AccumulateGrad" and mul.next_functions[0][1] == 0
+    assert mul.next_functions[1] == (None, 0)

@@ -134,3 +134,42 @@ def test_tanh_backward_op_is_differentiable_in_both_its_inputs_to_third_order():
         results.append((g, h, k))
     for mine, theirs in zip(*results):
         np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@given(seed=st.integers(0, 2**31 - 1), equal_nan=st.booleans())
+def test_isclose_allclose_equal_match_torch(dtype, seed, equal_nan):
+    """Random values with some exact copies, near misses, infinities and NaNs, against torch."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(4, 5)) * 10.0 ** rng.integers(-3, 4)
+    b = (a * (1 + rng.choice([0, 1e-9, 1e-6, 1e-4], size=a.shape))
+         + rng.choice([0, 1e-9, 1e-7], size=a.shape))
+    if dtype != "int64":
+        a[0, :3], b[0, :3] = [np.inf, np.nan, -np.inf], [np.inf, np.nan, np.inf]
+    a, b = a.astype(dtype), b.astype(dtype)
+    ma, mb, ta, tb = mytorch.tensor(a), mytorch.tensor(b), torch.tensor(a), torch.tensor(b)
+    for rtol, atol in ((1e-5, 1e-8), (0.0, 1e-6), (1e-3, 0.0)):
+        np.testing.assert_array_equal(
+            mytorch.isclose(ma, mb, rtol, atol, equal_nan).numpy(),
+            torch.isclose(ta, tb, rtol, atol, equal_nan).numpy())
+        expected = torch.allclose(ta, tb, rtol, atol, equal_nan)
+        assert ma.allclose(mb, rtol, atol, equal_nan) == expected
+    assert mytorch.equal(ma, mb) == torch.equal(ta, tb)
+    assert ma.equal(ma) == torch.equal(ta, ta)  # False where a NaN is present, as in torch
+
+
+def test_isclose_broadcasts_and_equal_does_not():
+    a, b = mytorch.ones(2, 3), mytorch.ones(3)
+    assert mytorch.isclose(a, b).shape == (2, 3) and mytorch.allclose(a, b)
+    assert not mytorch.equal(a, b)
+
+
+def test_closeness_errors_name_the_op_and_the_operands():
+    with pytest.raises(RuntimeError, match=r"isclose.*float32.*float64"):
+        mytorch.isclose(mytorch.ones(2), mytorch.ones(2, dtype=mytorch.float64))
+    with pytest.raises(TypeError, match=r"allclose.*Tensor and float"):
+        mytorch.allclose(mytorch.ones(2), 1.0)
+    with pytest.raises(ValueError, match=r"isclose.*\(2, 3\).*\(2,\)"):
+        mytorch.isclose(mytorch.ones(2, 3), mytorch.ones(2))
+    with pytest.raises(RuntimeError, match=r"equal.*float32.*int64"):
+        mytorch.equal(mytorch.ones(2), mytorch.tensor([1, 1]))

@@ -154,8 +154,9 @@ class Node:
         return f"{self.function.__name__}Backward{'0' if builtin else ''}"
 
     @property
-    def next_functions(self) -> tuple[Edge | None, ...]:
-        return self.next_edges
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        """PyTorch's view of the edges: ``(None, 0)`` for an input that needs no gradient."""
+        return tuple((None, 0) if edge is None else edge for edge in self.next_edges)
 
     def release(self) -> None:
         """Free saved tensors once backward has used them (unless retain_graph)."""

@@ -25,7 +25,7 @@ __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "log1p", "sqrt", "sin", "cos",
     "tanh", "sign", "clamp", "clip", "maximum", "minimum", "where", "masked_fill", "cast", "clone",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
-    "isnan", "isinf", "isfinite",
+    "isnan", "isinf", "isfinite", "isclose", "allclose", "equal",
 ]
 
 
@@ -517,3 +517,48 @@ def isinf(x: Tensor) -> Tensor:
 
 def isfinite(x: Tensor) -> Tensor:
     return TensorBase._make(np.isfinite(x._data))
+
+
+# -- closeness and equality of whole tensors ---------------------------------------------
+class DTypeMismatch(TypeError, RuntimeError):
+    """Two tensors an op compares have different dtypes (a RuntimeError in PyTorch)."""
+
+
+def _same_dtype(op: str, a: Tensor, b: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The two tensors' arrays; PyTorch compares only tensors of one dtype."""
+    if not (isinstance(a, TensorBase) and isinstance(b, TensorBase)):
+        raise TypeError(f"{op}: expected two tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if a.dtype != b.dtype:
+        raise DTypeMismatch(f"{op}: the tensors' dtypes differ: {a.dtype} and {b.dtype}")
+    return a._data, b._data
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Where ``|input - other| <= atol + rtol * |other|`` (the tolerance scales with
+    ``other``, as in PyTorch); equal infinities are close, and NaN is close to NaN only
+    with ``equal_nan``. Shapes broadcast; a bool tensor of the broadcast shape."""
+    return TensorBase._make(_close("isclose", input, other, rtol, atol, equal_nan))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether :func:`isclose` holds everywhere (a Python bool)."""
+    return bool(_close("allclose", input, other, rtol, atol, equal_nan).all())
+
+
+def _close(op: str, input: Tensor, other: Tensor, rtol: float, atol: float,
+           equal_nan: bool) -> np.ndarray:
+    x, y = _same_dtype(op, input, other)
+    try:
+        return np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    except ValueError:
+        raise _broadcast_error(op, x, y) from None
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether the tensors have the same shape and the same values (NaN equals nothing).
+    Different shapes are simply unequal: no broadcasting. The dtypes must match."""
+    x, y = _same_dtype("equal", input, other)
+    return x.shape == y.shape and bool(np.array_equal(x, y))
