@@ -52,6 +52,15 @@ _NEEDS = {needs: needs for needs in [(True,), (False,), (True, True), (True, Fal
 class Function:
     """Base class of differentiable ops; subclass it and define ``forward``/``backward``."""
 
+    # True for an op whose ``backward`` is arithmetic alone: operators (``+ - * / **``, unary
+    # ``-``) on ``gy``, the saved tensors and numbers, which NumPy arrays have as Tensors do
+    # (or functions that take both alike, as the elementwise ops' ``_math``).
+    # When no graph of the backward is recorded (no ``create_graph``), the engine then runs
+    # it on arrays: ``gy`` and ``ctx.saved_tensors`` come as arrays, and no Tensor, node or
+    # dispatch is made per intermediate gradient. (With ``create_graph`` it gets Tensors and
+    # records its ops, as every backward does.)
+    arithmetic_backward = False
+
     @staticmethod
     def forward(ctx: Node, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
