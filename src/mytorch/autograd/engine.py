@@ -54,7 +54,8 @@ def run_backward(
     """
     on_arrays = not create_graph
     root_edges = [t._edge() for t in roots]
-    dependencies = _count_dependencies([node for node, _ in root_edges])
+    root_nodes = [node for node, _ in root_edges]
+    dependencies = _count_dependencies(root_nodes)
 
     captures: dict[tuple[Node, int], Any] = {}
     if inputs is not None:
@@ -63,8 +64,7 @@ def run_backward(
     buffers: dict[Node, list[Any]] = {}
     for (node, nr), root_grad in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, root_grad._data if on_arrays else root_grad)
-    ready = [node for node, _ in root_edges if dependencies.get(node, 0) == 0]
-    ready = list(dict.fromkeys(ready))  # a root given twice runs once
+    ready = [node for node in dict.fromkeys(root_nodes) if dependencies[node] == 0]
 
     previous = grad_mode._enabled
     grad_mode._enabled = create_graph
@@ -106,9 +106,10 @@ def _run_node(node: Node, grads: list[Any], retain_graph: bool,
     A function of its own so that nothing of this node stays referenced once it returns:
     a leaf's gradient that no one else holds can then become its ``.grad`` without a copy.
     """
-    for nr, g in enumerate(grads):
-        if g is None:  # an output that received no gradient gets zeros
-            grads[nr] = _zeros(*node.output_meta[nr], on_arrays)
+    if len(grads) > 1:  # (a node with one output runs once it has received its gradient)
+        for nr, g in enumerate(grads):
+            if g is None:  # an output that received no gradient gets zeros
+                grads[nr] = _zeros(*node.output_meta[nr], on_arrays)
     function = node.function
     assert function is not None, "only an AccumulateGrad has no function, and it has no backward"
     if on_arrays and not function.arithmetic_backward:
@@ -121,7 +122,7 @@ def _run_node(node: Node, grads: list[Any], retain_graph: bool,
             f"{node.name()}: backward returned {len(grad_inputs)} gradients, "
             f"but forward took {len(node.next_edges)} inputs"
         )
-    if not retain_graph:
+    if not retain_graph and node._saved:
         node.release()
     for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
         if edge is None or grad is None:
@@ -146,20 +147,24 @@ def _run_node(node: Node, grads: list[Any], retain_graph: bool,
 
 
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
-    """For each node reachable from ``roots``, the number of edges that point to it."""
-    dependencies: dict[Node, int] = {}
-    seen = set(roots)
-    stack = list(seen)
+    """For each node reachable from ``roots``, the number of edges that point to it.
+
+    A node is visited when the first edge to it is counted: the count's presence is the
+    mark, no separate set of seen nodes.
+    """
+    dependencies = dict.fromkeys(roots, 0)  # visited, no edge to them counted yet
+    stack = list(dependencies)
     while stack:
-        node = stack.pop()
-        for edge in node.next_edges:
+        for edge in stack.pop().next_edges:
             if edge is None:
                 continue
             child = edge[0]
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
+            count = dependencies.get(child)
+            if count is None:  # the first edge to it
+                dependencies[child] = 1
                 stack.append(child)
+            else:
+                dependencies[child] = count + 1
     return dependencies
 
 

@@ -133,17 +133,32 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
             input_meta.append(None)
     ctx.next_edges = tuple(edges)
     ctx.input_meta = shared if len(input_meta) == 1 and shared is not None else tuple(input_meta)
-    output_meta = []
-    non_differentiable = ctx._non_differentiable
-    for i, out in enumerate(outputs):
+    non_differentiable = ctx._non_differentiable  # (empty for most ops: tested first)
+    if len(outputs) == 1:  # most ops: no list, and the shared meta compared before a tuple is made
+        out: TensorBase | None = outputs[0]
         data = out._data
-        output_meta.append((data.shape, data.dtype))
-        if data.dtype.kind in "fc" and id(out) not in non_differentiable:
-            out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
-    ctx.output_meta = (shared if len(output_meta) == 1 and shared is not None
-                       and output_meta[0] == shared[0] else tuple(output_meta))
-    if ctx._saved:  # each saved tensor with its present version (an output by its array)
-        ctx._saved = tuple([_pack(t, outputs) for t in ctx._saved])
+        if shared is not None and shared[0][1] is data.dtype and shared[0][0] == data.shape:
+            ctx.output_meta = shared
+        else:
+            ctx.output_meta = ((data.shape, data.dtype),)
+        differentiable = not non_differentiable or id(out) not in non_differentiable
+        if differentiable and data.dtype.kind in "fc":
+            out.grad_fn, out._output_nr, out._requires_grad = ctx, 0, True
+    else:
+        out = None
+        output_meta = []
+        for nr, each in enumerate(outputs):
+            data = each._data
+            output_meta.append((data.shape, data.dtype))
+            if data.dtype.kind in "fc" and id(each) not in non_differentiable:
+                each.grad_fn, each._output_nr, each._requires_grad = ctx, nr, True
+        ctx.output_meta = tuple(output_meta)
+    if ctx._saved:  # each saved value as the node keeps it (see ``_pack``)
+        ctx._saved = tuple([
+            # (inlined: the common case, an input of a one-output op never changed in place)
+            t if (out is not None and t is not out and isinstance(t, TensorBase)
+                  and t._version_counter is None) else _pack(t, outputs)
+            for t in ctx._saved])
         ctx._packed = True
 
 
