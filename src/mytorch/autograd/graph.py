@@ -105,7 +105,11 @@ class Node:
         unpacked = []
         for saved in self._saved:  # each checked unchanged since it was saved
             if type(saved) is not tuple:  # an input saved at version 0 (see ``Saved``)
-                saved = (saved, -1, saved._version_counter, 0, type(saved))
+                counter = saved._version_counter
+                if counter is None or counter[0] == 0:  # (the common case, without a tuple)
+                    unpacked.append(saved._data if as_arrays else saved)
+                    continue
+                saved = (saved, -1, counter, 0, type(saved))
             value, output_nr, counter, version, cls = saved
             if counter is not None and counter[0] != version:
                 raise RuntimeError(self._modified_message(saved))
