@@ -135,7 +135,7 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
     ctx.input_meta = shared if len(input_meta) == 1 and shared is not None else tuple(input_meta)
     non_differentiable = ctx._non_differentiable  # (empty for most ops: tested first)
     if len(outputs) == 1:  # most ops: no list, and the shared meta compared before a tuple is made
-        out: TensorBase | None = outputs[0]
+        out = outputs[0]
         data = out._data
         if shared is not None and shared[0][1] is data.dtype and shared[0][0] == data.shape:
             ctx.output_meta = shared
@@ -145,7 +145,6 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
         if differentiable and data.dtype.kind in "fc":
             out.grad_fn, out._output_nr, out._requires_grad = ctx, 0, True
     else:
-        out = None
         output_meta = []
         for nr, each in enumerate(outputs):
             data = each._data
@@ -154,9 +153,10 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
                 each.grad_fn, each._output_nr, each._requires_grad = ctx, nr, True
         ctx.output_meta = tuple(output_meta)
     if ctx._saved:  # each saved value as the node keeps it (see ``_pack``)
+        only = outputs[0] if len(outputs) == 1 else None
         ctx._saved = tuple([
             # (inlined: the common case, an input of a one-output op never changed in place)
-            t if (out is not None and t is not out and isinstance(t, TensorBase)
+            t if (only is not None and t is not only and isinstance(t, TensorBase)
                   and t._version_counter is None) else _pack(t, outputs)
             for t in ctx._saved])
         ctx._packed = True
