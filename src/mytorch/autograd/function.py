@@ -17,7 +17,9 @@ An op is a ``Function`` subclass with two static methods side by side::
 requires grad, records a ``Node`` (the ``ctx`` above, which becomes the
 output's ``grad_fn``). ``backward`` is written with Tensor ops, so the engine
 can run it with recording on (``create_graph=True``) to get gradients of
-gradients, or off, and then it builds nothing.
+gradients, or off, and then it builds nothing. A backward that is plain arithmetic,
+as this one, works on NumPy arrays too: declared with ``arithmetic_backward = True``,
+it runs on the bare arrays when recording is off, without a Tensor per gradient.
 
 A ``backward`` returns one gradient per positional input of ``forward``
 (``None`` where there is none). It may return a gradient of a broadcast shape
