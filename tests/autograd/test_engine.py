@@ -376,3 +376,29 @@ def test_second_derivative_of_matmul_chain_matches_torch() -> None:
     # mixed second derivatives d2/dW1 dW2 go through both matmuls' backward
     _hvp_check(lambda lib, a, b, c: ((a @ b).tanh() @ c).pow(2).sum(), [x, w1, w2])
     _hvp_check(lambda lib, a, b, c: ((a @ b @ c) ** 2).sum(), [x, w1, w2], seed=2)
+
+
+def test_a_backward_returning_none_does_not_stall_the_input_it_owes() -> None:
+    """A None gradient from a backward counts as arrived (an absent gradient, as in PyTorch):
+    the node it was owed to still runs on what its other consumers sent, and a node that
+    only ever receives None passes nothing on without stalling the ones below it."""
+    results = []
+    for lib in (mytorch, torch):
+        class Blocked(lib.autograd.Function):  # type: ignore[misc, name-defined]
+            @staticmethod
+            def forward(ctx: Any, a: Any) -> Any:
+                return a * 1
+
+            @staticmethod
+            def backward(ctx: Any, gy: Any) -> None:
+                return None
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        y = x * 2
+        z = Blocked.apply(y) + y * 3 + Blocked.apply(w * w).sum() * 0
+        z.sum().backward()
+        results.append((x.grad, w.grad))
+    (x_grad, w_grad), (torch_x_grad, torch_w_grad) = results
+    np.testing.assert_array_equal(x_grad.numpy(), torch_x_grad.numpy())
+    assert w_grad is None and torch_w_grad is None

@@ -29,7 +29,7 @@ import numpy as np
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.fit import cast, sum_to
-from mytorch.autograd.graph import AccumulateGrad, Node
+from mytorch.autograd.graph import AccumulateGrad, Edge, Node
 from mytorch.autograd.tensor import TensorBase
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
@@ -71,7 +71,10 @@ def run_backward(
     try:
         while ready:
             node = ready.pop()
-            grads = buffers.pop(node)
+            grads = buffers.pop(node, None)
+            if grads is None:  # only None reached it (backwards that gave it no gradient)
+                _pass_on_nothing(node.next_edges, dependencies, ready)
+                continue
             if captures:
                 for nr, grad in enumerate(grads):
                     if (node, nr) in captures:
@@ -125,7 +128,10 @@ def _run_node(node: Node, grads: list[Any], retain_graph: bool,
     if not retain_graph and node._saved:
         node.release()
     for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
-        if edge is None or grad is None:
+        if edge is None:
+            continue
+        if grad is None:  # no gradient for this input: it still counts as arrived
+            _pass_on_nothing((edge,), dependencies, ready)
             continue
         if on_arrays:
             if type(grad) is not np.ndarray:  # a Tensor, or a NumPy scalar (0-d arithmetic)
@@ -144,6 +150,19 @@ def _run_node(node: Node, grads: list[Any], retain_graph: bool,
         dependencies[next_node] = count
         if count == 0:
             ready.append(next_node)
+
+
+def _pass_on_nothing(edges: Sequence[Edge | None], dependencies: dict[Node, int],
+                     ready: list[Node]) -> None:
+    """Count as arrived, though they carry no gradient, the ``edges`` a node sends nothing
+    along: as in PyTorch, a backward's None is an absent gradient, and the node at the other
+    end still runs on what the others sent it."""
+    for edge in edges:
+        if edge is not None:
+            next_node = edge[0]
+            dependencies[next_node] -= 1
+            if dependencies[next_node] == 0:
+                ready.append(next_node)
 
 
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
