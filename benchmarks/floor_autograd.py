@@ -12,7 +12,9 @@ then ``y.sum().backward()``), four ways, best of 30 runs each:
 (1) and (2) are far below PyTorch: the NumPy arithmetic is not what limits this case.
 What mytorch adds on top of (2) is its Python per op: a graph node, an output Tensor,
 edges, saved-value versions, the dispatch through ``Function.apply`` and the engine's
-bookkeeping, which the cProfile of mytorch's step below lists.
+bookkeeping, which the cProfile of mytorch's step below lists. A second table splits each
+step into its forward (the ops, recorded) and its backward, in microseconds per op, so it
+shows which half of mytorch's time is above PyTorch's.
 
     python benchmarks/floor_autograd.py                               # default threads
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/floor_autograd.py
@@ -22,6 +24,8 @@ from __future__ import annotations
 import cProfile
 import gc
 import pstats
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,6 +68,11 @@ class Record:
 
 def least_autograd() -> None:
     """(1) with one record per op, and backward walking the records."""
+    least_backward(least_forward())
+
+
+def least_forward() -> Record | None:
+    """(2)'s forward: the ufuncs and one record per op."""
     y, record = x, None
     for _ in range(ROUNDS):
         m = y * w
@@ -74,7 +83,12 @@ def least_autograd() -> None:
         record = Record(2, t, record)
         y = np.sin(t)
         record = Record(3, t, record)
-    g, gw, gb = np.ones_like(y), np.zeros_like(w), np.zeros_like(b)
+    return record
+
+
+def least_backward(record: Record | None) -> None:
+    """(2)'s backward: the walk over the records, the chain rule's ufuncs."""
+    g, gw, gb = np.ones_like(x), np.zeros_like(w), np.zeros_like(b)
     while record is not None:
         if record.op == 3:
             g = g * np.cos(record.saved)
@@ -88,6 +102,36 @@ def least_autograd() -> None:
         record = record.previous
 
 
+def library_phases(lib: Any) -> tuple[Callable[[], Any], Callable[[Any], None]]:
+    """The chain's forward (returning the loss) and backward with ``lib``, to time apart."""
+    xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+
+    def forward() -> Any:
+        xt.grad = wt.grad = bt.grad = None
+        y = xt
+        for _ in range(ROUNDS):
+            y = (y * wt + bt).tanh().sin()
+        return y.sum()
+
+    return forward, lambda loss: loss.backward()
+
+
+def phases(forward: Callable[[], Any], backward: Callable[[Any], None],
+           repeat: int = 30) -> tuple[float, float]:
+    """Best seconds of ``forward()`` and of ``backward(its result)``, timed apart."""
+    best_forward = best_backward = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        made = forward()
+        middle = time.perf_counter()
+        backward(made)
+        made = None  # the graph freed in the backward's time, as when a step returns
+        end = time.perf_counter()
+        best_forward = min(best_forward, middle - start)
+        best_backward = min(best_backward, end - middle)
+    return best_forward, best_backward
+
+
 def main() -> None:
     mine, theirs = chain(mytorch), chain(torch)
     print(f"threads: torch {torch.get_num_threads()}; {ROUNDS * 4} ops on 16 elements, "
@@ -98,6 +142,13 @@ def main() -> None:
         print(f"ufuncs alone {u * 1e3:6.2f} ms   + least autograd {least * 1e3:6.2f} ms   "
               f"torch {t * 1e3:6.2f} ms   mytorch {m * 1e3:6.2f} ms   "
               f"least / torch {least / t:4.2f}   mytorch / torch {m / t:4.2f}")
+    print("\nper op (us), forward (recorded) | backward:")
+    rows = {"least autograd": (least_forward, least_backward),
+            "torch": library_phases(torch), "mytorch": library_phases(mytorch)}
+    for name, (forward, backward) in rows.items():
+        f, b = phases(forward, backward)
+        ops = ROUNDS * 4
+        print(f"  {name:15s} {f / ops * 1e6:5.2f} | {b / ops * 1e6:5.2f}")
     collections = [0, 0, 0]
 
     def count(phase: str, info: dict[str, int]) -> None:

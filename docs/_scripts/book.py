@@ -89,27 +89,31 @@ def show(fig: Any) -> None:
 def engine_walk(root: Any) -> list[tuple[Any, Any]]:
     """Run ``root.backward()`` and return, in the order the engine ran them, each node of the
     graph with the gradient it received (an op node: the gradients of its outputs; a leaf's
-    ``AccumulateGrad``: the leaf's ``.grad`` just after it was accumulated).
+    ``AccumulateGrad``: the leaf's ``.grad`` just after it was accumulated), each copied as
+    a NumPy array (without ``create_graph`` the engine hands some backwards arrays, others
+    Tensors: see ``Function.arithmetic_backward``).
 
     The engine itself does the walk: each op node is recorded when the engine calls its
     Function's ``backward`` (wrapped for the duration, then restored), each leaf by a
     post-accumulate hook (the public way to see a leaf's gradient arrive). The graph is
     retained, so the page can draw it afterwards.
     """
+    import numpy as np
+
     from mytorch.autograd.graph import AccumulateGrad
 
     steps: list[tuple[Any, Any]] = []
     nodes = _graph_nodes(root)
     leaves = [n for n in nodes if isinstance(n, AccumulateGrad)]
     removers = [leaf.variable.register_post_accumulate_grad_hook(
-        lambda t, node=leaf: steps.append((node, [t.grad.clone()]))) for leaf in leaves]
+        lambda t, node=leaf: steps.append((node, [np.array(t.grad)]))) for leaf in leaves]
     functions = {n.function for n in nodes if not isinstance(n, AccumulateGrad)}
     # every original first: a subclass's inherited backward must not resolve to a wrapper
     originals = {f: (f.__dict__.get("backward"), f.backward) for f in functions}
 
     def recording(backward: Any) -> Any:
         def run(node: Any, *grad_outputs: Any) -> Any:
-            steps.append((node, list(grad_outputs)))
+            steps.append((node, [np.array(g) for g in grad_outputs]))
             return backward(node, *grad_outputs)
         return staticmethod(run)
 

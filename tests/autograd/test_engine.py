@@ -386,3 +386,29 @@ def test_next_functions_pairs_every_edge_as_pytorch_does():
     assert mul.name() == "MulBackward0"
     assert mul.next_functions[0][0].name() == "AccumulateGrad" and mul.next_functions[0][1] == 0
     assert mul.next_functions[1] == (None, 0)
+
+
+def test_a_backward_returning_none_does_not_stall_the_input_it_owes() -> None:
+    """A None gradient from a backward counts as arrived (an absent gradient, as in PyTorch):
+    the node it was owed to still runs on what its other consumers sent, and a node that
+    only ever receives None passes nothing on without stalling the ones below it."""
+    results = []
+    for lib in (mytorch, torch):
+        class Blocked(lib.autograd.Function):  # type: ignore[misc, name-defined]
+            @staticmethod
+            def forward(ctx: Any, a: Any) -> Any:
+                return a * 1
+
+            @staticmethod
+            def backward(ctx: Any, gy: Any) -> None:
+                return None
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        y = x * 2
+        z = Blocked.apply(y) + y * 3 + Blocked.apply(w * w).sum() * 0
+        z.sum().backward()
+        results.append((x.grad, w.grad))
+    (x_grad, w_grad), (torch_x_grad, torch_w_grad) = results
+    np.testing.assert_array_equal(x_grad.numpy(), torch_x_grad.numpy())
+    assert w_grad is None and torch_w_grad is None

@@ -120,10 +120,10 @@ def test_math_on_integers_gives_float32():
     assert (mytorch.tensor([1, 2]) / 2).dtype == np.float32
 
 
-def test_tanh_backward_op_is_differentiable_in_both_its_inputs_to_third_order():
-    """tanh's backward is one op, TanhBackward(gy, y); gradients of gradients through it,
-    with a non-constant upstream gradient (so both of its inputs carry a gradient), match
-    torch up to the third derivative."""
+def test_tanh_backward_is_differentiable_in_both_its_inputs_to_third_order():
+    """tanh's backward, gy * (1 - y^2) from its output y: gradients of gradients through it,
+    with a non-constant upstream gradient (so both gy and y carry a gradient), match torch
+    up to the third derivative."""
     x_np = np.linspace(-1.5, 1.5, 5)
     results = []
     for lib in (mytorch, torch):

@@ -29,7 +29,7 @@ import numpy as np
 
 from mytorch.autograd import grad_mode
 from mytorch.autograd.fit import cast, sum_to
-from mytorch.autograd.graph import AccumulateGrad, Node
+from mytorch.autograd.graph import AccumulateGrad, Edge, Node
 from mytorch.autograd.tensor import TensorBase
 
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
@@ -47,26 +47,34 @@ def run_backward(
 
     With ``inputs`` None, gradients accumulate into the ``.grad`` of leaves;
     otherwise nothing accumulates and the gradients of ``inputs`` are returned.
-    """
-    root_edges = [t._edge() for t in roots]
-    dependencies = _count_dependencies([node for node, _ in root_edges])
 
-    captures: dict[tuple[Node, int], Tensor | None] = {}
+    Without ``create_graph`` the gradients travel between nodes as NumPy arrays: an op
+    whose backward is arithmetic (``Function.arithmetic_backward``) runs on them as they
+    are, any other gets them as Tensors; nothing is wrapped that nothing reads.
+    """
+    on_arrays = not create_graph
+    root_edges = [t._edge() for t in roots]
+    root_nodes = [node for node, _ in root_edges]
+    dependencies = _count_dependencies(root_nodes)
+
+    captures: dict[tuple[Node, int], Any] = {}
     if inputs is not None:
         captures = {t._edge(): None for t in inputs}
 
-    buffers: dict[Node, list[Tensor | None]] = {}
+    buffers: dict[Node, list[Any]] = {}
     for (node, nr), root_grad in zip(root_edges, root_grads):
-        _add_to_buffer(buffers, node, nr, root_grad)
-    ready = [node for node, _ in root_edges if dependencies.get(node, 0) == 0]
-    ready = list(dict.fromkeys(ready))  # a root given twice runs once
+        _add_to_buffer(buffers, node, nr, root_grad._data if on_arrays else root_grad)
+    ready = [node for node in dict.fromkeys(root_nodes) if dependencies[node] == 0]
 
     previous = grad_mode._enabled
     grad_mode._enabled = create_graph
     try:
         while ready:
             node = ready.pop()
-            grads = buffers.pop(node)
+            grads = buffers.pop(node, None)
+            if grads is None:  # only None reached it (backwards that gave it no gradient)
+                _pass_on_nothing(node.next_edges, dependencies, ready)
+                continue
             if captures:
                 for nr, grad in enumerate(grads):
                     if (node, nr) in captures:
@@ -74,36 +82,42 @@ def run_backward(
             if type(node) is AccumulateGrad:
                 grad = grads.pop()  # now held by this frame alone, unless someone else has it
                 if inputs is None and grad is not None:
-                    owned = _sole_owner(grad)  # (a statement of its own: nothing else on the stack)
-                    _accumulate_leaf(node, grad, create_graph, owned)
+                    owned = on_arrays and _sole_owner(grad)  # (nothing else on the stack)
+                    _accumulate_leaf(node, _tensor(grad), create_graph, owned)
                 continue
             if node.retained and inputs is None:
                 for nr, tensor in node.retained.items():
                     retained_grad = grads[nr]
                     if retained_grad is not None:
-                        _accumulate(tensor, retained_grad, create_graph)
-            _run_node(node, grads, retain_graph, buffers, dependencies, ready)
+                        _accumulate(tensor, _tensor(retained_grad), create_graph)
+            _run_node(node, grads, retain_graph, buffers, dependencies, ready, on_arrays)
     finally:
         grad_mode._enabled = previous
 
     if inputs is None:
         return None
-    return [captures[t._edge()] for t in inputs]
+    return [None if grad is None else _tensor(grad)
+            for grad in (captures[t._edge()] for t in inputs)]
 
 
-def _run_node(node: Node, grads: list[Tensor | None], retain_graph: bool,
-              buffers: dict[Node, list[Tensor | None]], dependencies: dict[Node, int],
-              ready: list[Node]) -> None:
+def _run_node(node: Node, grads: list[Any], retain_graph: bool,
+              buffers: dict[Node, list[Any]], dependencies: dict[Node, int],
+              ready: list[Node], on_arrays: bool) -> None:
     """Run ``node``'s backward on the gradients of its outputs and pass each input's gradient
     along its edge; a node whose last awaited gradient arrived becomes ready.
 
     A function of its own so that nothing of this node stays referenced once it returns:
     a leaf's gradient that no one else holds can then become its ``.grad`` without a copy.
     """
-    for nr, g in enumerate(grads):
-        if g is None:  # an output that received no gradient gets zeros
-            grads[nr] = _zeros(*node.output_meta[nr])
-    grad_inputs = node.function.backward(node, *grads)  # type: ignore[union-attr]
+    if len(grads) > 1:  # (a node with one output runs once it has received its gradient)
+        for nr, g in enumerate(grads):
+            if g is None:  # an output that received no gradient gets zeros
+                grads[nr] = _zeros(*node.output_meta[nr], on_arrays)
+    function = node.function
+    assert function is not None, "only an AccumulateGrad has no function, and it has no backward"
+    if on_arrays and not function.arithmetic_backward:
+        grads = [TensorBase._make(g) for g in grads]
+    grad_inputs = function.backward(node, *grads)
     if type(grad_inputs) is not tuple:
         grad_inputs = (grad_inputs,)
     if len(grad_inputs) != len(node.next_edges):
@@ -111,16 +125,25 @@ def _run_node(node: Node, grads: list[Tensor | None], retain_graph: bool,
             f"{node.name()}: backward returned {len(grad_inputs)} gradients, "
             f"but forward took {len(node.next_edges)} inputs"
         )
-    if not retain_graph:
+    if not retain_graph and node._saved:
         node.release()
     for edge, grad, meta in zip(node.next_edges, grad_inputs, node.input_meta):
-        if edge is None or grad is None:
+        if edge is None:
             continue
-        data = getattr(grad, "_data", None)
-        # (the check, inlined: hot; a dtype equal to the meta's but another object only costs
-        # a call of _fit that changes nothing)
-        if data is None or data.dtype is not meta[1] or data.shape != meta[0]:  # type: ignore[index]
-            grad = _fit(grad, meta)
+        if grad is None:  # no gradient for this input: it still counts as arrived
+            _pass_on_nothing((edge,), dependencies, ready)
+            continue
+        if on_arrays:
+            if type(grad) is not np.ndarray:  # a Tensor, or a NumPy scalar (0-d arithmetic)
+                grad = grad._data if isinstance(grad, TensorBase) else np.asarray(grad)
+            if grad.dtype is not meta[1] or grad.shape != meta[0]:  # type: ignore[index]
+                grad = _fit(TensorBase._make(grad), meta)._data
+        else:
+            data = getattr(grad, "_data", None)
+            # (the check, inlined: hot; a dtype equal to the meta's but another object only
+            # costs a call of _fit that changes nothing)
+            if data is None or data.dtype is not meta[1] or data.shape != meta[0]:  # type: ignore[index]
+                grad = _fit(grad, meta)
         next_node, nr = edge
         _add_to_buffer(buffers, next_node, nr, grad)
         count = dependencies[next_node] - 1
@@ -129,37 +152,53 @@ def _run_node(node: Node, grads: list[Tensor | None], retain_graph: bool,
             ready.append(next_node)
 
 
+def _pass_on_nothing(edges: Sequence[Edge | None], dependencies: dict[Node, int],
+                     ready: list[Node]) -> None:
+    """Count as arrived, though they carry no gradient, the ``edges`` a node sends nothing
+    along: as in PyTorch, a backward's None is an absent gradient, and the node at the other
+    end still runs on what the others sent it."""
+    for edge in edges:
+        if edge is not None:
+            next_node = edge[0]
+            dependencies[next_node] -= 1
+            if dependencies[next_node] == 0:
+                ready.append(next_node)
+
+
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
-    """For each node reachable from ``roots``, the number of edges that point to it."""
-    dependencies: dict[Node, int] = {}
-    seen = set(roots)
-    stack = list(seen)
+    """For each node reachable from ``roots``, the number of edges that point to it.
+
+    A node is visited when the first edge to it is counted: the count's presence is the
+    mark, no separate set of seen nodes.
+    """
+    dependencies = dict.fromkeys(roots, 0)  # visited, no edge to them counted yet
+    stack = list(dependencies)
     while stack:
-        node = stack.pop()
-        for edge in node.next_edges:
+        for edge in stack.pop().next_edges:
             if edge is None:
                 continue
             child = edge[0]
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
+            count = dependencies.get(child)
+            if count is None:  # the first edge to it
+                dependencies[child] = 1
                 stack.append(child)
+            else:
+                dependencies[child] = count + 1
     return dependencies
 
 
-def _add_to_buffer(
-    buffers: dict[Node, list[Tensor | None]], node: Node, nr: int, grad: Tensor
-) -> None:
+def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, nr: int, grad: Any) -> None:
+    """Add ``grad`` to what output ``nr`` of ``node`` has received (arrays, or with
+    ``create_graph`` Tensors, whose sum is then recorded too)."""
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * len(node.output_meta)
     previous = slots[nr]
     if previous is None:
         slots[nr] = grad
-    elif grad_mode._enabled:  # create_graph: the sum is recorded too
-        slots[nr] = previous + grad
-    else:  # both fitted to the input's shape and dtype: NumPy's add is the whole op
-        slots[nr] = TensorBase._make(previous._data + grad._data)
+    else:  # both fitted to the input's shape and dtype
+        total = previous + grad  # NumPy's add (or, with create_graph, a recorded one)
+        slots[nr] = np.asarray(total) if isinstance(total, np.generic) else total  # 0-d: a scalar
 
 
 def _fit(grad: Tensor | np.ndarray, meta: tuple[tuple[int, ...], np.dtype] | None) -> Tensor:
@@ -211,34 +250,37 @@ def _references_to_a_local() -> int:
 _HELD_BY_CALLER_ALONE = _references_to_a_local() + 1
 
 
-def _sole_owner(grad: Tensor) -> bool:
-    """Whether the caller's local variable is all that holds ``grad`` and its memory.
+def _sole_owner(grad: np.ndarray) -> bool:
+    """Whether the caller's local variable is all that holds the gradient array ``grad``.
 
     Then the engine may hand ``grad`` to a leaf as its ``.grad`` without copying it
     (PyTorch's AccumulateGrad steals a gradient the same way, by its use count): no saved
-    tensor, no other node's or leaf's gradient, no hook and no user array can see that
-    memory. The array must own its memory, or be the only view of an array that does
-    (a view made by a view op keeps its base tensor alive and is refused), and be a
+    tensor, no other node's or leaf's gradient, no hook and no user's Tensor or array can
+    see that memory. The array must own its memory, or be the only view of an array that
+    does (a view made by a view op keeps its base tensor alive and is refused), and be a
     writeable C-contiguous block, as ``clone()`` would give.
     """
-    if sys.getrefcount(grad) > _HELD_BY_CALLER_ALONE or grad._view_of is not None:
+    if sys.getrefcount(grad) > _HELD_BY_CALLER_ALONE:
         return False
-    data = grad._data  # held by grad and by this variable
-    if sys.getrefcount(data) > _HELD_BY_CALLER_ALONE:
-        return False
-    owner = data.base  # held by data and by this variable, when data is its only view
+    owner = grad.base  # held by grad and by this variable, when grad is its only view
     if owner is not None and (type(owner) is not np.ndarray or owner.base is not None
                               or sys.getrefcount(owner) > _HELD_BY_CALLER_ALONE):
         return False
-    return bool(data.flags.writeable and data.flags.c_contiguous)
+    return bool(grad.flags.writeable and grad.flags.c_contiguous)
 
 
 def _detached(grad: Tensor) -> Tensor:
     return grad.detach() if grad.grad_fn is not None else grad
 
 
-def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    return TensorBase._make(np.zeros(shape, dtype=dtype))
+def _tensor(grad: Any) -> Tensor:
+    """A gradient as a Tensor (without ``create_graph`` the engine passes arrays)."""
+    return TensorBase._make(grad) if type(grad) is np.ndarray else grad
+
+
+def _zeros(shape: tuple[int, ...], dtype: np.dtype, as_array: bool) -> Any:
+    zeros = np.zeros(shape, dtype=dtype)
+    return zeros if as_array else TensorBase._make(zeros)
 
 
 def backward(

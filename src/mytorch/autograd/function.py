@@ -17,7 +17,9 @@ An op is a ``Function`` subclass with two static methods side by side::
 requires grad, records a ``Node`` (the ``ctx`` above, which becomes the
 output's ``grad_fn``). ``backward`` is written with Tensor ops, so the engine
 can run it with recording on (``create_graph=True``) to get gradients of
-gradients, or off, and then it builds nothing.
+gradients, or off, and then it builds nothing. A backward that is plain arithmetic,
+as this one, works on NumPy arrays too: declared with ``arithmetic_backward = True``,
+it runs on the bare arrays when recording is off, without a Tensor per gradient.
 
 A ``backward`` returns one gradient per positional input of ``forward``
 (``None`` where there is none). It may return a gradient of a broadcast shape
@@ -51,6 +53,15 @@ _NEEDS = {needs: needs for needs in [(True,), (False,), (True, True), (True, Fal
 
 class Function:
     """Base class of differentiable ops; subclass it and define ``forward``/``backward``."""
+
+    # True for an op whose ``backward`` is arithmetic alone: operators (``+ - * / **``, unary
+    # ``-``) on ``gy``, the saved tensors and numbers, which NumPy arrays have as Tensors do
+    # (or functions that take both alike, as the elementwise ops' ``_math``).
+    # When no graph of the backward is recorded (no ``create_graph``), the engine then runs
+    # it on arrays: ``gy`` and ``ctx.saved_tensors`` come as arrays, and no Tensor, node or
+    # dispatch is made per intermediate gradient. (With ``create_graph`` it gets Tensors and
+    # records its ops, as every backward does.)
+    arithmetic_backward = False
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **kwargs: Any) -> Any:
@@ -124,17 +135,32 @@ def _record(ctx: Node, args: tuple[Any, ...], outputs: tuple[TensorBase, ...]) -
             input_meta.append(None)
     ctx.next_edges = tuple(edges)
     ctx.input_meta = shared if len(input_meta) == 1 and shared is not None else tuple(input_meta)
-    output_meta = []
-    non_differentiable = ctx._non_differentiable
-    for i, out in enumerate(outputs):
+    non_differentiable = ctx._non_differentiable  # (empty for most ops: tested first)
+    if len(outputs) == 1:  # most ops: no list, and the shared meta compared before a tuple is made
+        out = outputs[0]
         data = out._data
-        output_meta.append((data.shape, data.dtype))
-        if data.dtype.kind in "fc" and id(out) not in non_differentiable:
-            out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
-    ctx.output_meta = (shared if len(output_meta) == 1 and shared is not None
-                       and output_meta[0] == shared[0] else tuple(output_meta))
-    if ctx._saved:  # each saved tensor with its present version (an output by its array)
-        ctx._saved = tuple([_pack(t, outputs) for t in ctx._saved])
+        if shared is not None and shared[0][1] is data.dtype and shared[0][0] == data.shape:
+            ctx.output_meta = shared
+        else:
+            ctx.output_meta = ((data.shape, data.dtype),)
+        differentiable = not non_differentiable or id(out) not in non_differentiable
+        if differentiable and data.dtype.kind in "fc":
+            out.grad_fn, out._output_nr, out._requires_grad = ctx, 0, True
+    else:
+        output_meta = []
+        for nr, each in enumerate(outputs):
+            data = each._data
+            output_meta.append((data.shape, data.dtype))
+            if data.dtype.kind in "fc" and id(each) not in non_differentiable:
+                each.grad_fn, each._output_nr, each._requires_grad = ctx, nr, True
+        ctx.output_meta = tuple(output_meta)
+    if ctx._saved:  # each saved value as the node keeps it (see ``_pack``)
+        only = outputs[0] if len(outputs) == 1 else None
+        ctx._saved = tuple([
+            # (inlined: the common case, an input of a one-output op never changed in place)
+            t if (only is not None and t is not only and isinstance(t, TensorBase)
+                  and t._version_counter is None) else _pack(t, outputs)
+            for t in ctx._saved])
         ctx._packed = True
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from mytorch.autograd import grad_mode
+
 if TYPE_CHECKING:  # annotations only: the class of every tensor, defined above the ops
     from mytorch._tensor import Tensor
     from mytorch.autograd.function import Function
@@ -98,14 +100,23 @@ class Node:
             )
         if not self._packed:  # never recorded: the tensors as forward gave them
             return self._saved
+        # an arithmetic backward run unrecorded reads arrays (``Function.arithmetic_backward``)
+        as_arrays = not grad_mode._enabled and self.function.arithmetic_backward  # type: ignore[union-attr]
         unpacked = []
         for saved in self._saved:  # each checked unchanged since it was saved
             if type(saved) is not tuple:  # an input saved at version 0 (see ``Saved``)
-                saved = (saved, -1, saved._version_counter, 0, None)
-            value, output_nr, counter, version, _ = saved
+                counter = saved._version_counter
+                if counter is None or counter[0] == 0:  # (the common case, without a tuple)
+                    unpacked.append(saved._data if as_arrays else saved)
+                    continue
+                saved = (saved, -1, counter, 0, type(saved))
+            value, output_nr, counter, version, cls = saved
             if counter is not None and counter[0] != version:
                 raise RuntimeError(self._modified_message(saved))
-            unpacked.append(value if output_nr < 0 else self._saved_output(saved))
+            if as_arrays:  # an output is kept as its array already
+                unpacked.append(value._data if output_nr < 0 and cls is not None else value)
+            else:
+                unpacked.append(value if output_nr < 0 else self._saved_output(saved))
         return tuple(unpacked)
 
     def _saved_output(self, saved: Saved) -> Tensor:

@@ -8,6 +8,7 @@ is differentiable again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +46,8 @@ def _binary(op: str, ufunc: Any, a: Any, b: Any) -> np.ndarray:
 
 # -- arithmetic --------------------------------------------------------------------------
 class Add(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
         return _binary("add", np.add, a, b)
@@ -55,6 +58,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
         return _binary("sub", np.subtract, a, b)
@@ -65,6 +70,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
         ctx.save_for_backward(a, b)
@@ -79,6 +86,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, a: Any, b: Any) -> np.ndarray:
         ctx.save_for_backward(a, b)
@@ -124,6 +133,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> np.ndarray:
         return np.negative(x._data)
@@ -176,6 +187,8 @@ class Abs(Function):
 
 
 class Exp(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
         y = TensorBase._make(np.exp(x._data))
@@ -189,6 +202,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> np.ndarray:
         ctx.save_for_backward(x)
@@ -202,6 +217,8 @@ class Log(Function):
 
 
 class Log1p(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> np.ndarray:
         ctx.save_for_backward(x)
@@ -215,6 +232,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
         with np.errstate(invalid="ignore"):
@@ -228,7 +247,15 @@ class Sqrt(Function):
         return gy / (y * 2)
 
 
+def _math(op: Callable[[Tensor], Tensor], ufunc: np.ufunc, x: Any) -> Any:
+    """``op(x)`` for a Tensor, NumPy's ``ufunc(x)`` for an array: so the backward of sin and
+    cos, each the other's derivative, runs on arrays too (``Function.arithmetic_backward``)."""
+    return ufunc(x) if type(x) is np.ndarray else op(x)
+
+
 class Sin(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> np.ndarray:
         ctx.save_for_backward(x)
@@ -237,10 +264,12 @@ class Sin(Function):
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        return gy * cos(x)
+        return gy * _math(cos, np.cos, x)
 
 
 class Cos(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> np.ndarray:
         ctx.save_for_backward(x)
@@ -249,10 +278,12 @@ class Cos(Function):
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        return -gy * sin(x)
+        return -gy * _math(sin, np.sin, x)
 
 
 class Tanh(Function):
+    arithmetic_backward = True
+
     @staticmethod
     def forward(ctx: Node, x: Tensor) -> Tensor:
         y = TensorBase._make(np.tanh(x._data))
@@ -262,25 +293,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
-        return TanhBackward.apply(gy, y)
-
-
-class TanhBackward(Function):
-    """``gy * (1 - y^2)``: tanh's gradient from its output ``y`` (tanh' = 1 - tanh^2), one
-    op instead of three (PyTorch's ``tanh_backward``), and differentiable again."""
-
-    @staticmethod
-    def forward(ctx: Node, gy: Tensor, y: Tensor) -> np.ndarray:
-        ctx.save_for_backward(gy, y)
-        g, t = arrays(gy, y)
-        return g * (1 - t * t)
-
-    @staticmethod
-    def backward(ctx: Node, ggx: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        gy, y = ctx.saved_tensors
-        g_gy = TanhBackward.apply(ggx, y) if ctx.needs_input_grad[0] else None
-        g_y = -2 * ggx * gy * y if ctx.needs_input_grad[1] else None  # d(1 - y^2)/dy = -2y
-        return g_gy, g_y
+        return gy * (1 - y * y)  # tanh' = 1 - tanh^2, from the output
 
 
 def _float_input(op: str, x: Tensor) -> Tensor:
