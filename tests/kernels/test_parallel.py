@@ -103,41 +103,6 @@ def test_layer_norm_gradients_are_the_same_bits_on_two_threads(monkeypatch, rest
         np.testing.assert_array_equal(threaded, sequential)
 
 
-@pytest.mark.parametrize("soft", [False, True])
-def test_cross_entropy_in_blocks_of_samples_matches_torch_on_any_thread_count(
-        soft, monkeypatch, restore_threads):
-    import torch
-    import torch.nn.functional as F
-    monkeypatch.setattr(normalization, "_BLOCK_BYTES", 1)  # a block per sample
-    rng = np.random.default_rng(2)
-    logits = (rng.standard_normal((5, 7, 3)) * 4).astype(np.float32)
-    if soft:
-        target = rng.dirichlet(np.ones(7), (5, 3)).transpose(0, 2, 1).astype(np.float32)
-        kwargs = {"label_smoothing": 0.1}
-    else:
-        target = rng.integers(0, 7, (5, 3))
-        target[1, 2] = -100
-        kwargs = {"weight": np.linspace(0.5, 2, 7).astype(np.float32)}
-    results = {}
-    for n in (1, 2):
-        mytorch.set_num_threads(n)
-        x = mytorch.tensor(logits, requires_grad=True)
-        weight = {k: mytorch.tensor(v) for k, v in kwargs.items() if k == "weight"}
-        other = {k: v for k, v in kwargs.items() if k != "weight"}
-        loss = mytorch.nn.functional.cross_entropy(x, mytorch.tensor(target), **weight, **other)
-        loss.backward()
-        results[n] = (loss.numpy(), x.grad.numpy())
-    for sequential, threaded in zip(results[1], results[2], strict=True):
-        np.testing.assert_array_equal(threaded, sequential)
-    t = torch.tensor(logits, requires_grad=True)
-    weight = {k: torch.tensor(v) for k, v in kwargs.items() if k == "weight"}
-    other = {k: v for k, v in kwargs.items() if k != "weight"}
-    expected = F.cross_entropy(t, torch.tensor(target), **weight, **other)
-    expected.backward()
-    np.testing.assert_allclose(results[1][0], expected.detach().numpy(), rtol=1e-6)
-    np.testing.assert_allclose(results[1][1], t.grad.numpy(), rtol=1e-5, atol=1e-7)
-
-
 def test_one_thread_makes_no_pool(monkeypatch, restore_threads):
     monkeypatch.setattr(parallel, "_pool", None)
     monkeypatch.setattr(normalization, "_BLOCK_BYTES", 1)

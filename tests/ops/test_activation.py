@@ -222,19 +222,6 @@ def test_gelu_float32_kernel_over_the_whole_float32_range():
     assert y[:2].tolist() == [0.0, math.inf] and np.isnan(y[2]) and np.all(np.isnan(slope))
 
 
-def test_gelu_float32_kernel_same_on_the_thread_pool():
-    x = np.random.default_rng(0).standard_normal(5 * special._BLOCK32 + 7).astype(np.float32)
-    threads = mytorch.get_num_threads()
-    try:
-        mytorch.set_num_threads(1)
-        one = special.gelu(x)
-        mytorch.set_num_threads(3)
-        pool = special.gelu(x)
-    finally:
-        mytorch.set_num_threads(threads)
-    assert np.array_equal(one[0], pool[0]) and np.array_equal(one[1], pool[1])
-
-
 def test_gelu_backward_is_the_saved_derivative_and_differentiates_again():
     x = mytorch.tensor([-2.0, -0.5, 0.0, 1.5], dtype=mytorch.float64, requires_grad=True)
     t = torch.tensor(x.detach().numpy(), requires_grad=True)

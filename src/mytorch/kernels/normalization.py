@@ -34,7 +34,7 @@ formula is a handful of elementwise passes: done over whole arrays, each pass
 streams them through memory again, and memory, not arithmetic, is the cost
 (measured, one thread, on that input: the input gradient's five passes 15 ms over
 whole arrays, 6 ms in blocks). So the work goes in blocks of rows along axis 0
-sized to stay in cache (:func:`row_blocks`), each big array read or written
+sized to stay in cache (:func:`_row_blocks`), each big array read or written
 once per sweep: the forward is a sum and one or two blocked sweeps, the backward
 one blocked sweep of reductions that also writes the input gradient where a block
 holds whole slices (layer and group norm), and a second sweep for it otherwise. A
@@ -120,7 +120,7 @@ def sum_product(a: np.ndarray, b: np.ndarray, axes: Axes) -> np.ndarray:
 _BLOCK_BYTES = 1024 * 1024
 
 
-def row_blocks(shape: tuple[int, ...], itemsize: int) -> list[slice]:
+def _row_blocks(shape: tuple[int, ...], itemsize: int) -> list[slice]:
     """Slices of axis 0 whose blocks of ``shape[1:]`` rows hold about ``_BLOCK_BYTES``."""
     row_bytes = itemsize * math.prod(shape[1:])
     rows = max(1, _BLOCK_BYTES // max(row_bytes, 1))
@@ -187,7 +187,7 @@ def normalize(x: np.ndarray, axes: Axes, eps: float
     var = np.zeros_like(mean)
     invstd = np.empty_like(mean)
     blockwise = 0 not in axes  # each block holds whole slices
-    blocks = row_blocks(x.shape, xhat.itemsize)
+    blocks = _row_blocks(x.shape, xhat.itemsize)
 
     def centre_run(run: Sequence[slice]) -> list[np.ndarray]:
         """Centre these blocks into ``xhat``; whole slices are scaled at once, otherwise
@@ -225,7 +225,7 @@ def affine(xhat: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
     """``xhat * weight + bias``, either optional; always a fresh result (in blocks of rows)."""
     # a fresh array even without weight: y must not share memory with xhat, saved for backward
     y = np.empty_like(xhat)
-    blocks = row_blocks(xhat.shape, xhat.itemsize)
+    blocks = _row_blocks(xhat.shape, xhat.itemsize)
     weight_of, bias_of = _by_block(weight, xhat.shape, blocks), _by_block(bias, xhat.shape, blocks)
 
     def affine_run(run: Sequence[slice]) -> list[None]:
@@ -283,7 +283,7 @@ def normalize_backward(
     stat_shape = invstd.shape
     need_sums = need_x or (per_slice and (need_w or need_b))
     whole_slices = 0 not in axes  # a block's sums over R are complete: its gx at once
-    blocks = row_blocks(xhat.shape, xhat.itemsize)
+    blocks = _row_blocks(xhat.shape, xhat.itemsize)
     gx = np.empty_like(gy) if need_x else None
     weight_of = _by_block(weight if w_in_g else None, xhat.shape, blocks)
 

@@ -31,16 +31,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from mytorch.autograd.function import Function, Node
 from mytorch.autograd.tensor import TensorBase, is_tensor
-from mytorch.kernels import parallel
 from mytorch.kernels.errors import ShapeError
-from mytorch.kernels.normalization import row_blocks, sum_over
+from mytorch.kernels.normalization import sum_over
 from mytorch.ops import reduce as reduce_ops
 from mytorch.ops._checks import require_float
 from mytorch.ops.activation import Softmax, log_softmax, sigmoid
@@ -520,38 +518,21 @@ class CrossEntropy(Function):
     def forward(ctx: Node, x: Tensor, soft: Tensor | None, picks: ClassPicks | None,
                 reduction: str, denominator: float) -> np.ndarray:
         a = x._data
-        e = np.empty_like(a)  # exp(x - m): one full-size array for the whole op
-        total = np.empty((a.shape[0], 1, *a.shape[2:]), a.dtype)  # sum_c exp(x_c - m)
-        loss = np.empty(total.shape, a.dtype if soft is None else np.result_type(a, soft._data))
-
-        def sweep(blocks: Sequence[slice]) -> list[None]:
-            """Each block of samples while its logits are in cache: each sample's max,
-            x - m, its dot with q, exp in place, the sums."""
-            for rows in blocks:
-                block(rows)
-            return []
-
-        def block(rows: slice) -> None:
-            xb = a[rows]
-            shifted = np.subtract(xb, xb.max(axis=1, keepdims=True), out=e[rows])
-            q_total: Any = 0  # Q, (rows, 1, d1, ...)
-            q_dot: Any = 0  # sum_c q_c (x_c - m), (rows, 1, d1, ...)
-            if picks is not None:
-                mine = ClassPicks(*(field[rows] for field in picks))
-                q_total, q_dot = mine.coef, mine.pick(shifted)
-            if soft is not None:
-                sb = soft._data[rows]
-                q_total = q_total + sb.sum(axis=1, keepdims=True)
-                q_dot = q_dot + (sb * shifted).sum(axis=1, keepdims=True)
-            np.exp(shifted, out=shifted)
-            total[rows] = sum_over(shifted, (1,))  # >= 1; for (N, C) one einsum pass
-            loss[rows] = q_total * np.log(total[rows]) - q_dot  # log(total) = logsumexp - m
-
-        parallel.map_runs(sweep, row_blocks(a.shape, a.itemsize))
+        shifted = a - a.max(axis=1, keepdims=True)  # (N, C, d1, ...), each sample's max is 0
+        q_total: Any = 0  # Q, (N, 1, d1, ...)
+        q_dot: Any = 0  # sum_c q_c (x_c - m), (N, 1, d1, ...)
+        if picks is not None:
+            q_total, q_dot = picks.coef, picks.pick(shifted)
+        if soft is not None:
+            q_total = q_total + soft._data.sum(axis=1, keepdims=True)
+            q_dot = q_dot + (soft._data * shifted).sum(axis=1, keepdims=True)
+        e = np.exp(shifted, out=shifted)  # in place: one full-size array for the whole op
+        total = sum_over(e, (1,))  # (N, 1, d1, ...), >= 1; for (N, C) one einsum pass
+        loss = (q_total * np.log(total) - q_dot)[:, 0]  # log(total) = logsumexp(x) - m
         ctx.save_for_backward(x, soft)
         ctx.exp, ctx.total, ctx.picks = e, total, picks
         ctx.reduction, ctx.denominator = reduction, denominator
-        return _reduced(loss[:, 0], reduction, denominator)
+        return _reduced(loss, reduction, denominator)
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor | None, Tensor | None, None, None, None]:
@@ -590,10 +571,7 @@ class CrossEntropyGrad(Function):
             q_total = picks.coef
         if soft is not None:
             q_total = q_total + soft._data.sum(axis=1, keepdims=True)
-        factor = scale * q_total / total  # (N, 1, d1, ...)
-        g = np.empty_like(e)  # (N, C, d1, ...)
-        parallel.map_runs(lambda part: [np.multiply(e[rows], factor[rows], out=g[rows])
-                                         for rows in part], row_blocks(e.shape, e.itemsize))
+        g = e * (scale * q_total / total)  # (N, C, d1, ...)
         if picks is not None:  # minus s coef at each target class: N reads and writes
             at_target = np.take_along_axis(g, picks.target, axis=1) - scale * picks.coef
             np.put_along_axis(g, picks.target, at_target, axis=1)
