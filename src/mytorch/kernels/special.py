@@ -222,12 +222,11 @@ def gelu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ratio = _rows(2, size)  # P(z), Q(z)
         limits = _rows(2, size)  # the clip, and 0 for max(x, 0): arrays, not scalars (NumPy's
         limits[0], limits[1] = _Z_CLIP, 0  # loops with a scalar operand are slower)
-        work = _rows(2, size)
         for start in range(0, flat.size, _BLOCK32):
             block = slice(start, start + _BLOCK32)
             n = len(range(*block.indices(flat.size)))
             _gelu32_block(flat[block], y[block], slope[block], powers[:, :n], ratio[:, :n],
-                          limits[:, :n], work[:, :n])
+                          limits[:, :n])
     return y.reshape(x.shape), slope.reshape(x.shape)
 
 
@@ -239,11 +238,12 @@ def _rows(count: int, size: int) -> np.ndarray:
 
 
 def _gelu32_block(xb: np.ndarray, yb: np.ndarray, sb: np.ndarray, powers: np.ndarray,
-                  ratio: np.ndarray, limits: np.ndarray, work: np.ndarray) -> None:
-    """:func:`gelu` of one float32 block ``xb`` into ``yb`` and ``sb``; the rest are the run's
-    buffers, cut to the block (``powers[0]`` is 1, ``limits`` the clip and 0)."""
+                  ratio: np.ndarray, limits: np.ndarray) -> None:
+    """:func:`gelu` of one float32 block ``xb`` into ``yb`` and ``sb``; the rest are work
+    buffers cut to the block (``powers[0]`` is 1, ``limits`` the clip and 0). Few of them,
+    and the outputs' blocks reused as work space, so that a block's arrays stay in cache."""
     z, z2 = powers[1], powers[2]
-    e, w = work
+    w, e = sb, powers[3]  # the slope's block holds w until the sign goes in; e takes z^3's row
     np.abs(xb, out=w)  # kept unclipped for x phi: +-inf give a derivative of nan, as torch
     np.minimum(w, limits[0], out=z)  # NaN stays NaN
     np.multiply(z, z, out=z2)
@@ -267,5 +267,5 @@ def _gelu32_block(xb: np.ndarray, yb: np.ndarray, sb: np.ndarray, powers: np.nda
     w -= q
     sign = z2.view(np.int32)
     np.bitwise_and(xb.view(np.int32), _SIGN_BIT, out=sign)
-    np.bitwise_or(w.view(np.int32), sign, out=sb.view(np.int32))
+    np.bitwise_or(w.view(np.int32), sign, out=w.view(np.int32))
     sb += 0.5
