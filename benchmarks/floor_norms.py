@@ -124,8 +124,9 @@ def gelu() -> Passes:
     the powers z^2..z^5, one (2, 6) product for P(z) and Q(z) of the Mills ratio's rational,
     exp(-z^2 / 2), y = max(x, 0) - z q, the slope 1/2 + sign(x) (1/2 - q + z phi) (the sign
     or-ed in as bits), and the backward's gx = gy * slope. (The degree-8 polynomial in
-    3 / (3 + |x|) it replaced: about 32 passes; a Horner rational of the same degrees: 18
-    passes in place of the powers and the product, slower, measured.)"""
+    3 / (3 + |x|) it replaced: about 32 passes, 13-16% slower, measured; the same rational by
+    Horner's rule: 17 passes in place of the 4 powers and the product, estimated from the
+    passes' costs at about 460 against 300 us.)"""
     return blocks(_gelu_block, 8)
 
 
