@@ -202,6 +202,26 @@ def test_gelu_float32_kernel_is_accurate_to_float32():
     assert y[2] == math.inf and np.isnan(y[3]) and np.isnan(slope[3])
 
 
+def test_gelu_float32_kernel_over_the_whole_float32_range():
+    # every 4099th bit pattern: denormals, tails, and past the clip of z (20) up to the largest
+    bits = np.arange(0, 2**32, 4099, dtype=np.uint64).astype(np.uint32)
+    x = bits.view(np.float32)
+    x = x[np.isfinite(x)]
+    y, slope = special.gelu(x)
+    a = x.astype(np.float64)
+    near = np.abs(a) < 30
+    cdf = np.vectorize(math.erfc)(-a[near] / math.sqrt(2)) / 2
+    exact_y = a[near] * cdf
+    exact_slope = cdf + a[near] * np.exp(-a[near] ** 2 / 2) / math.sqrt(2 * math.pi)
+    assert np.all(np.abs(y[near] - exact_y) <= 2e-7 + 6e-7 * np.abs(exact_y))
+    assert np.all(np.abs(slope[near] - exact_slope) <= 3e-7)
+    assert np.array_equal(y[~near], np.maximum(x[~near], 0))
+    assert np.array_equal(slope[~near], (x[~near] > 0).astype(np.float32))
+    # the limits at -inf, nan slopes at +-inf (as torch), nan stays nan
+    y, slope = special.gelu(np.array([-math.inf, math.inf, -math.nan], dtype=np.float32))
+    assert y[:2].tolist() == [0.0, math.inf] and np.isnan(y[2]) and np.all(np.isnan(slope))
+
+
 def test_gelu_backward_is_the_saved_derivative_and_differentiates_again():
     x = mytorch.tensor([-2.0, -0.5, 0.0, 1.5], dtype=mytorch.float64, requires_grad=True)
     t = torch.tensor(x.detach().numpy(), requires_grad=True)

@@ -81,14 +81,15 @@ def _kept(a: np.ndarray, axes: Axes) -> list[int]:
 
 
 def sum_over(a: np.ndarray, axes: Axes) -> np.ndarray:
-    """``a.sum(axes, keepdims=True)``; over the trailing or the leading axes of a C-contiguous
-    array one ``einsum`` pass, e.g. ``'abc->ab'`` (about 2.5x NumPy's reduction along short
-    contiguous rows, measured). Not a product with a vector of ones: that is a little faster
-    on one thread (17 against 22 us per 1 MiB block), but OpenBLAS runs it on threads of its
-    own, which, called from the intra-op threads (:mod:`mytorch.kernels.parallel`) or on a
-    busy machine, made the LayerNorm step twice as slow (measured, default threads)."""
-    k = len(axes)
-    if a.flags.c_contiguous and axes in (tuple(range(a.ndim - k, a.ndim)), tuple(range(k))):
+    """``a.sum(axes, keepdims=True)``; over any axes of a C-contiguous array one ``einsum``
+    pass, e.g. ``'abc->ab'`` (about 2.5x NumPy's reduction along short contiguous rows, and
+    batch norm's channel sums ``'abcd->b'`` 2.2x (23 against 51 us per 1 MiB block, 133
+    against 433 us on (32, 64, 32, 32)), measured; the same rounding there). Not a product
+    with a vector of ones: that is a little faster on one thread (17 against 22 us per
+    1 MiB block), but OpenBLAS runs it on threads of its own, which, called from the
+    intra-op threads (:mod:`mytorch.kernels.parallel`) or on a busy machine, made the
+    LayerNorm step twice as slow (measured, default threads)."""
+    if a.flags.c_contiguous:
         kept = [i for i in range(a.ndim) if i not in axes]
         return np.einsum(a, list(range(a.ndim)), kept).reshape(_kept(a, axes))
     return a.sum(axis=axes, keepdims=True)

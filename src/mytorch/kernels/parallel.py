@@ -8,7 +8,11 @@ blocks that write disjoint slices of their outputs; :func:`map_runs` hands those
 blocks to the pool. Each ufunc call must be long (a block of about 1 MiB): with short
 calls, handing the GIL from thread to thread costs more than the second core gains
 (measured on 2 cores: 256 KiB blocks no faster than one thread). Float32 GELU on the
-pool measured no clear gain (within noise) and stays sequential.
+pool measured no clear gain (within noise) and stays sequential; re-measured with its
+cheaper formula of session 17 (best of 40, wall, default threads, on the busy 2-core
+machine), the pool was slower: 1.59 against 1.17 ms per forward + backward, and
+cross-entropy (1024, 1000) in blocks of samples on the pool 2.25 against 2.01 ms (and
+slower on one thread than its whole-array passes), so both stay as they are.
 
 A job must not itself start BLAS threads: OpenBLAS runs a matrix-vector product on all
 cores, and two jobs doing so oversubscribe them (measured: LayerNorm's row sums as products
