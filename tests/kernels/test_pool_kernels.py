@@ -2,6 +2,7 @@
 PyTorch."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -112,13 +113,22 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
     assert np.isclose(lhs, rhs, rtol=1e-12)
 
 
+@pytest.fixture(params=[None, 1], ids=["one-block", "plane-blocks"])
+def block_bytes(request, monkeypatch):
+    """The box sums' block size: the default (these small inputs fit in one block) or one
+    plane per block, so that the blocks' work buffers are reused and the last is shorter."""
+    if request.param is not None:
+        monkeypatch.setattr(K, "_BLOCK_BYTES", request.param)
+
+
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [
     ((1, 3), (2, 2), (2, 2), (1, 1), (1, 1)),  # offset 0 of axis 0 reads padding only
     ((7, 4), (2, 2), (3, 2), (0, 0), (1, 1)),  # rows 2 and 5 lie in no window: zero gradient
+    ((6,), (2,), (1,), (1,), (2,)),            # no offset reads for every output
 ])
 @pytest.mark.parametrize("with_arg", [False, True])
 def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, dilation,
-                                                 with_arg):
+                                                 with_arg, block_bytes):
     """Every window adds its gradient to each position it reads (its winner only, with arg)."""
     win = Wn.Windows(size, kernel, stride, padding, dilation, True)
     rng = np.random.default_rng(3)
@@ -146,8 +156,11 @@ def test_gather_of_winners_reads_the_winner_alone():
     np.testing.assert_array_equal(K.window_sum(other, win, arg), [[[7.0, 8.0]]])
 
 
-@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
-def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation):
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [
+    ((6,), (2,), (1,), (1,), (2,)),  # no offset reads for every output
+    ((3, 4), (1, 1), (1, 1), (0, 0), (1, 1)),  # every window one position: a copy
+])
+def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation, block_bytes):
     win = Wn.Windows(size, kernel, stride, padding, dilation, True)
     x = np.random.default_rng(2).standard_normal((3,) + size)
     x_pad = np.pad(x, [(0, 0)] + [(b, a) for b, a in win.pads])
@@ -155,7 +168,14 @@ def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation
     for o, reads in naive_windows(win).items():
         for _, position in reads:
             expected[(slice(None),) + o] += x_pad[(slice(None),) + position]
-    np.testing.assert_allclose(K.window_sum(x, win), expected, rtol=1e-12)
+    y = K.window_sum(x, win)
+    assert not np.shares_memory(y, x)
+    np.testing.assert_allclose(y, expected, rtol=1e-12)
+    divisor = np.arange(1.0, 1.0 + math.prod(win.out)).reshape(win.out)
+    np.testing.assert_array_equal(K.window_sum(x, win, None, divisor), y / divisor)
+    g = np.random.default_rng(4).standard_normal((3,) + win.out)
+    np.testing.assert_array_equal(K.window_scatter(g, win, None, divisor),
+                                  K.window_scatter(g / divisor, win))
 
 
 def naive_divisor(win, count_include_pad, divisor_override):
