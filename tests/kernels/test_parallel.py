@@ -105,19 +105,21 @@ def test_layer_norm_gradients_are_the_same_bits_on_two_threads(monkeypatch, rest
 
 
 @pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1)])
-def test_avg_pooling_is_the_same_bits_on_any_thread_count(kernel, stride, padding, monkeypatch,
-                                                          restore_threads):
+def test_pooling_is_the_same_bits_on_any_thread_count(kernel, stride, padding, monkeypatch,
+                                                      restore_threads):
     monkeypatch.setattr(pool, "_BLOCK_BYTES", 3 * 9 * 9 * 4)  # 3 planes a block: 7 blocks
     win = Windows((9, 9), (kernel,) * 2, (stride,) * 2, padding, (1, 1))
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((4, 5, 9, 9)).astype(np.float32)
+    x = rng.integers(-3, 3, (4, 5, 9, 9)).astype(np.float32)  # ties for max pooling
     g = rng.standard_normal((4, 5, *win.out)).astype(np.float32)
     divisor = pool.avg_divisor(win).astype(np.float32)
     results = {}
     for n in (1, 2, 4):
         mytorch.set_num_threads(n)
+        y, arg = pool.max_pool(x, win)
         results[n] = (pool.window_sum(x, win, None, divisor),
-                      pool.window_scatter(g, win, None, divisor))
+                      pool.window_scatter(g, win, None, divisor), y, arg,
+                      pool.max_pool(x, win, winners=False)[0], pool.window_scatter(g, win, arg))
     for n in (2, 4):
         for sequential, threaded in zip(results[1], results[n], strict=True):
             np.testing.assert_array_equal(threaded, sequential)

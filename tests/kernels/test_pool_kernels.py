@@ -67,9 +67,18 @@ def test_ceil_mode_drops_a_window_starting_in_the_right_padding():
     assert Wn.output_size(5, 2, 2, 0, ceil_mode=True) == 3   # the 3rd starts at 4 < L
 
 
+@pytest.fixture(params=[None, 1], ids=["one-block", "plane-blocks"])
+def block_bytes(request, monkeypatch):
+    """The box sums' block size: the default (these small inputs fit in one block) or one
+    plane per block, so that the blocks' work buffers are reused and the last is shorter."""
+    if request.param is not None:
+        monkeypatch.setattr(K, "_BLOCK_BYTES", request.param)
+
+
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 @pytest.mark.parametrize("ceil_mode", [False, True])
-def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation, ceil_mode):
+def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation, ceil_mode,
+                                       block_bytes):
     win = Wn.Windows(size, kernel, stride, padding, dilation, ceil_mode)
     rng = np.random.default_rng(0)
     x = rng.integers(-3, 3, (2,) + size).astype(np.float64)  # many ties: the first must win
@@ -111,14 +120,6 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
     lhs = np.vdot(K.window_sum(x, win, arg), g)
     rhs = np.vdot(x, K.window_scatter(g, win, arg))
     assert np.isclose(lhs, rhs, rtol=1e-12)
-
-
-@pytest.fixture(params=[None, 1], ids=["one-block", "plane-blocks"])
-def block_bytes(request, monkeypatch):
-    """The box sums' block size: the default (these small inputs fit in one block) or one
-    plane per block, so that the blocks' work buffers are reused and the last is shorter."""
-    if request.param is not None:
-        monkeypatch.setattr(K, "_BLOCK_BYTES", request.param)
 
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [

@@ -70,36 +70,63 @@ def max_pool(x: np.ndarray, win: Windows,
     A running maximum over the kernel offsets; ``arg`` holds the row-major
     number of the winning offset (uint8 for kernels of up to 256 elements), which
     is all the backward needs (``window_scatter(gy, win, arg)``). Without
-    ``winners`` (inference) ``arg`` is None and each offset costs one pass.
+    ``winners`` (inference) ``arg`` is None and each offset costs one pass. The
+    planes go in blocks that stay in cache (``_plane_blocks``), on the threads of
+    ``kernels.parallel``.
 
     The winner is PyTorch's: its scan of a window starts at the first position
     past the left padding and keeps ``val > max or isnan(val)``, so the first
     maximum wins ties and the last NaN wins over everything.
     """
+    nd = len(win.size)
+    lead = x.shape[:-nd]
+    planes = math.prod(lead)
+    src = x.reshape(planes, *win.size)
+    y = np.empty((planes, *win.out), x.dtype)
+    arg = np.empty(y.shape, np.min_scalar_type(len(win.offsets) - 1)) if winners else None
+
+    def run(part: Sequence[slice]) -> list[None]:
+        largest = max((rows.stop - rows.start for rows in part), default=0)
+        running = np.empty((largest, *win.out), x.dtype)  # work buffers of this run
+        better = np.empty(running.shape, dtype=bool)
+        won = np.empty(running.shape, np.uint8 if arg is None else arg.dtype)
+        for rows in part:
+            n = rows.stop - rows.start
+            _max_pool_block(src[rows], win, y[rows], None if arg is None else arg[rows],
+                            running[:n], better[:n], won[:n])
+        return []
+
+    parallel.map_runs(run, _plane_blocks(planes, src[:1].nbytes))
+    return y.reshape(lead + win.out), None if arg is None else arg.reshape(lead + win.out)
+
+
+def _max_pool_block(x: np.ndarray, win: Windows, y: np.ndarray, arg: np.ndarray | None,
+                    running: np.ndarray, better: np.ndarray, won: np.ndarray) -> None:
+    """``max_pool`` of planes x (n, *L) into y and arg (n, *OUT), with work buffers of y's
+    shape: ``running`` (y's dtype), ``better`` (bool) and ``won`` (arg's dtype)."""
     views = _offset_views(x, win, -np.inf)
     count = len(win.offsets)
-    y = views(0).copy()
-    if not winners:
+    if arg is None:
+        np.copyto(y, views(0))
         for k in range(1, count):
             np.maximum(y, views(k), out=y)  # propagates NaN, as PyTorch
-        return y, None
-    arg = np.zeros(y.shape, dtype=np.min_scalar_type(count - 1))
-    better = np.empty(y.shape, dtype=bool)
-    won = np.empty_like(arg)  # k where offset k wins, else 0
-    running = np.empty_like(y)  # the next maximum; the two buffers swap every offset
+        return
+    # the maximum so far and the next one swap buffers every offset: start where it ends in y
+    current, following = (y, running) if count % 2 else (running, y)
+    np.copyto(current, views(0))
+    arg.fill(0)
     for k in range(1, count):
-        np.maximum(y, views(k), out=running)
+        np.maximum(current, views(k), out=following)
         # offset k wins where the maximum moved (v > y): a compare of two dense arrays,
         # cheaper than a second read of the strided view (NaN and -inf windows are redone)
-        np.not_equal(running, y, out=better)
-        y, running = running, y
+        np.not_equal(following, current, out=better)
+        current, following = following, current
         # k only grows, so "k where better, else arg" is a running maximum (and faster
         # than a masked copy, whose branch on a random mask is mispredicted half the time)
         np.maximum(arg, np.multiply(better.view(np.uint8), k, out=won), out=arg)
     # one pass: the least maximum is NaN (min propagates it) or -inf where a window is special
     if not y.min(initial=np.inf) > -np.inf:
         _pick_like_torch(views, win, ~(y > -np.inf), arg)
-    return y, arg
 
 
 def _pick_like_torch(views: Callable[[int], np.ndarray], win: Windows, special: np.ndarray,
@@ -322,12 +349,11 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None,
 
 
 # -- the winners of max pooling by flat position: their gather and its adjoint ----------
-def _winner_positions(win: Windows, arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-    """The flat position of each window's winner in the padded planes, and their shape.
+def _winner_table(win: Windows) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Where the winners lie in a padded plane: (step, start, Lp).
 
-    arg (*lead, *OUT) -> int64 (planes, prod(OUT)) and (planes, *Lp): window o's offset 0
-    lies at ``sum_i (o_i s_i) * pitch_i``, offset k ``sum_i (k_i d_i) * pitch_i`` past it,
-    so the position is a table lookup by ``arg`` plus a start per window and per plane.
+    Window o's offset 0 lies at flat position ``start[o] = sum_i (o_i s_i) * pitch_i``
+    of the padded plane (Lp), offset k ``step[k] = sum_i (k_i d_i) * pitch_i`` past it.
     """
     nd = len(win.size)
     padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
@@ -336,9 +362,19 @@ def _winner_positions(win: Windows, arg: np.ndarray) -> tuple[np.ndarray, tuple[
                                                 win.dilation)):
         start = start * Lp + (np.arange(o) * s).reshape((o,) + (1,) * (nd - 1 - axis))
         step = (step[:, None] * Lp + np.arange(K) * d).ravel()  # row-major, as arg counts
-    planes = math.prod(arg.shape[:-nd])
-    positions = np.take(step, arg.reshape(planes, math.prod(win.out)))
-    positions += start.reshape(1, -1)
+    return step, start.reshape(-1), padded
+
+
+def _winner_positions(win: Windows, arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The flat position of each window's winner in the padded planes, and their shape.
+
+    arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)) and (planes, *Lp): a table lookup
+    by ``arg`` (``_winner_table``) plus a start per window and per plane.
+    """
+    step, start, padded = _winner_table(win)
+    planes = len(arg)
+    positions = np.take(step, arg)
+    positions += start
     positions += (np.arange(planes) * math.prod(padded))[:, None]
     return positions, (planes, *padded)
 
@@ -346,21 +382,43 @@ def _winner_positions(win: Windows, arg: np.ndarray) -> tuple[np.ndarray, tuple[
 def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
     """``window_scatter`` with ``arg``: g added at its winners, in padded planes cut to the input.
 
-    The winner of a window of padding alone (rare) lies in the padding: its g is dropped.
+    In blocks of planes (``_plane_blocks``) on the threads of ``kernels.parallel``. One
+    ``np.add.at`` per block where windows overlap (a position may win twice); where they
+    are disjoint no position wins twice and g is written (an assignment, 2x faster). The
+    winner of a window of padding alone (rare) lies in the padding: its g is dropped.
     """
     nd = len(win.size)
-    positions, shape = _winner_positions(win, arg)
-    gx = np.zeros(shape, g.dtype)
-    np.add.at(gx.reshape(-1), positions.reshape(-1), g.reshape(-1))  # repeats add up
-    if any(b or a for b, a in win.pads):
-        gx = gx[(slice(None),) + tuple(slice(b, b + L) for L, (b, _) in
-                                       zip(win.size, win.pads))].copy()
-    return gx.reshape(g.shape[:-nd] + win.size)
+    lead = g.shape[:-nd]
+    planes = math.prod(lead)
+    g_rows = g.reshape(planes, math.prod(win.out))
+    arg_rows = arg.reshape(planes, math.prod(win.out))
+    gx = np.empty((planes, *win.size), g.dtype)
+    padded = any(b or a for b, a in win.pads)
+    interior = (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
+
+    def run(part: Sequence[slice]) -> list[None]:
+        largest = max((rows.stop - rows.start for rows in part), default=0)
+        work = np.empty((largest, *_winner_table(win)[2]), g.dtype) if padded else None
+        for rows in part:
+            n = rows.stop - rows.start
+            target = gx[rows] if work is None else work[:n]
+            target.fill(0)
+            positions, _ = _winner_positions(win, arg_rows[rows])
+            if win.disjoint:
+                target.reshape(-1)[positions.reshape(-1)] = g_rows[rows].reshape(-1)
+            else:
+                np.add.at(target.reshape(-1), positions.reshape(-1), g_rows[rows].reshape(-1))
+            if work is not None:
+                np.copyto(gx[rows], target[interior])
+        return []
+
+    parallel.map_runs(run, _plane_blocks(planes, gx[:1].nbytes))
+    return gx.reshape(lead + win.size)
 
 
 def _gather_winners(x: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
     """``window_sum`` with ``arg``: x_pad at each window's winner, (*lead, *OUT)."""
-    positions, _ = _winner_positions(win, arg)
+    positions, _ = _winner_positions(win, arg.reshape(-1, math.prod(win.out)))
     return np.take(_padded(x, win, 0.0).reshape(-1), positions).reshape(arg.shape)
 
 
