@@ -88,6 +88,28 @@ def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation,
     np.testing.assert_array_equal(K.winner_index(arg, win), index_ref)
 
 
+def starting_at(a, offset):
+    """A copy of ``a`` whose data starts ``offset`` bytes past a 64-byte boundary."""
+    raw = np.empty(a.nbytes + 64, np.uint8)
+    start = (offset - raw.ctypes.data) % 64
+    copy = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    copy[...] = a
+    return copy
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
+def test_max_pool_is_the_same_at_any_alignment(size, kernel, stride, padding, dilation,
+                                               block_bytes):
+    """A 64-byte-aligned input is pooled from a copy at another alignment (it is faster)."""
+    win = Wn.Windows(size, kernel, stride, padding, dilation, True)
+    x = np.random.default_rng(5).integers(-3, 3, (3, 2) + size).astype(np.float32)
+    y, arg = K.max_pool(starting_at(x, 16), win)
+    aligned = starting_at(x, 0)
+    for got, expected in zip(K.max_pool(aligned, win), (y, arg), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(aligned, x)  # the input is left alone
+
+
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 def test_max_pool_without_winners_gives_the_same_maximum(size, kernel, stride, padding, dilation):
     win = Wn.Windows(size, kernel, stride, padding, dilation, True)
