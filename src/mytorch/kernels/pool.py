@@ -391,13 +391,14 @@ def _winner_table(win: Windows) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]
     return step, start.reshape(-1), padded
 
 
-def _winner_positions(win: Windows, arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+def _winner_positions(table: tuple[np.ndarray, np.ndarray, tuple[int, ...]],
+                      arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
     """The flat position of each window's winner in the padded planes, and their shape.
 
-    arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)) and (planes, *Lp): a table lookup
-    by ``arg`` (``_winner_table``) plus a start per window and per plane.
+    arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)) and (planes, *Lp): a lookup in
+    ``_winner_table``'s ``table`` by ``arg`` plus a start per window and per plane.
     """
-    step, start, padded = _winner_table(win)
+    step, start, padded = table
     planes = len(arg)
     positions = np.take(step, arg)
     positions += start
@@ -419,17 +420,18 @@ def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndar
     g_rows = g.reshape(planes, math.prod(win.out))
     arg_rows = arg.reshape(planes, math.prod(win.out))
     gx = np.empty((planes, *win.size), g.dtype)
-    padded = any(b or a for b, a in win.pads)
+    table = _winner_table(win)
+    padded = table[2] != win.size
     interior = (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
 
     def run(part: Sequence[slice]) -> list[None]:
         largest = max((rows.stop - rows.start for rows in part), default=0)
-        work = np.empty((largest, *_winner_table(win)[2]), g.dtype) if padded else None
+        work = np.empty((largest, *table[2]), g.dtype) if padded else None
         for rows in part:
             n = rows.stop - rows.start
             target = gx[rows] if work is None else work[:n]
             target.fill(0)
-            positions, _ = _winner_positions(win, arg_rows[rows])
+            positions, _ = _winner_positions(table, arg_rows[rows])
             if win.disjoint:
                 target.reshape(-1)[positions.reshape(-1)] = g_rows[rows].reshape(-1)
             else:
@@ -444,7 +446,7 @@ def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndar
 
 def _gather_winners(x: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
     """``window_sum`` with ``arg``: x_pad at each window's winner, (*lead, *OUT)."""
-    positions, _ = _winner_positions(win, arg.reshape(-1, math.prod(win.out)))
+    positions, _ = _winner_positions(_winner_table(win), arg.reshape(-1, math.prod(win.out)))
     return np.take(_padded(x, win, 0.0).reshape(-1), positions).reshape(arg.shape)
 
 
