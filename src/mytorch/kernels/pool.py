@@ -14,10 +14,11 @@ output's shape, so a pool is a loop over the ``prod(K)`` kernel offsets, never
 over pixels; its gradient is one ``np.add.at`` at the winners' flat positions.
 Sums over windows (average pooling) and their adjoint go one axis at a time
 instead (``_box_sums``, ``_box_spread``): a pass per kernel offset along an
-axis, over blocks of planes that stay in cache, on the threads of
-``kernels.parallel``. (A 2-D strided view of the output's shape, read or written
-in short rows, ran 2-6x slower when the big array happened to be 64-byte aligned,
-as a fresh heap block may be; the one-axis passes run the same at any alignment.)
+axis. Both work in blocks of planes that stay in cache, on the threads of
+``kernels.parallel``. (A 2-D strided view of the output's shape, read in short
+rows, ran 1.2-6x slower when the viewed array started on a 64-byte boundary, as
+a heap block may: the one-axis passes run the same at any alignment, and max
+pooling views a copy at another alignment then, ``_viewing_buffer``.)
 
     max pool       y = max_k x_pad[o*s + k*d]          (padded with -inf)
                    arg[o] = the winning k; gx scatters gy to the winners
