@@ -148,6 +148,7 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
     ((1, 3), (2, 2), (2, 2), (1, 1), (1, 1)),  # offset 0 of axis 0 reads padding only
     ((7, 4), (2, 2), (3, 2), (0, 0), (1, 1)),  # rows 2 and 5 lie in no window: zero gradient
     ((6,), (2,), (1,), (1,), (2,)),            # no offset reads for every output
+    ((1, 3), (2, 2), (1, 1), (1, 1), (2, 1)),  # windows of padding alone: winners there
 ])
 @pytest.mark.parametrize("with_arg", [False, True])
 def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, dilation,

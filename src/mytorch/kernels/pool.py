@@ -376,39 +376,54 @@ def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None,
 
 
 # -- the winners of max pooling by flat position: their gather and its adjoint ----------
-def _winner_table(win: Windows) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
-    """Where the winners lie in a padded plane: (step, start, Lp).
+def _reaching(win: Windows, axis: int) -> np.ndarray:
+    """Along ``axis``, which windows read some input (not padding alone): OUT[axis] bools."""
+    reaching = np.zeros(win.out[axis], dtype=bool)
+    for outputs, _ in _taps(win, axis):
+        reaching[outputs] = True
+    return reaching
 
-    Window o's offset 0 lies at flat position ``start[o] = sum_i (o_i s_i) * pitch_i``
-    of the padded plane (Lp), offset k ``step[k] = sum_i (k_i d_i) * pitch_i`` past it.
+
+def _winner_table(win: Windows) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Where the winners lie: (step, start, plane), the plane the input's (L) when every
+    window reads some input along every axis, else the padded one (Lp).
+
+    Window o's offset 0 lies at flat position ``start[o] = sum_i (o_i s_i - b_i) * pitch_i``
+    of the plane (``b_i`` 0 in the padded one), offset k ``step[k] = sum_i (k_i d_i) *
+    pitch_i`` past it. A winner lies in the input unless its window reads padding alone
+    (PyTorch's scan starts at the first position past the left padding), so only then do
+    the padded planes hold every winner.
     """
     nd = len(win.size)
-    padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
+    inside = all(_reaching(win, axis).all() for axis in range(nd))
+    plane = win.size if inside else tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
     start, step = np.zeros((1,) * nd, np.int64), np.zeros(1, np.int64)
-    for axis, (Lp, s, o, K, d) in enumerate(zip(padded, win.stride, win.out, win.kernel,
-                                                win.dilation)):
-        start = start * Lp + (np.arange(o) * s).reshape((o,) + (1,) * (nd - 1 - axis))
-        step = (step[:, None] * Lp + np.arange(K) * d).ravel()  # row-major, as arg counts
-    return step, start.reshape(-1), padded
+    for axis, (P, s, (b, _), o, K, d) in enumerate(zip(plane, win.stride, win.pads, win.out,
+                                                       win.kernel, win.dilation)):
+        first = np.arange(o) * s - (b if inside else 0)
+        start = start * P + first.reshape((o,) + (1,) * (nd - 1 - axis))
+        step = (step[:, None] * P + np.arange(K) * d).ravel()  # row-major, as arg counts
+    return step, start.reshape(-1), plane
 
 
 def _winner_positions(table: tuple[np.ndarray, np.ndarray, tuple[int, ...]],
                       arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
     """The flat position of each window's winner in the padded planes, and their shape.
 
-    arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)) and (planes, *Lp): a lookup in
+    arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)) and (planes, *plane): a lookup in
     ``_winner_table``'s ``table`` by ``arg`` plus a start per window and per plane.
     """
-    step, start, padded = table
+    step, start, plane = table
     planes = len(arg)
     positions = np.take(step, arg)
     positions += start
-    positions += (np.arange(planes) * math.prod(padded))[:, None]
-    return positions, (planes, *padded)
+    positions += (np.arange(planes) * math.prod(plane))[:, None]
+    return positions, (planes, *plane)
 
 
 def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
-    """``window_scatter`` with ``arg``: g added at its winners, in padded planes cut to the input.
+    """``window_scatter`` with ``arg``: g added at its winners, in ``_winner_table``'s planes
+    (padded ones, cut to the input, only where a window reads padding alone).
 
     In blocks of planes (``_plane_blocks``) on the threads of ``kernels.parallel``. One
     ``np.add.at`` per block where windows overlap (a position may win twice); where they
@@ -447,8 +462,10 @@ def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndar
 
 def _gather_winners(x: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
     """``window_sum`` with ``arg``: x_pad at each window's winner, (*lead, *OUT)."""
-    positions, _ = _winner_positions(_winner_table(win), arg.reshape(-1, math.prod(win.out)))
-    return np.take(_padded(x, win, 0.0).reshape(-1), positions).reshape(arg.shape)
+    table = _winner_table(win)
+    positions, _ = _winner_positions(table, arg.reshape(-1, math.prod(win.out)))
+    source = x if table[2] == win.size else _padded(x, win, 0.0)
+    return np.take(source.reshape(-1), positions).reshape(arg.shape)
 
 
 def avg_divisor(win: Windows, count_include_pad: bool = True,
