@@ -88,6 +88,18 @@ def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation,
     np.testing.assert_array_equal(K.winner_index(arg, win), index_ref)
 
 
+def test_max_pool_numbers_more_than_256_offsets():
+    """17 x 17 windows: the offsets' numbers no longer fit in uint8 (they raised
+    OverflowError, a Python int above 255 multiplied into uint8)."""
+    win = Wn.Windows((19, 18), (17, 17), (1, 1), (0, 0), (1, 1))
+    x = np.random.default_rng(6).integers(-3, 3, (2,) + win.size).astype(np.float64)
+    y, arg = K.max_pool(x, win)
+    assert arg.dtype == np.uint16
+    y_ref, index_ref = naive_max_pool(x, win)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(K.winner_index(arg, win), index_ref)
+
+
 def starting_at(a, offset):
     """A copy of ``a`` whose data starts ``offset`` bytes past a 64-byte boundary."""
     raw = np.empty(a.nbytes + 64, np.uint8)

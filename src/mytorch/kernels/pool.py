@@ -150,7 +150,7 @@ def _max_pool_block(x_pad: np.ndarray, win: Windows, y: np.ndarray, arg: np.ndar
         current, following = following, current
         # k only grows, so "k where better, else arg" is a running maximum (and faster
         # than a masked copy, whose branch on a random mask is mispredicted half the time)
-        np.maximum(arg, np.multiply(better.view(np.uint8), k, out=won), out=arg)
+        np.maximum(arg, np.multiply(better.view(np.uint8), won.dtype.type(k), out=won), out=arg)
     # one pass: the least maximum is NaN (min propagates it) or -inf where a window is special
     if not y.min(initial=np.inf) > -np.inf:
         _pick_like_torch(views, win, ~(y > -np.inf), arg)
