@@ -17,13 +17,20 @@ PyTorch's whole forward + backward and mytorch's whole step (best of 7 runs each
               ``gemm_floor.py``: (C, 1, 9) @ (C, 9, P) for the forward and for the input
               gradient (a correlation of gy with the flipped kernel, as mytorch computes it),
               (C, 1, P) @ (C, P, 9) for the weight gradient, a sample at a time
-    kernels   mytorch's own kernels alone (``kernels.pool`` / the depthwise direct path)
+    kernels   mytorch's own kernels alone (``kernels.pool`` on the whole batch: they go in
+              blocks of about 1 MiB of planes on ``kernels.parallel.map_runs`` themselves;
+              the depthwise direct path a sample at a time)
 
-With more than one thread every run is also timed on ``mytorch.kernels.parallel.map_runs``,
-each thread taking a contiguous run of the blocks (256 planes of the batch x channels, or
-one sample; NumPy releases the GIL in its loops): what the cores could give. The cProfile
-of mytorch's step shows where its own time goes; a bound above PyTorch's time means no
-NumPy implementation reaches 1.0x.
+With more than one thread the bounds (and the depthwise kernels) are also timed on
+``mytorch.kernels.parallel.map_runs``, each thread taking a contiguous run of the blocks
+(256 planes of the batch x channels, or one sample; NumPy releases the GIL in its loops):
+what the cores could give. The cProfile of mytorch's step shows where its own time goes; a
+bound above PyTorch's time means no NumPy implementation reaches 1.0x.
+
+Last, the alignment effect that made average pooling 2x2 run at two speeds by process:
+the 2-D window views (a strided slice (planes, OUT) per offset, read in rows of OUT[-1]
+elements) against the one-axis passes the box sums use now, on an input that starts on a
+64-byte boundary and on one that starts 16 bytes past it.
 
     python benchmarks/floor_pool.py                                    # default threads
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/floor_pool.py
@@ -51,8 +58,9 @@ Run = Callable[[Sequence[slice]], list[None]]
 PLANES = 32 * 64  # (batch x channels) of every case
 
 
-def pool_runs(kind: str, k: int, s: int, p: int) -> tuple[Run, Run]:
-    """(bound, kernels) of one pooling case over planes (PLANES, 32, 32), as map_runs runs."""
+def pool_runs(kind: str, k: int, s: int, p: int) -> tuple[Run, Callable[[], object]]:
+    """(bound, kernels) of one pooling case over planes (PLANES, 32, 32): the bound as
+    map_runs runs, the kernels over all planes at once."""
     x = rng.standard_normal((PLANES, 32, 32)).astype(np.float32)
     win = Windows((32, 32), (k, k), (s, s), (p, p), (1, 1))
     g = np.ones((PLANES, *win.out), np.float32)
@@ -75,15 +83,13 @@ def pool_runs(kind: str, k: int, s: int, p: int) -> tuple[Run, Run]:
             gx[planes] = 0
         return []
 
-    def kernels(part: Sequence[slice]) -> list[None]:
-        for planes in part:
-            if kind == "max":
-                _, arg = pool_kernels.max_pool(x[planes], win)
-                gx[planes] = pool_kernels.window_scatter(g[planes], win, arg)
-            else:
-                y[planes] = pool_kernels.window_sum(x[planes], win) / divisor
-                gx[planes] = pool_kernels.window_scatter(g[planes] / divisor, win)
-        return []
+    def kernels() -> None:
+        if kind == "max":
+            _, arg = pool_kernels.max_pool(x, win)
+            pool_kernels.window_scatter(g, win, arg)
+        else:
+            pool_kernels.window_sum(x, win, None, divisor)
+            pool_kernels.window_scatter(g, win, None, divisor)
 
     return bound, kernels
 
@@ -141,6 +147,37 @@ def profile(step: Callable[[], object], lines: int = 6) -> str:
     return "\n".join("    " + line for line in body[start:start + lines + 1])
 
 
+def starting_at(a: np.ndarray, offset: int) -> np.ndarray:
+    """A copy of ``a`` whose data starts ``offset`` bytes past a 64-byte boundary."""
+    raw = np.empty(a.nbytes + 64, np.uint8)
+    start = (offset - raw.ctypes.data) % 64
+    copy = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    copy[...] = a
+    return copy
+
+
+def alignment() -> None:
+    """The 2x2 window sums as four 2-D strided views and as two one-axis passes, on an input
+    starting on a 64-byte boundary and 16 bytes past one (one thread, best of 7)."""
+    x = rng.standard_normal((PLANES, 32, 32)).astype(np.float32)
+    y, rows = np.empty((PLANES, 16, 16), np.float32), np.empty((PLANES, 16, 32), np.float32)
+
+    def views(a: np.ndarray) -> None:
+        np.add(a[:, 0::2, 0::2], a[:, 0::2, 1::2], out=y)
+        np.add(y, a[:, 1::2, 0::2], out=y)
+        np.add(y, a[:, 1::2, 1::2], out=y)
+
+    def one_axis(a: np.ndarray) -> None:
+        np.add(a[:, 0::2], a[:, 1::2], out=rows)
+        np.add(rows[..., 0::2], rows[..., 1::2], out=y)
+
+    print("alignment: 2x2 window sums of (2048, 32, 32) float32, ms (input at 64k | 64k + 16)")
+    for name, run in (("2-D window views", views), ("one-axis passes", one_axis)):
+        inputs = [starting_at(x, offset) for offset in (0, 16)]
+        ms = [best(lambda: run(a)) * 1e3 for a in inputs]  # noqa: B023
+        print(f"    {name:18s} {ms[0]:6.2f} | {ms[1]:6.2f}")
+
+
 def timed(run: Run, blocks: list[slice], threads: int) -> str:
     """Best milliseconds of ``run`` over all blocks in one thread, and on the pool if any."""
     one = best(lambda: run(blocks))
@@ -159,25 +196,28 @@ def main() -> None:
              ("max_pool2d 3x3 s2 p1 (32, 64, 32, 32)", "max", 3, 2, 1),
              ("avg_pool2d 2x2 s2 (32, 64, 32, 32)", "avg", 2, 2, 0),
              ("avg_pool2d 3x3 s2 p1 (32, 64, 32, 32)", "avg", 3, 2, 1)]
-    rows: list[tuple[str, dict[str, Run], list[slice]]] = []
+    rows: list[tuple[str, dict[str, Run], list[slice], Callable[[], object] | None]] = []
     for name, kind, k, s, p in pools:
         bound, kernels = pool_runs(kind, k, s, p)
-        rows.append((name, {"bound": bound, "kernels": kernels},
-                     [slice(i, i + 256) for i in range(0, PLANES, 256)]))
-    bound, products, kernels = depthwise_runs()
+        rows.append((name, {"bound": bound}, [slice(i, i + 256) for i in range(0, PLANES, 256)],
+                     kernels))
+    bound, products, depthwise = depthwise_runs()
     rows.append(("depthwise conv2d (32, 64, 32x32, k3, g64)",
-                 {"bound": bound, "products": products, "kernels": kernels},
-                 [slice(i, i + 1) for i in range(32)]))
-    for name, runs, blocks in rows:
+                 {"bound": bound, "products": products, "kernels": depthwise},
+                 [slice(i, i + 1) for i in range(32)], None))
+    for name, runs, blocks, whole in rows:
         mine, theirs = by_name[name].build(mytorch), by_name[name].build(torch)
         t_torch, t_mine = best(theirs), best(mine)
-        floor = min(best(lambda: run(blocks)) for run in runs.values()  # noqa: B023
-                    if run is not runs["kernels"])
-        print(f"{name}\n    " + "   ".join(f"{what} {timed(run, blocks, threads)}"
-                                           for what, run in runs.items())
-              + f"   torch step {t_torch * 1e3:6.2f}   mytorch step {t_mine * 1e3:6.2f}\n"
-              f"    floor / torch {floor / t_torch:5.2f}   mytorch / torch {t_mine / t_torch:5.2f}")
+        floor = min(best(lambda: run(blocks)) for what, run in runs.items()  # noqa: B023
+                    if what != "kernels")
+        line = "   ".join(f"{what} {timed(run, blocks, threads)}" for what, run in runs.items())
+        if whole is not None:  # they go on the pool themselves
+            line += f"   kernels {best(whole) * 1e3:6.2f}"
+        print(f"{name}\n    {line}   torch step {t_torch * 1e3:6.2f}   mytorch step "
+              f"{t_mine * 1e3:6.2f}\n    floor / torch {floor / t_torch:5.2f}   "
+              f"mytorch / torch {t_mine / t_torch:5.2f}")
         print(profile(mine))
+    alignment()
 
 
 if __name__ == "__main__":

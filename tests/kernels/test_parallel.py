@@ -1,5 +1,5 @@
 """Intra-op threads (mytorch.kernels.parallel): the thread-count setting, and the blocked
-normalization kernels giving the same bits on any number of threads."""
+normalization and pooling kernels giving the same bits on any number of threads."""
 
 import os
 import subprocess
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import mytorch
-from mytorch.kernels import normalization, parallel
+from mytorch.kernels import normalization, parallel, pool
+from mytorch.kernels.windows import Windows
 
 
 @pytest.fixture
@@ -101,6 +102,27 @@ def test_layer_norm_gradients_are_the_same_bits_on_two_threads(monkeypatch, rest
         grads[n] = (x.grad.numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy())
     for sequential, threaded in zip(grads[1], grads[2], strict=True):
         np.testing.assert_array_equal(threaded, sequential)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1)])
+def test_pooling_is_the_same_bits_on_any_thread_count(kernel, stride, padding, monkeypatch,
+                                                      restore_threads):
+    monkeypatch.setattr(pool, "_BLOCK_BYTES", 3 * 9 * 9 * 4)  # 3 planes a block: 7 blocks
+    win = Windows((9, 9), (kernel,) * 2, (stride,) * 2, padding, (1, 1))
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 3, (4, 5, 9, 9)).astype(np.float32)  # ties for max pooling
+    g = rng.standard_normal((4, 5, *win.out)).astype(np.float32)
+    divisor = pool.avg_divisor(win).astype(np.float32)
+    results = {}
+    for n in (1, 2, 4):
+        mytorch.set_num_threads(n)
+        y, arg = pool.max_pool(x, win)
+        results[n] = (pool.window_sum(x, win, None, divisor),
+                      pool.window_scatter(g, win, None, divisor), y, arg,
+                      pool.max_pool(x, win, winners=False)[0], pool.window_scatter(g, win, arg))
+    for n in (2, 4):
+        for sequential, threaded in zip(results[1], results[n], strict=True):
+            np.testing.assert_array_equal(threaded, sequential)
 
 
 def test_one_thread_makes_no_pool(monkeypatch, restore_threads):

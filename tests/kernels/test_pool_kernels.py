@@ -2,6 +2,7 @@
 PyTorch."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -66,9 +67,18 @@ def test_ceil_mode_drops_a_window_starting_in_the_right_padding():
     assert Wn.output_size(5, 2, 2, 0, ceil_mode=True) == 3   # the 3rd starts at 4 < L
 
 
+@pytest.fixture(params=[None, 1], ids=["one-block", "plane-blocks"])
+def block_bytes(request, monkeypatch):
+    """The box sums' block size: the default (these small inputs fit in one block) or one
+    plane per block, so that the blocks' work buffers are reused and the last is shorter."""
+    if request.param is not None:
+        monkeypatch.setattr(K, "_BLOCK_BYTES", request.param)
+
+
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
 @pytest.mark.parametrize("ceil_mode", [False, True])
-def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation, ceil_mode):
+def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation, ceil_mode,
+                                       block_bytes):
     win = Wn.Windows(size, kernel, stride, padding, dilation, ceil_mode)
     rng = np.random.default_rng(0)
     x = rng.integers(-3, 3, (2,) + size).astype(np.float64)  # many ties: the first must win
@@ -76,6 +86,40 @@ def test_max_pool_matches_explicit_scan(size, kernel, stride, padding, dilation,
     y_ref, index_ref = naive_max_pool(x, win)
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(K.winner_index(arg, win), index_ref)
+
+
+def test_max_pool_numbers_more_than_256_offsets():
+    """17 x 17 windows: the offsets' numbers no longer fit in uint8 (they raised
+    OverflowError, a Python int above 255 multiplied into uint8)."""
+    win = Wn.Windows((19, 18), (17, 17), (1, 1), (0, 0), (1, 1))
+    x = np.random.default_rng(6).integers(-3, 3, (2,) + win.size).astype(np.float64)
+    y, arg = K.max_pool(x, win)
+    assert arg.dtype == np.uint16
+    y_ref, index_ref = naive_max_pool(x, win)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(K.winner_index(arg, win), index_ref)
+
+
+def starting_at(a, offset):
+    """A copy of ``a`` whose data starts ``offset`` bytes past a 64-byte boundary."""
+    raw = np.empty(a.nbytes + 64, np.uint8)
+    start = (offset - raw.ctypes.data) % 64
+    copy = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    copy[...] = a
+    return copy
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
+def test_max_pool_is_the_same_at_any_alignment(size, kernel, stride, padding, dilation,
+                                               block_bytes):
+    """A 64-byte-aligned input is pooled from a copy at another alignment (it is faster)."""
+    win = Wn.Windows(size, kernel, stride, padding, dilation, True)
+    x = np.random.default_rng(5).integers(-3, 3, (3, 2) + size).astype(np.float32)
+    y, arg = K.max_pool(starting_at(x, 16), win)
+    aligned = starting_at(x, 0)
+    for got, expected in zip(K.max_pool(aligned, win), (y, arg), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(aligned, x)  # the input is left alone
 
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
@@ -115,10 +159,12 @@ def test_window_scatter_is_the_adjoint_of_window_sum(size, kernel, stride, paddi
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [
     ((1, 3), (2, 2), (2, 2), (1, 1), (1, 1)),  # offset 0 of axis 0 reads padding only
     ((7, 4), (2, 2), (3, 2), (0, 0), (1, 1)),  # rows 2 and 5 lie in no window: zero gradient
+    ((6,), (2,), (1,), (1,), (2,)),            # no offset reads for every output
+    ((1, 3), (2, 2), (1, 1), (1, 1), (2, 1)),  # windows of padding alone: winners there
 ])
 @pytest.mark.parametrize("with_arg", [False, True])
 def test_window_scatter_matches_explicit_scatter(size, kernel, stride, padding, dilation,
-                                                 with_arg):
+                                                 with_arg, block_bytes):
     """Every window adds its gradient to each position it reads (its winner only, with arg)."""
     win = Wn.Windows(size, kernel, stride, padding, dilation, True)
     rng = np.random.default_rng(3)
@@ -146,8 +192,11 @@ def test_gather_of_winners_reads_the_winner_alone():
     np.testing.assert_array_equal(K.window_sum(other, win, arg), [[[7.0, 8.0]]])
 
 
-@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES)
-def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation):
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", GEOMETRIES + [
+    ((6,), (2,), (1,), (1,), (2,)),  # no offset reads for every output
+    ((3, 4), (1, 1), (1, 1), (0, 0), (1, 1)),  # every window one position: a copy
+])
+def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation, block_bytes):
     win = Wn.Windows(size, kernel, stride, padding, dilation, True)
     x = np.random.default_rng(2).standard_normal((3,) + size)
     x_pad = np.pad(x, [(0, 0)] + [(b, a) for b, a in win.pads])
@@ -155,7 +204,14 @@ def test_window_sum_matches_explicit_sum(size, kernel, stride, padding, dilation
     for o, reads in naive_windows(win).items():
         for _, position in reads:
             expected[(slice(None),) + o] += x_pad[(slice(None),) + position]
-    np.testing.assert_allclose(K.window_sum(x, win), expected, rtol=1e-12)
+    y = K.window_sum(x, win)
+    assert not np.shares_memory(y, x)
+    np.testing.assert_allclose(y, expected, rtol=1e-12)
+    divisor = np.arange(1.0, 1.0 + math.prod(win.out)).reshape(win.out)
+    np.testing.assert_array_equal(K.window_sum(x, win, None, divisor), y / divisor)
+    g = np.random.default_rng(4).standard_normal((3,) + win.out)
+    np.testing.assert_array_equal(K.window_scatter(g, win, None, divisor),
+                                  K.window_scatter(g / divisor, win))
 
 
 def naive_divisor(win, count_include_pad, divisor_override):

@@ -7,14 +7,18 @@ or channels alone for unbatched input) is carried along untouched. Letters:
     y     (*lead, *OUT)   output
     K, s, p, d            kernel size, stride, padding, dilation (one int per spatial axis)
 
-Window pooling (max and average) reads the input through the window view of
-``kernels.windows`` (the one convolution's im2col copies): for each kernel
-offset ``k`` the view gives the strided slice ``x_pad[..., k*d :: s]`` of the
-padded input, of the output's shape, so a pool is a loop over the ``prod(K)``
-kernel offsets, never over pixels. Sums over overlapping windows (average
-pooling) go one axis at a time instead, in long passes over flat lines
-(``_Lines``), as does their adjoint; max pooling's gradient is one ``np.add.at``
-at the winners' flat positions.
+Max pooling reads the input through the window view of ``kernels.windows``
+(the one convolution's im2col copies): for each kernel offset ``k`` the view
+gives the strided slice ``x_pad[..., k*d :: s]`` of the padded input, of the
+output's shape, so a pool is a loop over the ``prod(K)`` kernel offsets, never
+over pixels; its gradient is one ``np.add.at`` at the winners' flat positions.
+Sums over windows (average pooling) and their adjoint go one axis at a time
+instead (``_box_sums``, ``_box_spread``): a pass per kernel offset along an
+axis. Both work in blocks of planes that stay in cache, on the threads of
+``kernels.parallel``. (A 2-D strided view of the output's shape, read in short
+rows, ran 1.2-6x slower when the viewed array started on a 64-byte boundary, as
+a heap block may: the one-axis passes run the same at any alignment, and max
+pooling views a copy at another alignment then, ``_viewing_buffer``.)
 
     max pool       y = max_k x_pad[o*s + k*d]          (padded with -inf)
                    arg[o] = the winning k; gx scatters gy to the winners
@@ -29,9 +33,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from mytorch.kernels import parallel
 from mytorch.kernels.padding import pad
 from mytorch.kernels.windows import Windows
 
@@ -50,13 +56,6 @@ def _padded(x: np.ndarray, win: Windows, value: float) -> np.ndarray:
     return pad(x, lead + list(win.pads), "constant", value)
 
 
-def _offset_views(x: np.ndarray, win: Windows, value: float) -> Callable[[int], np.ndarray]:
-    """A function k -> the read-only slice (*lead, *OUT) of the padded input at offset k."""
-    view = win.view(_padded(x, win, value))  # (*K, *lead, *OUT)
-    offsets = win.offsets
-    return lambda i: view[offsets[i]]
-
-
 # -- max pooling -------------------------------------------------------------------------
 def max_pool(x: np.ndarray, win: Windows,
              winners: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
@@ -65,36 +64,96 @@ def max_pool(x: np.ndarray, win: Windows,
     A running maximum over the kernel offsets; ``arg`` holds the row-major
     number of the winning offset (uint8 for kernels of up to 256 elements), which
     is all the backward needs (``window_scatter(gy, win, arg)``). Without
-    ``winners`` (inference) ``arg`` is None and each offset costs one pass.
+    ``winners`` (inference) ``arg`` is None and each offset costs one pass. The
+    planes go in blocks that stay in cache (``_plane_blocks``), on the threads of
+    ``kernels.parallel``.
 
     The winner is PyTorch's: its scan of a window starts at the first position
     past the left padding and keeps ``val > max or isnan(val)``, so the first
     maximum wins ties and the last NaN wins over everything.
     """
-    views = _offset_views(x, win, -np.inf)
-    count = len(win.offsets)
-    y = views(0).copy()
-    if not winners:
+    nd = len(win.size)
+    lead = x.shape[:-nd]
+    planes = math.prod(lead)
+    src = x.reshape(planes, *win.size)
+    y = np.empty((planes, *win.out), x.dtype)
+    arg = np.empty(y.shape, np.min_scalar_type(len(win.offsets) - 1)) if winners else None
+    padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
+    interior = (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
+
+    def run(part: Sequence[slice]) -> list[None]:
+        largest = max((rows.stop - rows.start for rows in part), default=0)
+        staged = None  # work buffers of this run
+        running = np.empty((largest, *win.out), x.dtype)
+        better = np.empty(running.shape, dtype=bool)
+        won = np.empty(running.shape, np.uint8 if arg is None else arg.dtype)
+        for rows in part:
+            n = rows.stop - rows.start
+            block = src[rows]
+            if padded != win.size or block.ctypes.data % 64 == 0:
+                if staged is None:
+                    staged = _viewing_buffer((largest, *padded), x.dtype)
+                    staged.fill(-np.inf)  # the padding; each block writes the interior
+                np.copyto(staged[:n][interior], block)
+                block = staged[:n]
+            _max_pool_block(block, win, y[rows], None if arg is None else arg[rows],
+                            running[:n], better[:n], won[:n])
+        return []
+
+    parallel.map_runs(run, _plane_blocks(planes, src[:1].nbytes))
+    return y.reshape(lead + win.out), None if arg is None else arg.reshape(lead + win.out)
+
+
+# Reading a window view (a strided slice per kernel offset) ran 1.2-6x slower when the
+# viewed array started on a 64-byte boundary, as heap blocks often do, and never when it
+# started 16 bytes past one, as fresh mmap'd arrays do (measured here, AMD EPYC: np.maximum
+# of the 2x2 offsets of (2048, 32, 32) float32, 1.1-5.5 ms against 0.9 ms at every output
+# alignment; the cause is not pinned down). So max pooling views a copy that starts there
+# when its input does not (and always for padding, which needs a copy anyway).
+_VIEW_OFFSET = 16  # bytes past a 64-byte boundary
+
+
+def _viewing_buffer(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An empty C-contiguous array of ``shape`` starting ``_VIEW_OFFSET`` bytes past a
+    64-byte boundary."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + 64, np.uint8)
+    start = (_VIEW_OFFSET - raw.ctypes.data) % 64
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
+def _max_pool_block(x_pad: np.ndarray, win: Windows, y: np.ndarray, arg: np.ndarray | None,
+                    running: np.ndarray, better: np.ndarray, won: np.ndarray) -> None:
+    """``max_pool`` of padded planes x_pad (n, *Lp) into y and arg (n, *OUT), with work
+    buffers of y's shape: ``running`` (y's dtype), ``better`` (bool), ``won`` (arg's dtype)."""
+    view = win.view(x_pad)  # (*K, n, *OUT)
+    offsets = win.offsets
+    count = len(offsets)
+
+    def views(i: int) -> np.ndarray:
+        return view[offsets[i]]
+
+    if arg is None:
+        np.copyto(y, views(0))
         for k in range(1, count):
             np.maximum(y, views(k), out=y)  # propagates NaN, as PyTorch
-        return y, None
-    arg = np.zeros(y.shape, dtype=np.min_scalar_type(count - 1))
-    better = np.empty(y.shape, dtype=bool)
-    won = np.empty_like(arg)  # k where offset k wins, else 0
-    running = np.empty_like(y)  # the next maximum; the two buffers swap every offset
+        return
+    # the maximum so far and the next one swap buffers every offset: start where it ends in y
+    current, following = (y, running) if count % 2 else (running, y)
+    np.copyto(current, views(0))
+    arg.fill(0)
     for k in range(1, count):
-        np.maximum(y, views(k), out=running)
+        np.maximum(current, views(k), out=following)
         # offset k wins where the maximum moved (v > y): a compare of two dense arrays,
         # cheaper than a second read of the strided view (NaN and -inf windows are redone)
-        np.not_equal(running, y, out=better)
-        y, running = running, y
+        np.not_equal(following, current, out=better)
+        current, following = following, current
         # k only grows, so "k where better, else arg" is a running maximum (and faster
         # than a masked copy, whose branch on a random mask is mispredicted half the time)
-        np.maximum(arg, np.multiply(better.view(np.uint8), k, out=won), out=arg)
+        np.maximum(arg, np.multiply(better.view(np.uint8), won.dtype.type(k), out=won), out=arg)
     # one pass: the least maximum is NaN (min propagates it) or -inf where a window is special
     if not y.min(initial=np.inf) > -np.inf:
         _pick_like_torch(views, win, ~(y > -np.inf), arg)
-    return y, arg
 
 
 def _pick_like_torch(views: Callable[[int], np.ndarray], win: Windows, special: np.ndarray,
@@ -128,210 +187,285 @@ def winner_index(arg: np.ndarray, win: Windows) -> np.ndarray:
     return flat
 
 
-# -- sums over overlapping windows, one axis at a time, in long passes -------------------
-class _Lines:
-    """The layout of the separable window sums: every plane (all leading axes in one) of the
-    zero-padded input, flattened, its lines (the last axis) ``s * wide`` elements long.
+# -- sums over windows, one axis at a time, and their adjoint ----------------------------
+# bytes of input planes per block: within one core's L2 cache (1 MiB here), and long ufunc
+# calls for the threads of ``kernels.parallel`` (as the blocks of ``kernels.normalization``)
+_BLOCK_BYTES = 1024 * 1024
 
-    A sum over a box is a sum along each axis in turn. Along the last axis, offset k of
-    window j of a line reads position ``s j + k d``; with lines of ``s * wide`` elements
-    (``wide = ceil(Lp / s)`` window starts, the ones past OUT[-1] extra) that is flat
-    position ``s m + k d`` for the flat window number m, so the sums along the last axis
-    are K 1-D strided passes over the whole buffer, however short its lines: no inner loop
-    of OUT[-1] elements. Along every other axis the sums are taken at every position, not
-    every s-th: shifts of the flat array by ``k d`` times the axis' pitch, contiguous
-    passes. The windows' own sums are picked out at the end (``pick``); what the extra
-    windows and the positions in between add up is never read. Each array carries a zero
-    tail (``tail``) for the shifted reads past its end.
+Tap = tuple[slice, slice]  # along one axis: (the outputs, the input positions they read)
 
-    Attributes:
-        padded: the padded spatial size Lp; planes: the number of planes.
-        n: sums along the last axis, ``planes * prod(Lp[:-1]) * wide``.
-        shifts: per axis before the last, the flat shift of one kernel step (``d * pitch``).
+
+def _taps(win: Windows, axis: int) -> list[Tap]:
+    """Along spatial axis ``axis``, per kernel offset k that reads any input: the outputs
+    [lo, hi) whose window reads inside the input at offset k, and those input positions.
+
+    Output o reads position ``o s + k d - b``; reads in the padding are left out (zeros).
     """
-
-    def __init__(self, win: Windows, planes: int) -> None:
-        self.win, self.planes = win, planes
-        self.padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
-        self.wide = -(-self.padded[-1] // win.stride[-1])
-        self.n = planes * math.prod(self.padded[:-1]) * self.wide
-        self.shifts = [d * math.prod(self.padded[axis + 1:-1]) * self.wide
-                       for axis, d in enumerate(win.dilation[:-1])]
-        self.tail = sum((k - 1) * shift for k, shift in zip(win.kernel, self.shifts))
-
-    def buffer(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        """A zeroed flat buffer for the padded planes (and the last line's extra reads), and
-        its (planes, *Lp[:-1], s * wide) view."""
-        s, K, d = self.win.stride[-1], self.win.kernel[-1], self.win.dilation[-1]
-        flat = np.zeros(s * self.n + (K - 1) * d, dtype)
-        return flat, flat[: s * self.n].reshape(self.planes, *self.padded[:-1], s * self.wide)
-
-    def interior(self) -> tuple[slice, ...]:
-        """Where the input lies in the buffer's view."""
-        return (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in
-                                      zip(self.win.size, self.win.pads))
-
-    def sums(self, dtype: np.dtype, zeroed: bool = False) -> np.ndarray:
-        """A flat array of n sums and the zero tail past them (the sums zeroed if asked)."""
-        if zeroed:
-            return np.zeros(self.n + self.tail, dtype)
-        sums = np.empty(self.n + self.tail, dtype)
-        sums[self.n:] = 0
-        return sums
-
-    def pick(self, sums: np.ndarray) -> np.ndarray:
-        """The windows' own sums (planes, *OUT), a view of the flat sums at every position."""
-        spread = sums[: self.n].reshape(self.planes, *self.padded[:-1], self.wide)
-        return spread[(slice(None),) + tuple(slice(0, s * o, s) for s, o in
-                                             zip(self.win.stride[:-1], self.win.out[:-1]))
-                      + (slice(0, self.win.out[-1]),)]
+    L, K, s, d, (b, _), O = (win.size[axis], win.kernel[axis], win.stride[axis],
+                             win.dilation[axis], win.pads[axis], win.out[axis])
+    taps = []
+    for k in range(K):
+        lo, hi = max(0, -((k * d - b) // s)), min(O, (L - 1 + b - k * d) // s + 1)
+        if lo < hi:
+            start = lo * s + k * d - b
+            taps.append((slice(lo, hi), slice(start, start + (hi - lo - 1) * s + 1, s)))
+    return taps
 
 
-def _line_sum(x: np.ndarray, win: Windows) -> np.ndarray:
-    """``window_sum`` without ``arg`` in the separable passes of ``_Lines``."""
+def _axes_to_pass(win: Windows) -> list[int]:
+    """The spatial axes whose windows are not one position each (a pass of their own), first
+    to last; the last axis where every one is (a copy)."""
+    axes = [axis for axis in range(len(win.size))
+            if _taps(win, axis) != [(slice(0, win.size[axis]), slice(0, win.size[axis], 1))]]
+    return axes or [len(win.size) - 1]
+
+
+def _along(axis: int, at: Any) -> tuple[Any, ...]:
+    """The index of ``at`` along ``axis`` (negative, counted from the end)."""
+    return (Ellipsis, at) + (slice(None),) * (-axis - 1)
+
+
+def _sum_along(a: np.ndarray, axis: int, taps: list[Tap], out: np.ndarray) -> None:
+    """out[o] = the sum of a[position] over the taps reading for o, along ``axis``.
+
+    Two taps that every output reads make the first pass (one add), else one such tap
+    (a copy), else zeros; the other taps add where they read.
+    """
+    every = slice(0, out.shape[axis])
+    full = [tap for tap in taps if tap[0] == every]
+    rest = [tap for tap in taps if tap[0] != every]
+    if len(full) >= 2:
+        np.add(a[_along(axis, full[0][1])], a[_along(axis, full[1][1])], out=out)
+        rest = full[2:] + rest
+    elif full:
+        np.copyto(out, a[_along(axis, full[0][1])])
+    else:
+        out.fill(0)
+    for outputs, positions in rest:
+        part = out[_along(axis, outputs)]
+        part += a[_along(axis, positions)]
+
+
+def _spread_along(g: np.ndarray, axis: int, taps: list[Tap], out: np.ndarray) -> None:
+    """The adjoint of ``_sum_along``: out[position] = the sum of g[o] over the taps reading
+    ``position`` for o, along ``axis``.
+
+    A tap none of whose positions an earlier one writes also writes (the longest taps
+    first); the others add; the positions no tap writes are zeroed first.
+    """
+    written = np.zeros(out.shape[axis], dtype=bool)
+    writes, adds = [], []
+    for tap in sorted(taps, key=lambda tap: tap[0].start - tap[0].stop):
+        if written[tap[1]].any():
+            adds.append(tap)
+        else:
+            writes.append(tap)
+            written[tap[1]] = True
+    if not written.all():
+        out[_along(axis, np.flatnonzero(~written))] = 0
+    for outputs, positions in writes:
+        np.copyto(out[_along(axis, positions)], g[_along(axis, outputs)])
+    for outputs, positions in adds:
+        part = out[_along(axis, positions)]
+        part += g[_along(axis, outputs)]
+
+
+def _plane_blocks(planes: int, plane_bytes: int) -> list[slice]:
+    """Slices of the planes (all leading axes in one) holding about ``_BLOCK_BYTES`` each."""
+    step = max(1, _BLOCK_BYTES // max(plane_bytes, 1))
+    return [slice(start, min(start + step, planes)) for start in range(0, planes, step)]
+
+
+def _box_sums(x: np.ndarray, win: Windows, divisor: np.ndarray | None) -> np.ndarray:
+    """``window_sum`` without ``arg``: a sum along one axis at a time, first to last.
+
+    Along an axis, one pass per kernel offset over a strided slice (``_taps``): the last
+    axis' passes are long strided loops, every other axis' read whole lines. Each block of
+    planes (``_plane_blocks``) goes through all passes while in cache, on the threads of
+    ``kernels.parallel``; the sums along the axes before the last go to work buffers.
+    """
     nd = len(win.size)
     lead = x.shape[:-nd]
-    lines = _Lines(win, math.prod(lead))
-    flat, padded = lines.buffer(x.dtype)
-    padded[lines.interior()] = x.reshape(-1, *win.size)
-    s, d, n = win.stride[-1], win.dilation[-1], lines.n
-    sums = lines.sums(x.dtype)
-    np.copyto(sums[:n], flat[::s][:n])  # offset 0 along the last axis, then the others
-    for k in range(1, win.kernel[-1]):
-        sums[:n] += flat[k * d::s][:n]
-    for K, shift in zip(win.kernel, lines.shifts):  # every other axis: shifted copies
-        if K > 1:
-            total = lines.sums(x.dtype)
-            np.add(sums[:n], sums[shift: shift + n], out=total[:n])
-            for k in range(2, K):
-                total[:n] += sums[k * shift: k * shift + n]
-            sums = total
-    return lines.pick(sums).reshape(lead + win.out).copy()  # the picked sums are strided
+    planes = math.prod(lead)
+    src = x.reshape(planes, *win.size)
+    y = np.empty((planes, *win.out), x.dtype)
+    axes = _axes_to_pass(win)
+    taps = [_taps(win, axis) for axis in axes]
+    shapes = [tuple(o if axis <= last else L for axis, (L, o) in enumerate(zip(win.size, win.out)))
+              for last in axes[:-1]]  # the planes after each pass but the last
+
+    def run(part: Sequence[slice]) -> list[None]:
+        largest = max((rows.stop - rows.start for rows in part), default=0)
+        work = [np.empty((largest, *shape), x.dtype) for shape in shapes]
+        for rows in part:
+            a = src[rows]
+            outs = [buffer[:len(a)] for buffer in work] + [y[rows]]
+            for axis, axis_taps, out in zip(axes, taps, outs):
+                _sum_along(a, axis - nd, axis_taps, out)
+                a = out
+            if divisor is not None:
+                a /= divisor
+        return []
+
+    parallel.map_runs(run, _plane_blocks(planes, src[:1].nbytes))
+    return y.reshape(lead + win.out)
 
 
-def _line_scatter(g: np.ndarray, win: Windows) -> np.ndarray:
-    """``window_scatter`` without ``arg``: ``_line_sum``'s passes transposed, in reverse."""
+def _box_spread(g: np.ndarray, win: Windows, divisor: np.ndarray | None) -> np.ndarray:
+    """``window_scatter`` without ``arg``: ``_box_sums``' passes transposed, last axis first,
+    g divided by ``divisor`` first; in the same blocks."""
     nd = len(win.size)
     lead = g.shape[:-nd]
-    lines = _Lines(win, math.prod(lead))
-    sums = lines.sums(g.dtype, zeroed=True)  # g at the windows' own positions, 0 between
-    lines.pick(sums)[...] = g.reshape(-1, *win.out)
-    n = lines.n
-    for K, shift in reversed(list(zip(win.kernel, lines.shifts))):
-        if K > 1:
-            spread = lines.sums(g.dtype)
-            np.copyto(spread[:n], sums[:n])
-            for k in range(1, K):
-                spread[k * shift: k * shift + n] += sums[:n]
-            sums = spread
-    flat, padded = lines.buffer(g.dtype)
-    s, d = win.stride[-1], win.dilation[-1]
-    for k in range(win.kernel[-1]):
-        part = flat[k * d::s][:n]
-        part += sums[:n]
-    return padded[lines.interior()].reshape(lead + win.size).copy()
+    planes = math.prod(lead)
+    src = g.reshape(planes, *win.out)
+    gx = np.empty((planes, *win.size), g.dtype)
+    axes = _axes_to_pass(win)[::-1]
+    taps = [_taps(win, axis) for axis in axes]
+    shapes = [tuple(o if axis < first else L for axis, (L, o) in enumerate(zip(win.size, win.out)))
+              for first in axes[:-1]]  # the planes after each pass but the last
+
+    def run(part: Sequence[slice]) -> list[None]:
+        largest = max((rows.stop - rows.start for rows in part), default=0)
+        scaled = np.empty((largest, *win.out), g.dtype) if divisor is not None else None
+        work = [np.empty((largest, *shape), g.dtype) for shape in shapes]
+        for rows in part:
+            a = src[rows]
+            if divisor is not None and scaled is not None:
+                a = np.divide(a, divisor, out=scaled[:len(a)])
+            outs = [buffer[:len(a)] for buffer in work] + [gx[rows]]
+            for axis, axis_taps, out in zip(axes, taps, outs):
+                _spread_along(a, axis - nd, axis_taps, out)
+                a = out
+        return []
+
+    parallel.map_runs(run, _plane_blocks(planes, gx[:1].nbytes))
+    return gx.reshape(lead + win.size)
 
 
 # -- sums over windows and their adjoint ------------------------------------------------
-def window_sum(x: np.ndarray, win: Windows, arg: np.ndarray | None = None) -> np.ndarray:
-    """y[o] = sum over the window of o of x_pad (zero padding): x (*lead, *L) -> (*lead, *OUT).
+def window_sum(x: np.ndarray, win: Windows, arg: np.ndarray | None = None,
+               divisor: np.ndarray | None = None) -> np.ndarray:
+    """y[o] = sum over the window of o of x_pad (zero padding) / divisor[o] (when given):
+    x (*lead, *L) -> (*lead, *OUT).
 
     With ``arg`` only the winner of each window counts: y[o] = x_pad[window(o)][arg[o]],
     the gather that is the adjoint of max pooling's scatter (one ``np.take`` at the
-    winners' flat positions). Overlapping windows without ``arg`` are summed one axis at
-    a time (``_Lines``); disjoint ones with one strided pass per offset.
+    winners' flat positions). Without, a box sum one axis at a time (``_box_sums``).
     """
-    if arg is not None:
-        return _gather_winners(x, win, arg)
-    if not win.disjoint:
-        return _line_sum(x, win)
-    views = _offset_views(x, win, 0.0)
-    y = views(0).copy()
-    for k in range(1, len(win.offsets)):
-        y += views(k)
+    if arg is None:
+        return _box_sums(x, win, divisor)
+    y = _gather_winners(x, win, arg)
+    if divisor is not None:
+        y /= divisor
     return y
 
 
-def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None) -> np.ndarray:
+def window_scatter(g: np.ndarray, win: Windows, arg: np.ndarray | None = None,
+                   divisor: np.ndarray | None = None) -> np.ndarray:
     """The adjoint of ``window_sum``: g (*lead, *OUT) -> gx (*lead, *L).
 
-    Each input position receives the sum of ``g`` over the windows containing
-    it (with ``arg``: over the windows it won). Three routes, each the fastest
-    measured for its case:
-
-    - with ``arg``: one ``np.add.at`` of g at its winners' flat positions
-      (``_winner_positions``), 2.4x faster than a masked strided pass per offset
-      on 3x3 windows at stride 2, as fast on 2x2;
-    - overlapping windows: the adjoint of ``window_sum``'s passes (``_Lines``);
-    - disjoint windows: each input position lies in one window at most, read by
-      one offset, so g is written once per offset, through a strided view of gx
-      clipped to the input, and gx is zeroed only where some position lies in no window.
+    Each input position receives the sum of ``g / divisor`` over the windows containing
+    it (with ``arg``: over the windows it won). With ``arg``: one ``np.add.at`` of g at
+    its winners' flat positions (``_winner_positions``), 2.4x faster than a masked strided
+    pass per offset on 3x3 windows at stride 2, as fast on 2x2; without, ``_box_sums``'
+    passes transposed (``_box_spread``).
     """
-    if arg is not None:
-        return _scatter_to_winners(g, win, arg)
-    if not win.disjoint:
-        return _line_scatter(g, win)
-    nd = len(win.size)
-    lead = g.shape[:-nd]
-    writes = []
-    for k in win.offsets:
-        # along an axis, output o reads input position o s + k d - b: the outputs [lo, hi) inside
-        reach = [(max(0, -((k_i * d - b) // s)), min(o, (L - 1 + b - k_i * d) // s + 1))
-                 for k_i, s, d, (b, _), o, L in zip(k, win.stride, win.dilation, win.pads,
-                                                    win.out, win.size)]
-        if all(lo < hi for lo, hi in reach):
-            writes.append((tuple(slice(lo * s + k_i * d - b, (hi - 1) * s + k_i * d - b + 1, s)
-                                 for (lo, hi), k_i, s, d, (b, _)
-                                 in zip(reach, k, win.stride, win.dilation, win.pads)),
-                           tuple(slice(lo, hi) for lo, hi in reach)))
-    covered = sum(math.prod(sl.stop - sl.start for sl in outputs) for _, outputs in writes)
-    gx = (np.empty if covered == math.prod(win.size) else np.zeros)(lead + win.size, g.dtype)
-    for positions, outputs in writes:
-        gx[(...,) + positions] = g[(...,) + outputs]
-    return gx
+    if arg is None:
+        return _box_spread(g, win, divisor)
+    return _scatter_to_winners(g if divisor is None else g / divisor, win, arg)
 
 
 # -- the winners of max pooling by flat position: their gather and its adjoint ----------
-def _winner_positions(win: Windows, arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-    """The flat position of each window's winner in the padded planes, and their shape.
+def _reaching(win: Windows, axis: int) -> np.ndarray:
+    """Along ``axis``, which windows read some input (not padding alone): OUT[axis] bools."""
+    reaching = np.zeros(win.out[axis], dtype=bool)
+    for outputs, _ in _taps(win, axis):
+        reaching[outputs] = True
+    return reaching
 
-    arg (*lead, *OUT) -> int64 (planes, prod(OUT)) and (planes, *Lp): window o's offset 0
-    lies at ``sum_i (o_i s_i) * pitch_i``, offset k ``sum_i (k_i d_i) * pitch_i`` past it,
-    so the position is a table lookup by ``arg`` plus a start per window and per plane.
+
+def _winner_table(win: Windows) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Where the winners lie: (step, start, plane), the plane the input's (L) when every
+    window reads some input along every axis, else the padded one (Lp).
+
+    Window o's offset 0 lies at flat position ``start[o] = sum_i (o_i s_i - b_i) * pitch_i``
+    of the plane (``b_i`` 0 in the padded one), offset k ``step[k] = sum_i (k_i d_i) *
+    pitch_i`` past it. A winner lies in the input unless its window reads padding alone
+    (PyTorch's scan starts at the first position past the left padding), so only then do
+    the padded planes hold every winner.
     """
     nd = len(win.size)
-    padded = tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
+    inside = all(_reaching(win, axis).all() for axis in range(nd))
+    plane = win.size if inside else tuple(L + b + a for L, (b, a) in zip(win.size, win.pads))
     start, step = np.zeros((1,) * nd, np.int64), np.zeros(1, np.int64)
-    for axis, (Lp, s, o, K, d) in enumerate(zip(padded, win.stride, win.out, win.kernel,
-                                                win.dilation)):
-        start = start * Lp + (np.arange(o) * s).reshape((o,) + (1,) * (nd - 1 - axis))
-        step = (step[:, None] * Lp + np.arange(K) * d).ravel()  # row-major, as arg counts
-    planes = math.prod(arg.shape[:-nd])
-    positions = np.take(step, arg.reshape(planes, math.prod(win.out)))
-    positions += start.reshape(1, -1)
-    positions += (np.arange(planes) * math.prod(padded))[:, None]
-    return positions, (planes, *padded)
+    for axis, (P, s, (b, _), o, K, d) in enumerate(zip(plane, win.stride, win.pads, win.out,
+                                                       win.kernel, win.dilation)):
+        first = np.arange(o) * s - (b if inside else 0)
+        start = start * P + first.reshape((o,) + (1,) * (nd - 1 - axis))
+        step = (step[:, None] * P + np.arange(K) * d).ravel()  # row-major, as arg counts
+    return step, start.reshape(-1), plane
+
+
+def _winner_positions(table: tuple[np.ndarray, np.ndarray, tuple[int, ...]],
+                      arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The flat position of each window's winner in the padded planes, and their shape.
+
+    arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)) and (planes, *plane): a lookup in
+    ``_winner_table``'s ``table`` by ``arg`` plus a start per window and per plane.
+    """
+    step, start, plane = table
+    planes = len(arg)
+    positions = np.take(step, arg)
+    positions += start
+    positions += (np.arange(planes) * math.prod(plane))[:, None]
+    return positions, (planes, *plane)
 
 
 def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
-    """``window_scatter`` with ``arg``: g added at its winners, in padded planes cut to the input.
+    """``window_scatter`` with ``arg``: g added at its winners, in ``_winner_table``'s planes
+    (padded ones, cut to the input, only where a window reads padding alone).
 
-    The winner of a window of padding alone (rare) lies in the padding: its g is dropped.
+    In blocks of planes (``_plane_blocks``) on the threads of ``kernels.parallel``. One
+    ``np.add.at`` per block where windows overlap (a position may win twice); where they
+    are disjoint no position wins twice and g is written (an assignment, 2x faster). The
+    winner of a window of padding alone (rare) lies in the padding: its g is dropped.
     """
     nd = len(win.size)
-    positions, shape = _winner_positions(win, arg)
-    gx = np.zeros(shape, g.dtype)
-    np.add.at(gx.reshape(-1), positions.reshape(-1), g.reshape(-1))  # repeats add up
-    if any(b or a for b, a in win.pads):
-        gx = gx[(slice(None),) + tuple(slice(b, b + L) for L, (b, _) in
-                                       zip(win.size, win.pads))].copy()
-    return gx.reshape(g.shape[:-nd] + win.size)
+    lead = g.shape[:-nd]
+    planes = math.prod(lead)
+    g_rows = g.reshape(planes, math.prod(win.out))
+    arg_rows = arg.reshape(planes, math.prod(win.out))
+    gx = np.empty((planes, *win.size), g.dtype)
+    table = _winner_table(win)
+    padded = table[2] != win.size
+    interior = (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
+
+    def run(part: Sequence[slice]) -> list[None]:
+        largest = max((rows.stop - rows.start for rows in part), default=0)
+        work = np.empty((largest, *table[2]), g.dtype) if padded else None
+        for rows in part:
+            n = rows.stop - rows.start
+            target = gx[rows] if work is None else work[:n]
+            target.fill(0)
+            positions, _ = _winner_positions(table, arg_rows[rows])
+            if win.disjoint:
+                target.reshape(-1)[positions.reshape(-1)] = g_rows[rows].reshape(-1)
+            else:
+                np.add.at(target.reshape(-1), positions.reshape(-1), g_rows[rows].reshape(-1))
+            if work is not None:
+                np.copyto(gx[rows], target[interior])
+        return []
+
+    parallel.map_runs(run, _plane_blocks(planes, gx[:1].nbytes))
+    return gx.reshape(lead + win.size)
 
 
 def _gather_winners(x: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
     """``window_sum`` with ``arg``: x_pad at each window's winner, (*lead, *OUT)."""
-    positions, _ = _winner_positions(win, arg)
-    return np.take(_padded(x, win, 0.0).reshape(-1), positions).reshape(arg.shape)
+    table = _winner_table(win)
+    positions, _ = _winner_positions(table, arg.reshape(-1, math.prod(win.out)))
+    source = x if table[2] == win.size else _padded(x, win, 0.0)
+    return np.take(source.reshape(-1), positions).reshape(arg.shape)
 
 
 def avg_divisor(win: Windows, count_include_pad: bool = True,

@@ -135,10 +135,7 @@ class WindowSum(Function):
     def forward(ctx: Node, x: Tensor, win: Windows, arg: np.ndarray | None,
                 divisor: np.ndarray | None) -> np.ndarray:
         ctx.win, ctx.arg, ctx.divisor = win, arg, divisor
-        y = kernels.window_sum(x._data, win, arg)
-        if divisor is not None:
-            y /= divisor
-        return y
+        return kernels.window_sum(x._data, win, arg, divisor)
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor) -> tuple[Tensor, None, None, None]:
@@ -156,8 +153,7 @@ class WindowScatter(Function):
     def forward(ctx: Node, g: Tensor, win: Windows, arg: np.ndarray | None,
                 divisor: np.ndarray | None) -> np.ndarray:
         ctx.win, ctx.arg, ctx.divisor = win, arg, divisor
-        data = g._data if divisor is None else g._data / divisor
-        return kernels.window_scatter(data, win, arg)
+        return kernels.window_scatter(g._data, win, arg, divisor)
 
     @staticmethod
     def backward(ctx: Node, ggx: Tensor) -> tuple[Tensor, None, None, None]:
