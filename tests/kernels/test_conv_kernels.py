@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from mytorch.kernels import conv as K
+from mytorch.kernels import parallel
 from mytorch.kernels import windows as Wn
 
 rng = np.random.default_rng(0)
@@ -363,6 +364,32 @@ def test_one_sample_in_pieces_of_rows_equals_the_whole(geometry, rows, budget):
     pieces = _all_three(x, W, gy, geometry)
     for got, want in zip(pieces, whole):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pieces_are_cache_sized_with_one_thread_and_larger_with_more(threads):
+    """One thread: pieces of ``_WORKING_SET`` bytes, which stay in cache from im2col to the
+    product; more: ``_THREADED_WORKING_SET``, for fewer BLAS calls. The same results."""
+    x = rng.standard_normal((64, 16, 32, 32))
+    W = rng.standard_normal((32, 16, 3, 3))
+    gy = rng.standard_normal((64, 32, 16, 16))
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    per_sample = (16 * 9 + 32) * x.itemsize * 16 * 16
+    before = parallel.get_num_threads()
+    try:
+        parallel.set_num_threads(threads)
+        plan = K._Plan(x.shape, (3, 3), (16, 16), *args[:3], (16 * 9 + 32) * x.itemsize)
+        got = (K.conv_forward(x, W, *args), K.conv_input_grad(gy, W, (32, 32), *args),
+               K.conv_weight_grad(x, gy, (3, 3), *args))
+    finally:
+        parallel.set_num_threads(before)
+    working_set = K._WORKING_SET if threads == 1 else K._THREADED_WORKING_SET
+    assert (plan.samples, plan.rows) == (min(64, working_set // per_sample), 16)
+    want = (K.reference_conv_forward(x, W, 2, 1),
+            K.reference_conv_input_grad(gy, W, (32, 32), 2, 1),
+            K.reference_conv_weight_grad(x, gy, (3, 3), 2, 1))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_memory_budget_bounds_the_columns_of_one_large_sample(budget):

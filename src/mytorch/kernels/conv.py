@@ -29,7 +29,7 @@ Which way round a product goes matters as much as its size: BLAS runs the same
 multiply-adds at different rates depending on which operand is long and which
 is contiguous. On the whole batch the products with the positions as rows,
 ``(N*P, CK) @ (CK, O)`` (channels-last columns), measured 1.2-1.5x faster than
-the ones above; on the 32 MiB pieces the fast path uses (below) the forward's
+the ones above; on the 32 MiB pieces the fast path uses with threads (below) the forward's
 gain is within the noise (-15% to +20%), the input gradient's stays (1.2-2x),
 and rows cost copies the columns do not: a channels-last input (x transposed
 to (N, *L, C): 10-20x slower per byte than a plain copy), y back from
@@ -45,13 +45,15 @@ convolution of gy (``conv_input_grad``), which needs no col2im.
 The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``)
 wraps that core in a layer of its own: with G groups each product is G
 products (``(G, O/G, CKg) @ (G, CKg, n*P)``), and the work goes in pieces
-(``_Plan``) of at most ``_WORKING_SET`` bytes of columns (32 MiB, chosen by
-measurement: smaller pieces stay in cache, larger ones make fewer BLAS calls)
-and never more than the memory budget (``set_conv_memory_budget``, 256 MiB by
-default): chunks of n samples, or, when one sample is too large, chunks of
-its output rows, each unfolding only the padded input region its windows
-read. Each piece's im2col/col2im is written into one reused buffer, so memory
-stays bounded however large the batch and the image. Pieces change no result
+(``_Plan``) of at most ``_WORKING_SET`` bytes of columns with one thread (2 MiB:
+the columns stay in cache from the copy that writes them to the product that
+reads them) or ``_THREADED_WORKING_SET`` with more (32 MiB: fewer BLAS calls,
+each of which waits for its threads), and never more than the memory budget
+(``set_conv_memory_budget``, 256 MiB by default): chunks of n samples, or,
+when one sample is too large, chunks of its output rows, each unfolding only
+the padded input region its windows read. Each piece's im2col/col2im is
+written into one reused buffer, so memory stays bounded however large the
+batch and the image. Pieces change no result
 except the order of the sums in the weight gradient (and, for row pieces, in
 the input gradient where their regions overlap).
 
@@ -79,6 +81,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mytorch.kernels import winograd
+from mytorch.kernels.parallel import get_num_threads
 from mytorch.kernels.windows import (
     IntOrSeq,
     PadArg,
@@ -100,8 +103,13 @@ _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may tak
 # reads it, large enough that few BLAS calls are made (on a busy CPU each multithreaded call
 # waits for its threads). Measured on (32, 64->64, 32x32, k3) forward + backward: one
 # thread, 4 MiB chunks 142 ms, 32 MiB 154 ms, the whole batch (72 MiB of columns) 185 ms;
-# two threads on a loaded machine, 3.5x, 1.8x and 2.1x PyTorch's time.
-_WORKING_SET = 32 * 2**20
+# two threads on a loaded machine, 3.5x, 1.8x and 2.1x PyTorch's time. With one thread,
+# 2 MiB (the L2 cache of a core) against 32 MiB, fwd + bwd, CPU time under load: conv1d
+# (256, 32->32, L40, k5) 8.8 vs 11.0 ms, conv2d (32, 32->64, 32x32, k3, s2) 20.6 vs 26.8,
+# conv_transpose2d (32, 64->32, 16x16, k4, s2) 33.4 vs 41.7, LeNet's (64, 1->6, 28x28, k5)
+# 3.1 vs 3.9; 1 and 3 MiB no faster.
+_WORKING_SET = 2 * 2**20
+_THREADED_WORKING_SET = 32 * 2**20
 
 
 def set_conv_memory_budget(nbytes: int) -> int:
@@ -110,7 +118,7 @@ def set_conv_memory_budget(nbytes: int) -> int:
     A convolution whose unfolded input (``N * C * prod(K) * prod(OUT)`` elements)
     would exceed it processes the batch in chunks that do not: of samples, or of
     one sample's output rows (at least one row each). Chunks are smaller still when
-    that is faster (see ``_WORKING_SET``).
+    that is faster (see ``_working_set``).
     """
     global _memory_budget
     if nbytes <= 0:
@@ -259,10 +267,18 @@ def reference_conv_weight_grad(x: np.ndarray, gy: np.ndarray, kernel_size: Seque
 
 
 # -- the fast path: grouped products, chunks of the batch, reused buffers -----------------
-def _chunk_size(n: int, bytes_per_sample: int, working_set: int = _WORKING_SET) -> int:
-    """Samples per chunk of a batch of n: as many as fit in the working set and the
-    memory budget, at least 1 and at most n (or 1 for an empty batch)."""
-    return max(1, min(n, min(_memory_budget, working_set) // max(1, bytes_per_sample)))
+def _working_set() -> int:
+    """Bytes per piece of the fast path: ``_WORKING_SET`` with one thread
+    (``get_num_threads()``), ``_THREADED_WORKING_SET`` with more."""
+    return _WORKING_SET if get_num_threads() == 1 else _THREADED_WORKING_SET
+
+
+def _chunk_size(n: int, bytes_per_sample: int, working_set: int | None = None) -> int:
+    """Samples per chunk of a batch of n: as many as fit in the working set (default
+    ``_working_set()``) and the memory budget, at least 1 and at most n (or 1 for an
+    empty batch)."""
+    limit = min(_memory_budget, working_set or _working_set())
+    return max(1, min(n, limit // max(1, bytes_per_sample)))
 
 
 def _chunks(n: int, step: int) -> Iterator[slice]:
@@ -283,7 +299,7 @@ class _Piece(NamedTuple):
 
 
 class _Plan:
-    """How a convolution's work is cut into pieces of at most ``_WORKING_SET`` bytes and
+    """How a convolution's work is cut into pieces of at most ``_working_set()`` bytes and
     the memory budget (``set_conv_memory_budget``).
 
     Pieces are chunks of whole samples while one sample fits; when a single sample
@@ -305,7 +321,7 @@ class _Plan:
         self.K, self.out, self.stride, self.dilation = K, out, stride, dilation
         self.before = tuple(b for b, _ in padding)
         per_row = bytes_per_output * math.prod(out[1:])
-        limit = min(_memory_budget, _WORKING_SET)
+        limit = min(_memory_budget, _working_set())
         if per_row * out[0] <= limit:
             self.samples, self.rows = _chunk_size(self.N, per_row * out[0]), out[0]
         else:
