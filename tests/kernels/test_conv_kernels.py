@@ -59,6 +59,10 @@ GEOMETRIES = [
     (2, 6, 4, (7, 6), (3, 2), (1, 1), ((2, 1), (0, 1)), (2, 1), 2),
     # ... except where the padding reaches past the kernel's span (the adjoint crops gy)
     (2, 2, 3, (6,), (2,), (1,), ((2, 1),), (1,), 1),
+    # kernels a multiple of the stride: the input gradient is one convolution of gy into the
+    # s^d phases (grouped, asymmetric, windows that stop short of the input's end)
+    (2, 4, 4, (9, 8), (4, 2), (2, 2), ((1, 2), (1, 0)), (1, 1), 2),
+    (3, 3, 2, (10,), (6,), (3,), ((2, 2),), (1,), 1),
 ]
 GEOMETRY_IDS = [f"{len(g[3])}d-{i}" for i, g in enumerate(GEOMETRIES)]
 
@@ -232,12 +236,15 @@ def test_depthwise_path_in_float32_and_an_empty_batch():
 
 
 @pytest.mark.parametrize("geometry, folds", [(GEOMETRIES[6], False), (GEOMETRIES[7], True),
-                                              (GEOMETRIES[1], True), (GEOMETRIES[0], True)],
-                         ids=["s1", "s1-crop", "s3", "s1-widening"])
-def test_input_grad_at_stride_one_is_a_convolution_of_gy(geometry, folds, monkeypatch):
+                                              (GEOMETRIES[1], True), (GEOMETRIES[0], True),
+                                              (GEOMETRIES[8], False), (GEOMETRIES[9], False)],
+                         ids=["s1", "s1-crop", "s3", "s1-widening", "s2-k4", "s3-k6"])
+def test_input_grad_is_a_convolution_of_gy_where_the_stride_divides_k(geometry, folds, monkeypatch):
     """At stride 1 the transposed convolution is conv_forward of gy with the flipped kernel
-    (no col2im); strided ones, those whose adjoint would crop gy, and those with more
-    output than input channels (gy's columns would outgrow x's) fold columns back."""
+    (no col2im), and so it is at stride s where every kernel size is a multiple of s (one
+    convolution into the s^d phases); other strided ones, those whose adjoint would crop
+    gy, and those with more output than input channels (gy's columns would outgrow x's)
+    fold columns back."""
     _, W, gy = _problem(geometry)
     _, _, _, L, _, s, p, d, G = geometry
     calls, col2im = [], K.col2im
