@@ -211,6 +211,20 @@ def test_a_depthwise_sample_larger_than_the_budget_goes_in_pieces_of_rows(budget
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+def test_input_grad_of_an_infinite_weight_matches_torch():
+    """The fold's extra outputs (past the row's end, gy zero there) must not turn 0 * inf
+    into NaN in the next row: unpadded, that row's first column is an input."""
+    W = rng.standard_normal((3, 2, 3, 3))
+    W[1, 0, 1, 2] = np.inf
+    gy = rng.standard_normal((2, 3, 5, 5))
+    gy[:, :, 2:], gy[:, :, :, :2] = 0, 0    # where torch's own products have no 0 * inf
+    expected = torch.nn.grad.conv2d_input((2, 2, 11, 11), torch.tensor(W), torch.tensor(gy),
+                                          stride=2)
+    with np.errstate(invalid="ignore"):     # torch's NaNs: 0 * inf where gy is 0
+        gx = K.conv_input_grad(gy, W, (11, 11), (2, 2), ((0, 0), (0, 0)), (1, 1), 1)
+    np.testing.assert_allclose(gx, expected.numpy(), rtol=1e-12)
+
+
 def test_depthwise_weight_grad_of_an_infinite_input_matches_torch():
     """The direct path's extra windows (past the row's end) must not turn 0 * inf into NaN."""
     x = rng.standard_normal((1, 2, 5, 6))
@@ -247,8 +261,9 @@ def test_input_grad_is_a_convolution_of_gy_where_the_stride_divides_k(geometry, 
     fold columns back."""
     _, W, gy = _problem(geometry)
     _, _, _, L, _, s, p, d, G = geometry
-    calls, col2im = [], K.col2im
-    monkeypatch.setattr(K, "col2im", lambda *args, **kw: calls.append(1) or col2im(*args, **kw))
+    calls, fold = [], K._PhaseFold.fold
+    monkeypatch.setattr(K._PhaseFold, "fold",
+                        lambda *args, **kw: calls.append(1) or fold(*args, **kw))
     K.conv_input_grad(gy, W, L, s, p, d, G)
     assert bool(calls) == folds
 

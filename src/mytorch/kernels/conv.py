@@ -526,6 +526,89 @@ def _interleave(phases: np.ndarray, groups: int, stride: Sequence[int], first: S
     return gx.reshape(N, -1, *input_size)
 
 
+class _PhaseFold:
+    """col2im for ``conv_input_grad``, by phases over wide rows: one piece's columns'
+    gradient folded into its padded input region, and the region's inside into gx.
+
+    col2im's strided adds run along rows of OUT[-1] elements (a few dozen, with a
+    stride s), where NumPy's loop overhead outweighs the adds. Here the region is
+    kept as its s^d phases (region position u = s*t + r along each dim: phase r,
+    place t; T = ceil(region / s) places), each contiguous, and offset k adds into
+    phase ``k*d mod s`` from place ``k*d // s`` on, one place per output: a unit
+    stride. And along the last dim the columns hold ``T[-1]`` outputs per row,
+    not OUT[-1] (gy zero past OUT[-1], so the extra ones add zeros, into the next
+    row or the ``slack`` after the buffer): a row of columns then continues into
+    the next, and each add runs over a whole plane of rows. The phases are then
+    written into gx interleaved, one strided copy per phase (as ``_interleave``).
+    At stride 1 there is one phase, and only the wide rows remain. Measured at one
+    thread on (32, 32->64, 32x32, k3, s2) 1.4x faster than col2im (6.6 against
+    9.3 ms), for 6% more positions in the product (17 per row, not 16).
+    """
+
+    def __init__(self, piece: _Piece, K: tuple[int, ...], stride: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> None:
+        self.piece, self.K, self.stride, self.dilation = piece, K, stride, dilation
+        self.places = tuple(-(-r // s) for r, s in zip(piece.region, stride))  # T per dim
+        self.out = (*piece.out[:-1], self.places[-1])   # outputs per sample, the last dim wide
+        self.positions = math.prod(self.out)
+        self.phase_size = math.prod(stride) * math.prod(self.places)   # per channel and sample
+        self.slack = dilation[-1] * (K[-1] - 1) // stride[-1]
+
+    def wide(self, gy: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+        """gy (n, O, *OUT) of the piece -> (O, n, *self.out) channels first in buffer, zero
+        past OUT[-1]."""
+        n, O, *out = gy.shape
+        wide = buffer[: O * n * self.positions].reshape(O, n, *self.out)
+        wide[..., : out[-1]] = gy.swapaxes(0, 1)
+        wide[..., out[-1]:] = 0
+        return wide
+
+    def zero_extra(self, gcols: np.ndarray) -> None:
+        """Zero the columns of the extra outputs (past OUT[-1]): with an inf in W, their
+        0 * inf is NaN, which the adds would carry into the next row."""
+        gcols.reshape(-1, self.out[-1])[:, self.piece.out[-1]:] = 0
+
+    def fold(self, gcols: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+        """gcols (C, *K, n * positions) -> the region's phases (*s, C, n, *T), folded into
+        the zeroed front of buffer: one add per kernel offset."""
+        C, nd = gcols.shape[0], len(self.K)
+        n = gcols.shape[-1] // self.positions
+        size = C * n * self.phase_size
+        flat = buffer[: size + self.slack]
+        flat.fill(0)
+        phases = flat[:size].reshape(*self.stride, C, n, *self.places)
+        phase_step, place_step = phases.strides[:nd], phases.strides[nd + 2:]
+        for k in np.ndindex(*self.K):
+            at = [k_ * d for k_, d in zip(k, self.dilation)]  # the offset in the region
+            start = sum(a % s * step for a, s, step in zip(at, self.stride, phase_step)) + \
+                sum(a // s * step for a, s, step in zip(at, self.stride, place_step))
+            # the phase's places of this offset's outputs, rows running into the next (a
+            # view made directly: as_strided costs 20x more, on every offset of every piece)
+            target = np.ndarray((C, n, *self.out), flat.dtype, flat, start,
+                                phases.strides[nd:])
+            target += gcols[(slice(None),) + k].reshape(C, n, *self.out)
+        return phases
+
+    def unphase(self, phases: np.ndarray, gx: np.ndarray, add: bool) -> None:
+        """Write (or ``add``) the region's inside, from its phases (*s, C, n, *T), into
+        gx (N, C, *L) at the piece's place: one strided copy per phase."""
+        piece = self.piece
+        for r in np.ndindex(*self.stride):
+            places, target = [], []
+            for r_, s, at, inside in zip(r, self.stride, piece.at[2:], piece.inside[2:]):
+                first = at.start + (r_ - at.start) % s    # the first region position in phase r_
+                count = len(range(first, at.stop, s))
+                places.append(slice(first // s, first // s + count))
+                start = inside.start + first - at.start
+                target.append(slice(start, start + s * count, s))
+            source = phases[r].swapaxes(0, 1)[(Ellipsis,) + tuple(places)]     # (n, C, ...)
+            index = (piece.samples, slice(None), *target)
+            if add:
+                gx[index] += source
+            else:
+                gx[index] = source
+
+
 def conv_input_grad(
     gy: np.ndarray, W: np.ndarray, input_size: Sequence[int], stride: tuple[int, ...],
     padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int,
@@ -588,20 +671,24 @@ def conv_input_grad(
     gx = np.zeros((N, C, *input_size), dtype=dtype)
     plan = _Plan(gx.shape, K, out, stride, padding, dilation,
                  (C * math.prod(K) + O + C) * dtype.itemsize)
-    gy_buffer, region_buffer = plan.buffer(O, gy.dtype), plan.buffer(C, dtype, positions=False)
-    gcols_buffer = plan.buffer(C * math.prod(K), dtype)
+    largest = _PhaseFold(plan.largest, K, stride, dilation)
+    finite = bool(np.isfinite(W).all())  # else the extra positions' 0 * inf would make NaNs
+    gy_buffer = np.empty(plan.samples * O * largest.positions, dtype=gy.dtype)
+    gcols_buffer = np.empty(plan.samples * C * math.prod(K) * largest.positions, dtype=dtype)
+    phases_buffer = np.empty(plan.samples * C * largest.phase_size + largest.slack, dtype=dtype)
     for piece in plan.pieces():
-        gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
+        fold = _PhaseFold(piece, K, stride, dilation)
+        gy_T = fold.wide(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out, wide)
         nP = gy_T[0].size
         gcols = gcols_buffer[: C * math.prod(K) * nP].reshape(G, CKg, nP)
-        # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *out)
+        # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *wide out)
         _matmul(W_mat_T, gy_T.reshape(G, O // G, nP), gcols)
-        region = col2im(gcols.reshape(C, *K, -1, *piece.out), piece.region, stride, 0,
-                        dilation, region_buffer)  # (n, C, *piece.region)
-        if piece.rows.start == 0:  # a sample chunk's first piece: nothing there to add to
-            gx[piece.inside] = region[piece.at]
-        else:                      # it overlaps the region of the rows before it
-            gx[piece.inside] += region[piece.at]
+        if not finite:
+            fold.zero_extra(gcols)
+        folded = fold.fold(gcols.reshape(C, *K, -1), phases_buffer)   # (*s, C, n, *T)
+        # a sample chunk's first piece has nothing there to add to; later ones overlap the
+        # region of the rows before them
+        fold.unphase(folded, gx, add=piece.rows.start > 0)
     return gx
 
 
