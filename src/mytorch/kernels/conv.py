@@ -618,9 +618,10 @@ def conv_input_grad(
     gy (N, O, *OUT), W (O, C/G, *K) -> gx (N, C, *input_size). ``input_size`` is
     needed because with stride > 1 several input sizes give the same OUT.
     ``reference_conv_input_grad`` with groups, by pieces (``_Plan``): per piece,
-    one product per group makes the columns' gradient, col2im folds them into
-    the piece's padded input region, and the region's inside is added into gx
-    (the regions of consecutive row pieces overlap).
+    one product per group makes the columns' gradient, a col2im by phases over
+    wide rows (``_PhaseFold``) folds them into the piece's padded input region,
+    and the region's inside is added into gx (the regions of consecutive row
+    pieces overlap).
 
     At stride 1 it is a ``conv_forward`` instead: gy, padded by ``d(K-1) - p``,
     correlated with the flipped kernel whose input and output channels trade
