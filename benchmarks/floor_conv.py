@@ -12,13 +12,14 @@ forward + backward (bias included) and mytorch's whole step (best of 7 runs each
               the chunk's operands reused, so they are always in cache: less than any
               implementation that has to write them first.
     copies    the unfoldings the direct method cannot do without, once each, by the fast
-              path's own ``im2col``/``col2im`` on one chunk, times the chunks: the forward's
-              and the weight gradient's columns (two ``im2col``), and the input gradient's
-              fold (``col2im``; at stride 1 an ``im2col`` of gy instead, the stride-1 input
-              gradient being a convolution of gy; where the stride divides the kernel, the
-              ``im2col`` of gy for the phases' convolution and their interleaving, if
-              less). The transposed convolution has the same three (its forward is the
-              input gradient of the convolution it reverses).
+              path's own kernels on one chunk, times the chunks: the forward's and the
+              weight gradient's columns (two ``im2col``), and the input gradient's fold
+              (``col2im`` or the fast path's ``_PhaseFold``, whichever is less; at stride 1
+              an ``im2col`` of gy instead, the stride-1 input gradient being a convolution
+              of gy; where the stride divides the kernel, the ``im2col`` of gy for the
+              phases' convolution and their interleaving, if less). The transposed
+              convolution has the same three (its forward is the input gradient of the
+              convolution it reverses).
     floor     products + copies: what a GEMM-based step costs at least with NumPy.
 
 A floor above PyTorch's step means the im2col + GEMM method cannot reach 1.0x with NumPy;
@@ -77,6 +78,15 @@ def case(N: int, C: int, O: int, L: int, k: int, s: int, p: int, nd: int
     cols = K.im2col(x, k, s, p)
     unfold = best(lambda: K.im2col(x, k, s, p, buffer=cols.ravel())) * N / n
     fold = best(lambda: K.col2im(cols, (L,) * nd, s, p)) * N / n
+    # or the fast path's col2im by phases over wide rows: fold, then into gx
+    size, kernel, stride = (L,) * nd, (k,) * nd, (s,) * nd
+    plan = K._Plan((n, C, *size), kernel, (out,) * nd, stride, ((p, p),) * nd, (1,) * nd, 1)
+    phased = K._PhaseFold(plan.largest, kernel, stride, (1,) * nd)
+    gcols = rng.standard_normal((C, *kernel, n * phased.positions)).astype(np.float32)
+    buffer = np.empty(n * C * phased.phase_size + phased.slack, np.float32)
+    gx = np.empty((n, C, *size), np.float32)
+    fold = min(fold, best(lambda: phased.unphase(phased.fold(gcols, buffer), gx, add=False))
+               * N / n)
     if s > 1 and k % s == 0:  # or the phases' convolution: gy unfolded, its outputs interleaved
         gy = rng.standard_normal((n, O) + (out,) * nd).astype(np.float32)
         phases = K._phases((out,) * nd, (L,) * nd, (k,) * nd, (s,) * nd, ((p, p),) * nd,
