@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from mytorch.kernels import conv as K
+from mytorch.kernels import parallel
 from mytorch.kernels import windows as Wn
 
 rng = np.random.default_rng(0)
@@ -58,6 +59,10 @@ GEOMETRIES = [
     (2, 6, 4, (7, 6), (3, 2), (1, 1), ((2, 1), (0, 1)), (2, 1), 2),
     # ... except where the padding reaches past the kernel's span (the adjoint crops gy)
     (2, 2, 3, (6,), (2,), (1,), ((2, 1),), (1,), 1),
+    # kernels a multiple of the stride: the input gradient is one convolution of gy into the
+    # s^d phases (grouped, asymmetric, windows that stop short of the input's end)
+    (2, 4, 4, (9, 8), (4, 2), (2, 2), ((1, 2), (1, 0)), (1, 1), 2),
+    (3, 3, 2, (10,), (6,), (3,), ((2, 2),), (1,), 1),
 ]
 GEOMETRY_IDS = [f"{len(g[3])}d-{i}" for i, g in enumerate(GEOMETRIES)]
 
@@ -206,6 +211,20 @@ def test_a_depthwise_sample_larger_than_the_budget_goes_in_pieces_of_rows(budget
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+def test_input_grad_of_an_infinite_weight_matches_torch():
+    """The fold's extra outputs (past the row's end, gy zero there) must not turn 0 * inf
+    into NaN in the next row: unpadded, that row's first column is an input."""
+    W = rng.standard_normal((3, 2, 3, 3))
+    W[1, 0, 1, 2] = np.inf
+    gy = rng.standard_normal((2, 3, 5, 5))
+    gy[:, :, 2:], gy[:, :, :, :2] = 0, 0    # where torch's own products have no 0 * inf
+    expected = torch.nn.grad.conv2d_input((2, 2, 11, 11), torch.tensor(W), torch.tensor(gy),
+                                          stride=2)
+    with np.errstate(invalid="ignore"):     # torch's NaNs: 0 * inf where gy is 0
+        gx = K.conv_input_grad(gy, W, (11, 11), (2, 2), ((0, 0), (0, 0)), (1, 1), 1)
+    np.testing.assert_allclose(gx, expected.numpy(), rtol=1e-12)
+
+
 def test_depthwise_weight_grad_of_an_infinite_input_matches_torch():
     """The direct path's extra windows (past the row's end) must not turn 0 * inf into NaN."""
     x = rng.standard_normal((1, 2, 5, 6))
@@ -231,16 +250,20 @@ def test_depthwise_path_in_float32_and_an_empty_batch():
 
 
 @pytest.mark.parametrize("geometry, folds", [(GEOMETRIES[6], False), (GEOMETRIES[7], True),
-                                              (GEOMETRIES[1], True), (GEOMETRIES[0], True)],
-                         ids=["s1", "s1-crop", "s3", "s1-widening"])
-def test_input_grad_at_stride_one_is_a_convolution_of_gy(geometry, folds, monkeypatch):
+                                              (GEOMETRIES[1], True), (GEOMETRIES[0], True),
+                                              (GEOMETRIES[8], False), (GEOMETRIES[9], False)],
+                         ids=["s1", "s1-crop", "s3", "s1-widening", "s2-k4", "s3-k6"])
+def test_input_grad_is_a_convolution_of_gy_where_the_stride_divides_k(geometry, folds, monkeypatch):
     """At stride 1 the transposed convolution is conv_forward of gy with the flipped kernel
-    (no col2im); strided ones, those whose adjoint would crop gy, and those with more
-    output than input channels (gy's columns would outgrow x's) fold columns back."""
+    (no col2im), and so it is at stride s where every kernel size is a multiple of s (one
+    convolution into the s^d phases); other strided ones, those whose adjoint would crop
+    gy, and those with more output than input channels (gy's columns would outgrow x's)
+    fold columns back."""
     _, W, gy = _problem(geometry)
     _, _, _, L, _, s, p, d, G = geometry
-    calls, col2im = [], K.col2im
-    monkeypatch.setattr(K, "col2im", lambda *args, **kw: calls.append(1) or col2im(*args, **kw))
+    calls, fold = [], K._PhaseFold.fold
+    monkeypatch.setattr(K._PhaseFold, "fold",
+                        lambda *args, **kw: calls.append(1) or fold(*args, **kw))
     K.conv_input_grad(gy, W, L, s, p, d, G)
     assert bool(calls) == folds
 
@@ -363,6 +386,32 @@ def test_one_sample_in_pieces_of_rows_equals_the_whole(geometry, rows, budget):
     pieces = _all_three(x, W, gy, geometry)
     for got, want in zip(pieces, whole):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pieces_are_cache_sized_with_one_thread_and_larger_with_more(threads):
+    """One thread: pieces of ``_WORKING_SET`` bytes, which stay in cache from im2col to the
+    product; more: ``_THREADED_WORKING_SET``, for fewer BLAS calls. The same results."""
+    x = rng.standard_normal((64, 16, 32, 32))
+    W = rng.standard_normal((32, 16, 3, 3))
+    gy = rng.standard_normal((64, 32, 16, 16))
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    per_sample = (16 * 9 + 32) * x.itemsize * 16 * 16
+    before = parallel.get_num_threads()
+    try:
+        parallel.set_num_threads(threads)
+        plan = K._Plan(x.shape, (3, 3), (16, 16), *args[:3], (16 * 9 + 32) * x.itemsize)
+        got = (K.conv_forward(x, W, *args), K.conv_input_grad(gy, W, (32, 32), *args),
+               K.conv_weight_grad(x, gy, (3, 3), *args))
+    finally:
+        parallel.set_num_threads(before)
+    working_set = K._WORKING_SET if threads == 1 else K._THREADED_WORKING_SET
+    assert (plan.samples, plan.rows) == (min(64, working_set // per_sample), 16)
+    want = (K.reference_conv_forward(x, W, 2, 1),
+            K.reference_conv_input_grad(gy, W, (32, 32), 2, 1),
+            K.reference_conv_weight_grad(x, gy, (3, 3), 2, 1))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_memory_budget_bounds_the_columns_of_one_large_sample(budget):

@@ -53,14 +53,21 @@ def ntuple(value: Any, n: int, name: str = "value", op: str = "ntuple") -> tuple
     >>> ntuple(3, 2), ntuple((1, 2), 2), ntuple([4], 2)
     ((3, 3), (1, 2), (4, 4))
     """
-    items = list(value) if isinstance(value, (tuple, list)) else [value]
-    message = (f"{op}: expected {name} to be a single integer value or a list of {n} values, "
-               f"but got {name}={value!r}")
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
-        raise TypeError(message)
-    if len(items) not in (1, n):
-        raise ShapeError(message)
-    return tuple(int(v) for v in items) * (n // len(items))
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    # the message only on a mistake: the kernels call this on every chunk (a few us each)
+    for v in items:
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(_ntuple_message(value, n, name, op))
+    if len(items) == n:
+        return tuple(map(int, items))
+    if len(items) == 1:
+        return (int(items[0]),) * n
+    raise ShapeError(_ntuple_message(value, n, name, op))
+
+
+def _ntuple_message(value: Any, n: int, name: str, op: str) -> str:
+    return (f"{op}: expected {name} to be a single integer value or a list of {n} values, "
+            f"but got {name}={value!r}")
 
 
 def pad_pairs(padding: PadArg, n: int) -> tuple[tuple[int, int], ...]:

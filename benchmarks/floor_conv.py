@@ -1,0 +1,138 @@
+"""The floor under conv1d, strided conv2d and conv_transpose2d: NumPy's least work against PyTorch.
+
+For the three im2col-based cases of the speed suite whose ratio is above target, with NumPy
+alone, on data already in place (no autograd, no argument checks), against PyTorch's whole
+forward + backward (bias included) and mytorch's whole step (best of 7 runs each):
+
+    products  the three matrix products of the direct method (forward, input gradient,
+              weight gradient) on operands already unfolded, each in the orientation BLAS
+              runs fastest here (positions as columns, ``(O, CK) @ (CK, nP)``, or as rows,
+              ``(nP, CK) @ (CK, O)``), on the whole batch or in the cache-sized chunks of
+              samples the fast path uses with one thread (``kernels.conv._WORKING_SET``),
+              the chunk's operands reused, so they are always in cache: less than any
+              implementation that has to write them first.
+    copies    the unfoldings the direct method cannot do without, once each, by the fast
+              path's own kernels on one chunk, times the chunks: the forward's and the
+              weight gradient's columns (two ``im2col``), and the input gradient's fold
+              (``col2im`` or the fast path's ``_PhaseFold``, whichever is less; at stride 1
+              an ``im2col`` of gy instead, the stride-1 input gradient being a convolution
+              of gy; where the stride divides the kernel, the ``im2col`` of gy for the
+              phases' convolution and their interleaving, if less). The transposed
+              convolution has the same three (its forward is the input gradient of the
+              convolution it reverses).
+    floor     products + copies: what a GEMM-based step costs at least with NumPy.
+
+A floor above PyTorch's step means the im2col + GEMM method cannot reach 1.0x with NumPy;
+below it, the rest (mytorch step - floor) is what there is to win, shown by the cProfile of
+mytorch's step. With more than one thread the products also run whole-batch on BLAS's own
+threads (the faster of the two counts).
+
+    python benchmarks/floor_conv.py                                    # default threads
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/floor_conv.py
+"""
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+import mytorch
+from mytorch import bench
+from mytorch.bench import best_seconds as best
+from mytorch.kernels import conv as K
+
+rng = np.random.default_rng(0)
+
+
+def products(O: int, CK: int, nP: int) -> dict[str, dict[str, Callable[[], object]]]:
+    """Each product of a convolution on operands of nP positions, in both orientations."""
+    W, X, G = (rng.standard_normal(s).astype(np.float32) for s in ((O, CK), (CK, nP), (O, nP)))
+    Wt, Xt, Gt = (np.ascontiguousarray(a.T) for a in (W, X, G))
+    return {"forward": {"W @ X": lambda: W @ X, "Xt @ Wt": lambda: Xt @ Wt},
+            "input grad": {"W.T @ G": lambda: W.T @ G, "Gt @ W": lambda: Gt @ W},
+            "weight grad": {"X @ Gt": lambda: X @ Gt, "G @ Xt": lambda: G @ Xt}}
+
+
+def case(N: int, C: int, O: int, L: int, k: int, s: int, p: int, nd: int
+         ) -> tuple[float, float, list[str]]:
+    """(products' seconds, copies' seconds, which products) of the convolution of x
+    (N, C, *L) with W (O, C, *K), the one a transposed convolution reverses included."""
+    out = (L + 2 * p - k) // s + 1
+    CK, P = C * k ** nd, out ** nd
+    n = K._chunk_size(N, (CK + O) * P * 4, K._WORKING_SET)   # samples per 1-thread chunk
+    whole, chunk = products(O, CK, N * P), products(O, CK, n * P)
+    floor, chosen = 0.0, []
+    for product in whole:
+        options = {f"{name} (chunks of {n})": best(fn) * N / n
+                   for name, fn in chunk[product].items()}
+        if mytorch.get_num_threads() > 1:
+            options |= {f"{name} (whole)": best(fn) for name, fn in whole[product].items()}
+        fastest = min(options, key=options.__getitem__)
+        floor += options[fastest]
+        chosen.append(f"{product}: {fastest}")
+    x = rng.standard_normal((n, C) + (L,) * nd).astype(np.float32)
+    cols = K.im2col(x, k, s, p)
+    unfold = best(lambda: K.im2col(x, k, s, p, buffer=cols.ravel())) * N / n
+    fold = best(lambda: K.col2im(cols, (L,) * nd, s, p)) * N / n
+    # or the fast path's col2im by phases over wide rows: fold, then into gx
+    size, kernel, stride = (L,) * nd, (k,) * nd, (s,) * nd
+    plan = K._Plan((n, C, *size), kernel, (out,) * nd, stride, ((p, p),) * nd, (1,) * nd, 1)
+    phased = K._PhaseFold(plan.largest, kernel, stride, (1,) * nd)
+    gcols = rng.standard_normal((C, *kernel, n * phased.positions)).astype(np.float32)
+    buffer = np.empty(n * C * phased.phase_size + phased.slack, np.float32)
+    gx = np.empty((n, C, *size), np.float32)
+    fold = min(fold, best(lambda: phased.unphase(phased.fold(gcols, buffer), gx, add=False))
+               * N / n)
+    if s > 1 and k % s == 0:  # or the phases' convolution: gy unfolded, its outputs interleaved
+        gy = rng.standard_normal((n, O) + (out,) * nd).astype(np.float32)
+        phases = K._phases((out,) * nd, (L,) * nd, (k,) * nd, (s,) * nd, ((p, p),) * nd,
+                           (1,) * nd)
+        assert phases is not None
+        gy_cols = K.im2col(gy, k // s, 1, phases.padding).ravel()
+        Z = rng.standard_normal((n, s ** nd * C, *phases.size)).astype(np.float32)
+        fold = min(fold, (best(lambda: K.im2col(gy, k // s, 1, phases.padding, buffer=gy_cols))
+                          + best(lambda: K._interleave(Z, 1, (s,) * nd, phases.first,
+                                                       (L,) * nd))) * N / n)
+    return floor, 3 * unfold if s == 1 else 2 * unfold + fold, chosen
+
+
+def profile(step: Callable[[], object], lines: int = 8) -> str:
+    """The top of a cProfile of 10 runs of ``step``, by own time."""
+    profiler = cProfile.Profile()
+    step()
+    profiler.enable()
+    for _ in range(10):
+        step()
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(lines)
+    return "\n".join(line for line in text.getvalue().splitlines()[6:] if line.strip())
+
+
+def main() -> None:
+    print(f"threads: torch {torch.get_num_threads()}, mytorch {mytorch.get_num_threads()}; "
+          "ms, best of 7, ratio to torch's step")
+    N, C, O, L, k, s, p = bench.CONV_TRANSPOSE
+    cases = [(name, args[:7] + args[8:], bench.conv_case, args)  # (N, C, O, L, k, s, p, nd)
+             for name, args in bench.CONV_SHAPES.items()
+             if name.startswith(("conv1d (256", "conv2d (32, 32->64"))]
+    # the convolution a transposed one reverses: (N, O, L * s) -> (N, C, L)
+    cases.append(("conv_transpose2d (32, 64->32, 16x16, k4, s2, p1)", (N, O, C, L * s, k, s, p, 2),
+                  lambda lib, args: bench.conv_transpose(lib, *args), bench.CONV_TRANSPOSE))
+    for name, geometry, build, args in cases:
+        products_s, copies_s, chosen = case(*geometry)
+        theirs, mine = best(build(torch, args)), best(build(mytorch, args))
+        floor = products_s + copies_s
+        print(f"\n{name}\n  products {products_s * 1e3:6.2f} ({products_s / theirs:4.2f})"
+              f" + copies {copies_s * 1e3:6.2f} = floor {floor * 1e3:6.2f} ({floor / theirs:4.2f})"
+              f" | torch {theirs * 1e3:6.2f} | mytorch {mine * 1e3:6.2f} ({mine / theirs:4.2f})"
+              f"\n  {'; '.join(chosen)}")
+        print(profile(build(mytorch, args)))
+
+
+if __name__ == "__main__":
+    main()
