@@ -341,7 +341,9 @@ def test_memory_budget_bounds_the_unfolded_copy(budget):
             tracemalloc.stop()
 
     args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
-    assert peak(lambda: K.conv_forward(x, W, *args)) > unfolded
+    # without the budget the peak is above the bound below (one run of the whole batch,
+    # or on two threads two runs of half of it each)
+    assert peak(lambda: K.conv_forward(x, W, *args)) > unfolded // 2
     assert K.set_conv_memory_budget(unfolded // 8) == 256 * 2**20
     assert K.get_conv_memory_budget() == unfolded // 8
     assert peak(lambda: K.conv_forward(x, W, *args)) < unfolded // 2

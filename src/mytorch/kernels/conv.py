@@ -73,12 +73,12 @@ padding modes are applied to the input before it gets here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from mytorch.kernels import winograd
+from mytorch.kernels import parallel, winograd
 from mytorch.kernels.windows import (
     IntOrSeq,
     PadArg,
@@ -94,6 +94,8 @@ __all__ = [
     "conv_forward", "conv_input_grad", "conv_weight_grad", "depthwise_forward",
     "depthwise_input_grad", "depthwise_weight_grad", "im2col_matrix", "conv_matrix",
 ]
+
+T = TypeVar("T")
 
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
 # Bytes per chunk: small enough that what one step writes is still in cache when the next
@@ -270,6 +272,20 @@ def _chunks(n: int, step: int) -> Iterator[slice]:
     return (slice(i, min(i + step, n)) for i in range(0, n, step))
 
 
+def _map_chunks(run: Callable[[Sequence[slice]], list[T]], n: int, step: int,
+                runs_at_once: int) -> list[T]:
+    """``run`` over range(n) in even chunks of at most ``step`` samples, on the intra-op
+    threads (``parallel.map_runs``; the runs make BLAS calls), at most ``runs_at_once``
+    runs at a time; the runs' results joined in chunk order.
+
+    Each chunk writes only its own samples of the result; a sum over chunks (the weight
+    gradient) is returned per piece and added up by the caller in order. The chunks do
+    not depend on the thread count, so neither do the results.
+    """
+    return parallel.map_runs(run, parallel.even_slices(n, step), blas=True,
+                             max_parts=runs_at_once)
+
+
 class _Piece(NamedTuple):
     """One piece of a convolution's work: some samples, some rows of the output, and the
     region of the zero-padded input their windows read."""
@@ -311,6 +327,7 @@ class _Plan:
         else:
             self.samples, self.rows = 1, max(1, min(out[0], limit // max(1, per_row)))
         self.largest = self._piece(slice(0, self.samples), slice(0, self.rows))
+        self.runs_at_once = _memory_budget // max(1, self.samples * self.rows * per_row)
 
     def _piece(self, samples: slice, rows: slice) -> _Piece:
         out = (rows.stop - rows.start, *self.out[1:])
@@ -325,11 +342,17 @@ class _Plan:
             region.append(hi - lo)
         return _Piece(samples, rows, out, tuple(region), tuple(inside), tuple(at))
 
-    def pieces(self) -> Iterator[_Piece]:
-        """The pieces, in order: chunks of samples, within them chunks of rows."""
-        for samples in _chunks(self.N, self.samples):
+    def pieces(self, chunks: Sequence[slice]) -> Iterator[_Piece]:
+        """The pieces of these chunks of samples, in order: within them chunks of rows."""
+        for samples in chunks:
             for rows in _chunks(self.out[0], self.rows):
                 yield self._piece(samples, rows)
+
+    def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
+        """``run`` over the chunks of samples (``run(chunks)`` does their pieces, with
+        buffers of its own) on the intra-op threads, as many at once as the memory budget
+        holds: its results in piece order (see ``_map_chunks``)."""
+        return _map_chunks(run, self.N, self.samples, self.runs_at_once)
 
     def padded_region(self, x: np.ndarray, piece: _Piece, buffer: np.ndarray) -> np.ndarray:
         """The zero-padded region of x (N, C, *L) that ``piece`` reads, written into buffer:
@@ -404,17 +427,22 @@ def conv_forward(
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
     plan = _Plan(x.shape, K, out, stride, padding, dilation, (C * math.prod(K) + O) * y.itemsize)
-    region_buffer = plan.buffer(C, x.dtype, positions=False)
-    cols_buffer, y_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, y.dtype)
-    for piece in plan.pieces():
-        cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
-                      cols_buffer)             # (C, *K, n, *piece.out)
-        nP = cols[0].size // math.prod(K)
-        y_T = y_buffer[: O * nP].reshape(G, O // G, nP)
-        # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
-        _matmul(W_mat, cols.reshape(G, CKg, nP), y_T)
-        # (O, n, *out) -> (n, O, *out)
-        y[piece.samples, :, piece.rows] = y_T.reshape(O, -1, *piece.out).swapaxes(0, 1)
+
+    def run(chunks: Sequence[slice]) -> list[None]:
+        region_buffer = plan.buffer(C, x.dtype, positions=False)
+        cols_buffer, y_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, y.dtype)
+        for piece in plan.pieces(chunks):
+            cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
+                          cols_buffer)             # (C, *K, n, *piece.out)
+            nP = cols[0].size // math.prod(K)
+            y_T = y_buffer[: O * nP].reshape(G, O // G, nP)
+            # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
+            _matmul(W_mat, cols.reshape(G, CKg, nP), y_T)
+            # (O, n, *out) -> (n, O, *out)
+            y[piece.samples, :, piece.rows] = y_T.reshape(O, -1, *piece.out).swapaxes(0, 1)
+        return []
+
+    plan.map(run)
     return y
 
 
@@ -492,20 +520,26 @@ def conv_input_grad(
     gx = np.zeros((N, C, *input_size), dtype=dtype)
     plan = _Plan(gx.shape, K, out, stride, padding, dilation,
                  (C * math.prod(K) + O + C) * dtype.itemsize)
-    gy_buffer, region_buffer = plan.buffer(O, gy.dtype), plan.buffer(C, dtype, positions=False)
-    gcols_buffer = plan.buffer(C * math.prod(K), dtype)
-    for piece in plan.pieces():
-        gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
-        nP = gy_T[0].size
-        gcols = gcols_buffer[: C * math.prod(K) * nP].reshape(G, CKg, nP)
-        # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *out)
-        _matmul(W_mat_T, gy_T.reshape(G, O // G, nP), gcols)
-        region = col2im(gcols.reshape(C, *K, -1, *piece.out), piece.region, stride, 0,
-                        dilation, region_buffer)  # (n, C, *piece.region)
-        if piece.rows.start == 0:  # a sample chunk's first piece: nothing there to add to
-            gx[piece.inside] = region[piece.at]
-        else:                      # it overlaps the region of the rows before it
-            gx[piece.inside] += region[piece.at]
+
+    def run(chunks: Sequence[slice]) -> list[None]:
+        gy_buffer = plan.buffer(O, gy.dtype)
+        region_buffer = plan.buffer(C, dtype, positions=False)
+        gcols_buffer = plan.buffer(C * math.prod(K), dtype)
+        for piece in plan.pieces(chunks):
+            gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
+            nP = gy_T[0].size
+            gcols = gcols_buffer[: C * math.prod(K) * nP].reshape(G, CKg, nP)
+            # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *out)
+            _matmul(W_mat_T, gy_T.reshape(G, O // G, nP), gcols)
+            region = col2im(gcols.reshape(C, *K, -1, *piece.out), piece.region, stride, 0,
+                            dilation, region_buffer)  # (n, C, *piece.region)
+            if piece.rows.start == 0:  # a sample chunk's first piece: nothing there to add to
+                gx[piece.inside] = region[piece.at]
+            else:                      # it overlaps the region of the rows before it
+                gx[piece.inside] += region[piece.at]
+        return []
+
+    plan.map(run)
     return gx
 
 
@@ -530,19 +564,28 @@ def conv_weight_grad(
         return winograd.weight_grad(x, gy, padding, _memory_budget)
     CKg = C // G * math.prod(K)
     dtype = np.result_type(x, gy)
-    gW_T = np.zeros((G, CKg, O // G), dtype=dtype)
     plan = _Plan(x.shape, K, out, stride, padding, dilation,
                  (C * math.prod(K) + O) * dtype.itemsize)
-    region_buffer = plan.buffer(C, x.dtype, positions=False)
-    cols_buffer, gy_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, gy.dtype)
-    for piece in plan.pieces():
-        cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
-                      cols_buffer)             # (C, *K, n, *piece.out)
-        gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
-        nP = gy_T[0].size
-        # (G, CKg, n * P) @ (G, n * P, O/G) -> (G, CKg, O/G), summed over the pieces: gW
-        # transposed, because BLAS computes it 1.3-2x faster than gy_T @ cols^T
-        gW_T += np.matmul(cols.reshape(G, CKg, nP), gy_T.reshape(G, O // G, nP).transpose(0, 2, 1))
+
+    def run(chunks: Sequence[slice]) -> list[np.ndarray]:
+        """Each piece's term of gW transposed, (G, CKg, O/G)."""
+        region_buffer = plan.buffer(C, x.dtype, positions=False)
+        cols_buffer, gy_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, gy.dtype)
+        terms = []
+        for piece in plan.pieces(chunks):
+            cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
+                          cols_buffer)             # (C, *K, n, *piece.out)
+            gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
+            nP = gy_T[0].size
+            # (G, CKg, n * P) @ (G, n * P, O/G) -> (G, CKg, O/G): gW transposed, because
+            # BLAS computes it 1.3-2x faster than gy_T @ cols^T
+            terms.append(np.matmul(cols.reshape(G, CKg, nP),
+                                   gy_T.reshape(G, O // G, nP).transpose(0, 2, 1)))
+        return terms
+
+    gW_T = np.zeros((G, CKg, O // G), dtype=dtype)
+    for term in plan.map(run):                 # summed over the pieces, in order
+        gW_T += term
     return gW_T.transpose(0, 2, 1).reshape(O, C // G, *K)
 
 
@@ -589,7 +632,14 @@ class _Rows:
         self.slack = stride[-1] + dilation[-1] * (K[-1] - 1)
         per_output = shape[1] * math.prod(K) + channels_out        # columns and output
         per_sample = math.prod(self.padded) + per_output * math.prod(self.wide)
-        self.step = _chunk_size(shape[0], per_sample * itemsize, _DIRECT_WORKING_SET)
+        self.N, self.step = shape[0], _chunk_size(shape[0], per_sample * itemsize,
+                                                  _DIRECT_WORKING_SET)
+        self.runs_at_once = _memory_budget // (self.step * per_sample * itemsize)
+
+    def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
+        """``run`` over the chunks of the batch (``run(chunks)`` with buffers of its own) on
+        the intra-op threads: its results in chunk order (see ``_map_chunks``)."""
+        return _map_chunks(run, self.N, self.step, self.runs_at_once)
 
     def place(self, x: np.ndarray, chunk: slice, x_pad: np.ndarray) -> None:
         """Write x[chunk] (n, C, *L) into its places in the chunk's padded array; the rest
@@ -654,17 +704,22 @@ def depthwise_forward(
     y = np.empty((N, C * M, *out), dtype=np.result_type(x, W))
     rows = _Rows(x.shape, K, out, stride, padding, dilation, C * M, y.itemsize, spread)
     taps = W.reshape(C, M, -1)                                 # (C, M, prod(K))
-    x_pad_buffer = rows.padded_buffer(x.dtype)
-    cols_buffer = rows.buffer(C * math.prod(K), x.dtype)
-    y_buffer = rows.buffer(C * M, y.dtype)
-    for chunk in _chunks(N, rows.step):
-        n = chunk.stop - chunk.start
-        x_pad, windows = rows.windows(x_pad_buffer, n)
-        rows.place(x, chunk, x_pad)
-        cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
-        y_T = y_buffer[: C * M * cols.shape[-1]].reshape(C, M, -1)
-        np.matmul(taps, cols, out=y_T)                         # (C, M, n * wide)
-        y[chunk] = y_T.reshape(C * M, n, *rows.wide)[..., : out[-1]].swapaxes(0, 1)
+
+    def run(chunks: Sequence[slice]) -> list[None]:
+        x_pad_buffer = rows.padded_buffer(x.dtype)
+        cols_buffer = rows.buffer(C * math.prod(K), x.dtype)
+        y_buffer = rows.buffer(C * M, y.dtype)
+        for chunk in chunks:
+            n = chunk.stop - chunk.start
+            x_pad, windows = rows.windows(x_pad_buffer, n)
+            rows.place(x, chunk, x_pad)
+            cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
+            y_T = y_buffer[: C * M * cols.shape[-1]].reshape(C, M, -1)
+            np.matmul(taps, cols, out=y_T)                         # (C, M, n * wide)
+            y[chunk] = y_T.reshape(C * M, n, *rows.wide)[..., : out[-1]].swapaxes(0, 1)
+        return []
+
+    rows.map(run)
     return y
 
 
@@ -710,20 +765,28 @@ def depthwise_weight_grad(
     out, K, M = tuple(out_), tuple(kernel_size), O // C
     dtype = np.result_type(x, gy)
     rows = _Rows(x.shape, K, out, stride, padding, dilation, O, dtype.itemsize)
+
+    def run(chunks: Sequence[slice]) -> list[np.ndarray]:
+        """Each chunk's term of gW, (C, M, prod(K))."""
+        x_pad_buffer = rows.padded_buffer(x.dtype)
+        gy_buffer, cols_buffer = rows.buffer(O, gy.dtype), rows.buffer(C * math.prod(K), x.dtype)
+        terms = []
+        for chunk in chunks:
+            n = chunk.stop - chunk.start
+            x_pad, windows = rows.windows(x_pad_buffer, n)
+            rows.place(x, chunk, x_pad)
+            cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
+            gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
+            with np.errstate(invalid="ignore"):                   # a NaN is mended below
+                term = np.matmul(gy_T, cols.transpose(0, 2, 1))    # (C, M, prod(K))
+            if np.isnan(term).any():
+                rows.zero_extra(cols)
+                term = np.matmul(gy_T, cols.transpose(0, 2, 1))
+            terms.append(term)
+        return terms
+
     gW = np.zeros((C, M, math.prod(K)), dtype=dtype)
-    x_pad_buffer = rows.padded_buffer(x.dtype)
-    gy_buffer, cols_buffer = rows.buffer(O, gy.dtype), rows.buffer(C * math.prod(K), x.dtype)
-    for chunk in _chunks(N, rows.step):
-        n = chunk.stop - chunk.start
-        x_pad, windows = rows.windows(x_pad_buffer, n)
-        rows.place(x, chunk, x_pad)
-        cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
-        gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
-        with np.errstate(invalid="ignore"):                   # a NaN is mended below
-            term = np.matmul(gy_T, cols.transpose(0, 2, 1))    # (C, M, prod(K))
-        if np.isnan(term).any():
-            rows.zero_extra(cols)
-            term = np.matmul(gy_T, cols.transpose(0, 2, 1))
+    for term in rows.map(run):                                 # summed in chunk order
         gW += term
     return gW.reshape(C * M, 1, *K)
 
