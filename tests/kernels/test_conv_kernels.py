@@ -465,3 +465,35 @@ def test_sparse_im2col_matrix_without_scipy_says_so(monkeypatch):
 
 def test_docstring_examples():
     assert doctest.testmod(K).failed == 0
+
+
+# (N, C, O, L, K, stride, padding pairs, dilation, groups): im2col + GEMM with col2im,
+# Winograd (3x3, stride 1, 8+ channels), the depthwise path, a 1-d convolution
+THREADED = [
+    (7, 3, 4, (9, 8), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 1),
+    (5, 8, 8, (12, 10), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+    (6, 4, 8, (9, 9), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 4),
+    (9, 3, 5, (13,), (5,), (2,), ((2, 2),), (1,), 1),
+]
+
+
+@pytest.mark.parametrize("geometry", THREADED, ids=["im2col", "winograd", "depthwise", "1d"])
+def test_chunks_on_threads_give_the_same_bits_as_one_thread(geometry, monkeypatch):
+    import mytorch
+    from mytorch.kernels import winograd
+
+    for module, name in ((K, "_WORKING_SET"), (K, "_DIRECT_WORKING_SET"),
+                         (winograd, "_WORKING_SET"), (winograd, "_MIN_TILES")):
+        monkeypatch.setattr(module, name, 1)  # a sample per chunk
+    x, W, gy = _problem(geometry, np.float32)
+    before = mytorch.get_num_threads()
+    results = {}
+    try:
+        for n in (1, 2, 3):
+            mytorch.set_num_threads(n)
+            results[n] = _all_three(x, W, gy, geometry)
+    finally:
+        mytorch.set_num_threads(before)
+    for n in (2, 3):
+        for threaded, sequential in zip(results[n], results[1], strict=True):
+            np.testing.assert_array_equal(threaded, sequential)
