@@ -45,15 +45,23 @@ convolution of gy (``conv_input_grad``), which needs no col2im.
 The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``)
 wraps that core in a layer of its own: with G groups each product is G
 products (``(G, O/G, CKg) @ (G, CKg, n*P)``), and the work goes in pieces
-(``_Plan``) of at most ``_WORKING_SET`` bytes of columns (32 MiB, chosen by
-measurement: smaller pieces stay in cache, larger ones make fewer BLAS calls)
-and never more than the memory budget (``set_conv_memory_budget``, 256 MiB by
-default): chunks of n samples, or, when one sample is too large, chunks of
-its output rows, each unfolding only the padded input region its windows
-read. Each piece's im2col/col2im is written into one reused buffer, so memory
-stays bounded however large the batch and the image. Pieces change no result
-except the order of the sums in the weight gradient (and, for row pieces, in
-the input gradient where their regions overlap).
+(``_Plan``) of at most ``_WORKING_SET`` bytes of columns (2 MiB) and never more
+than the memory budget (``set_conv_memory_budget``, 256 MiB by default): even
+chunks of n samples, or, when one sample is too large, chunks of its output
+rows, each unfolding only the padded input region its windows read. Each run
+of pieces writes its im2col/col2im into one reused buffer, so memory stays
+bounded however large the batch and the image. Pieces change no result except
+the order of the sums in the weight gradient (and, for row pieces, in the
+input gradient where their regions overlap).
+
+The chunks of samples are independent, and NumPy releases the GIL in its
+copies and products, so with more than one thread (``mytorch.set_num_threads``)
+they go on the intra-op threads (``_map_chunks``), each with one BLAS thread:
+the unfolding, the products and col2im all use every core, where a sequential
+loop with multithreaded BLAS spreads only the products (and on a busy CPU each
+multithreaded call waits for its threads). The chunks are the same at any
+thread count and the weight gradient's terms are added in piece order, so the
+results are the same bits on any number of threads.
 
 A depthwise convolution (groups == C: each output channel reads one input
 channel) has no channel sum: its products are C thin ones of prod(K) rows, and
@@ -99,11 +107,12 @@ T = TypeVar("T")
 
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
 # Bytes per chunk: small enough that what one step writes is still in cache when the next
-# reads it, large enough that few BLAS calls are made (on a busy CPU each multithreaded call
-# waits for its threads). Measured on (32, 64->64, 32x32, k3) forward + backward: one
-# thread, 4 MiB chunks 142 ms, 32 MiB 154 ms, the whole batch (72 MiB of columns) 185 ms;
-# two threads on a loaded machine, 3.5x, 1.8x and 2.1x PyTorch's time.
-_WORKING_SET = 32 * 2**20
+# reads it and that a batch makes several chunks to share among the threads. Measured with
+# one thread (CPU time, best of 20, a loaded machine) on the strided conv2d, conv1d,
+# conv_transpose2d and LeNet-5 cases of the speed suite: 1, 2, 4, 8 and 32 MiB the same
+# within the noise (strided conv 24-27 ms, conv_transpose 40-43 ms, LeNet-5 step 22-24 ms);
+# at 32 MiB each of those batches was a single chunk, one thread's work.
+_WORKING_SET = 2 * 2**20
 
 
 def set_conv_memory_budget(nbytes: int) -> int:

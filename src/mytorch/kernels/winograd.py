@@ -44,10 +44,18 @@ not used. ``applies`` says when a convolution goes here: 3x3, stride 1,
 dilation 1, one group, padding at most 2 on each side (the input gradient's
 padding 2 - p is then a padding too), 2-D, float32/float64, and large enough
 to pay (``_MIN_CHANNELS``, ``_MIN_BATCH_TILES``). The work goes in chunks of
-the batch of about ``_WORKING_SET`` bytes with one thread (they stay in cache
-between the transforms and the products; ``_THREADED_WORKING_SET`` with more,
-for fewer BLAS calls), never more than the memory budget; a sample too large
-for the budget stays with ``conv``'s row pieces.
+the batch of about ``_WORKING_SET`` bytes (they stay in cache between the
+transforms and the products), never more than the memory budget; a sample too
+large for the budget stays with ``conv``'s row pieces. With more than one
+thread the chunks go on the intra-op threads (``_Chunks``,
+``parallel.map_runs``), each with one BLAS thread, so the tile copies and
+transforms use every core as well as the products; the chunks are the same at
+any thread count, and so are the results, bit for bit.
+
+The transforms stay Kronecker products: applied separably straight from the
+padded input (4 row combinations, then 16 column ones, as ufunc passes over
+strided views, no tile copy), measured at one thread 1.1-1.5x slower than the
+tile copy and one product (ResNet-20's three shapes and (32, 64, 32x32)).
 """
 
 from __future__ import annotations
