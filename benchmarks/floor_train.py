@@ -15,9 +15,9 @@ the convolutions the floor, the least NumPy work the layer needs on data already
 
 in chunks of the batch of about 2 MiB; with more than one thread the chunks go on
 ``mytorch.kernels.parallel.map_runs`` with one BLAS thread each (NumPy releases the GIL in
-its copies and products): what both cores could give. The other layers are listed with
-mytorch's and PyTorch's times; the whole steps first (best of 7 runs each, CPU time with one
-thread, wall time with more; ratio = / PyTorch).
+its copies and products): what both cores could give. The whole steps come first, and for
+the two Sequential models every layer follows with mytorch's and PyTorch's times (best of 7
+runs each: CPU time with one thread, wall time with more; ratio = / PyTorch).
 
     python benchmarks/floor_train.py                                    # default threads
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/floor_train.py
@@ -154,12 +154,17 @@ LAYERS: dict[str, list[tuple[Any, ...]]] = {
 }
 
 
+SEQUENTIAL = {  # the models that are one Sequential: (builder, input shape)
+    "LeNet-5 train step (SGD), batch 128": (bench.lenet5, (128, 1, 28, 28)),
+    "MNIST-1D CNN train step (Adam), batch 32": (bench.mnist1d_cnn, (32, 1, 40)),
+}
+
+
 def layer_step(lib: Any, N: int, C: int, O: int, L: Sequence[int], k: int, s: int, p: int,
-               input_grad: bool) -> Callable[[], None]:
-    """One conv layer's forward + backward alone (bias only where the models have one)."""
+               input_grad: bool, bias: bool) -> Callable[[], None]:
+    """One conv layer's forward + backward alone."""
     x = lib.tensor(rng.standard_normal((N, C, *L)).astype(np.float32), requires_grad=input_grad)
-    conv = (lib.nn.Conv2d if len(L) == 2 else lib.nn.Conv1d)(C, O, k, s, p, bias=len(L) == 1
-                                                              or k == 5)
+    conv = (lib.nn.Conv2d if len(L) == 2 else lib.nn.Conv1d)(C, O, k, s, p, bias=bias)
     gy = lib.tensor(rng.standard_normal(tuple(conv(x).shape)).astype(np.float32))
 
     def step() -> None:
@@ -169,6 +174,31 @@ def layer_step(lib: Any, N: int, C: int, O: int, L: Sequence[int], k: int, s: in
         conv(x).backward(gy)
 
     return step
+
+
+def layer_breakdown(make: Callable[[Any], Any], shape: tuple[int, ...]) -> None:
+    """Each layer of a ``Sequential`` model alone (forward + backward, on the input it gets
+    in the model), mytorch against PyTorch; the first layer's input needs no gradient."""
+    data = rng.standard_normal(shape).astype(np.float32)
+    layers = {lib: list(make(lib)) for lib in (mytorch, torch)}
+    for i, (mine, theirs) in enumerate(zip(layers[mytorch], layers[torch])):
+        times = []
+        for lib, layer in ((mytorch, mine), (torch, theirs)):
+            layer.train()
+            x = lib.tensor(data, requires_grad=i > 0)
+            gy = lib.tensor(rng.standard_normal(tuple(layer(x).shape)).astype(np.float32))
+
+            def step(layer: Any = layer, x: Any = x, gy: Any = gy) -> None:
+                x.grad = None
+                for param in layer.parameters():
+                    param.grad = None
+                layer(x).backward(gy)
+
+            times.append(clock(step))
+        print(f"  {i:2} {type(theirs).__name__ + str(tuple(data.shape)):26} mytorch "
+              f"{times[0] * 1e3:7.2f} torch {times[1] * 1e3:7.2f} ({times[0] / times[1]:4.2f})")
+        with torch.no_grad():
+            data = theirs(torch.from_numpy(data)).numpy()
 
 
 def main() -> None:
@@ -189,13 +219,17 @@ def main() -> None:
                 routes = ("col2im", "flipped") if s == 1 else ("col2im",)
                 floor = min(clock(im2col_floor(*args[:-1], route))
                             for route in (routes if needs_gx else ("",)))
-            mine, theirs = clock(layer_step(mytorch, *args)), clock(layer_step(torch, *args))
+            bias = not model.startswith("ResNet")  # ResNet-20's convolutions have none
+            mine, theirs = (clock(layer_step(lib, *args, bias)) for lib in (mytorch, torch))
             floors += count * floor
             print(f"  {name:28} mytorch {mine * 1e3:7.2f} torch {theirs * 1e3:7.2f} "
                   f"({mine / theirs:4.2f})   floor {floor * 1e3:7.2f} ({floor / theirs:4.2f})"
                   f"{'  Winograd products' if winograd else ''}")
         print(f"  all convolutions' floors {floors * 1e3:.1f} ms = {floors / whole_torch:.2f} "
               "of torch's whole step")
+        if model in SEQUENTIAL:
+            print("  every layer:")
+            layer_breakdown(*SEQUENTIAL[model])
 
 
 if __name__ == "__main__":
