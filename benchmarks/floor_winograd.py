@@ -27,7 +27,7 @@ def case(N: int, C: int, O: int, H: int) -> dict[str, float]:
     """Seconds of each kind of work for (N, C, H, H) with a 3x3 kernel, padding 1."""
     th = tw = H // 2
     budget = K.get_conv_memory_budget()
-    step = Wg._samples_per_chunk(N, Wg._sample_bytes(C, O, th, tw, 4), th * tw, budget)
+    step = Wg._Chunks(N, Wg._sample_bytes(C, O, th, tw, 4), th * tw, budget).step
     T = step * th * tw                                       # tiles per chunk
     U, gU = (rng.standard_normal((16, O, C)).astype(np.float32) for _ in range(2))
     V, gV = rng.standard_normal((16, C, T)).astype(np.float32), np.empty((16, C, T), np.float32)

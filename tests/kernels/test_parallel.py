@@ -132,3 +132,51 @@ def test_one_thread_makes_no_pool(monkeypatch, restore_threads):
     x = np.random.default_rng(0).standard_normal((6, 3, 5)).astype(np.float32)
     _normalization_results(x, x, None, (1, 2), (1, 3, 5))
     assert parallel._pool is None
+
+
+def test_even_slices_cover_the_range_in_near_equal_consecutive_slices():
+    assert parallel.even_slices(64, 58) == [slice(0, 32), slice(32, 64)]
+    assert parallel.even_slices(32, 11) == [slice(0, 10), slice(10, 21), slice(21, 32)]
+    assert parallel.even_slices(5, 5) == [slice(0, 5)]
+    assert parallel.even_slices(0, 3) == []
+
+
+def _job_threads(run_blocks):
+    """A run that records, per block, the BLAS thread count it saw and its thread."""
+    import threading
+
+    get = parallel._openblas()[0]
+    return [(get(), threading.current_thread().name) for _ in run_blocks]
+
+
+@pytest.mark.skipif(parallel._openblas() is None, reason="NumPy's BLAS is not OpenBLAS")
+def test_blas_jobs_run_with_one_blas_thread_and_the_count_is_restored(restore_threads):
+    get, set_ = parallel._openblas()
+    before = get()
+    set_(2)
+    try:
+        mytorch.set_num_threads(2)
+        seen = parallel.map_runs(_job_threads, list(range(4)), blas=True)
+        assert [threads for threads, _ in seen] == [1, 1, 1, 1]
+        assert all(name.startswith("mytorch-intra-op") for _, name in seen)
+        assert get() == 2
+        # jobs without BLAS calls leave it alone
+        assert [t for t, _ in parallel.map_runs(_job_threads, list(range(4)))] == [2] * 4
+    finally:
+        set_(before)
+
+
+def test_blas_jobs_without_a_known_blas_run_in_the_calling_thread(monkeypatch, restore_threads):
+    import threading
+
+    monkeypatch.setattr(parallel, "_blas", None)
+    mytorch.set_num_threads(2)
+    names = parallel.map_runs(lambda run: [threading.current_thread().name for _ in run],
+                              list(range(4)), blas=True)
+    assert names == [threading.current_thread().name] * 4
+
+
+def test_max_parts_bounds_the_runs_at_once(restore_threads):
+    mytorch.set_num_threads(4)
+    sizes = parallel.map_runs(lambda run: [len(run)] * len(run), list(range(6)), max_parts=2)
+    assert sizes == [3] * 6  # two runs of three blocks each

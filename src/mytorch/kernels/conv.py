@@ -45,17 +45,23 @@ convolution of gy (``conv_input_grad``), which needs no col2im.
 The fast path (``conv_forward``, ``conv_input_grad``, ``conv_weight_grad``)
 wraps that core in a layer of its own: with G groups each product is G
 products (``(G, O/G, CKg) @ (G, CKg, n*P)``), and the work goes in pieces
-(``_Plan``) of at most ``_WORKING_SET`` bytes of columns with one thread (2 MiB:
-the columns stay in cache from the copy that writes them to the product that
-reads them) or ``_THREADED_WORKING_SET`` with more (32 MiB: fewer BLAS calls,
-each of which waits for its threads), and never more than the memory budget
-(``set_conv_memory_budget``, 256 MiB by default): chunks of n samples, or,
-when one sample is too large, chunks of its output rows, each unfolding only
-the padded input region its windows read. Each piece's im2col/col2im is
-written into one reused buffer, so memory stays bounded however large the
-batch and the image. Pieces change no result
-except the order of the sums in the weight gradient (and, for row pieces, in
-the input gradient where their regions overlap).
+(``_Plan``) of at most ``_WORKING_SET`` bytes of columns (2 MiB) and never more
+than the memory budget (``set_conv_memory_budget``, 256 MiB by default): even
+chunks of n samples, or, when one sample is too large, chunks of its output
+rows, each unfolding only the padded input region its windows read. Each run
+of pieces writes its im2col/col2im into one reused buffer, so memory stays
+bounded however large the batch and the image. Pieces change no result except
+the order of the sums in the weight gradient (and, for row pieces, in the
+input gradient where their regions overlap).
+
+The chunks of samples are independent, and NumPy releases the GIL in its
+copies and products, so with more than one thread (``mytorch.set_num_threads``)
+they go on the intra-op threads (``_map_chunks``), each with one BLAS thread:
+the unfolding, the products and col2im all use every core, where a sequential
+loop with multithreaded BLAS spreads only the products (and on a busy CPU each
+multithreaded call waits for its threads). The chunks are the same at any
+thread count and the weight gradient's terms are added in piece order, so the
+results are the same bits on any number of threads.
 
 A depthwise convolution (groups == C: each output channel reads one input
 channel) has no channel sum: its products are C thin ones of prod(K) rows, and
@@ -75,13 +81,12 @@ padding modes are applied to the input before it gets here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from mytorch.kernels import winograd
-from mytorch.kernels.parallel import get_num_threads
+from mytorch.kernels import parallel, winograd
 from mytorch.kernels.windows import (
     IntOrSeq,
     PadArg,
@@ -98,18 +103,19 @@ __all__ = [
     "depthwise_input_grad", "depthwise_weight_grad", "im2col_matrix", "conv_matrix",
 ]
 
+T = TypeVar("T")
+
 _memory_budget = 256 * 2**20  # bytes an unfolded batch (or chunk of it) may take
 # Bytes per chunk: small enough that what one step writes is still in cache when the next
-# reads it, large enough that few BLAS calls are made (on a busy CPU each multithreaded call
-# waits for its threads). Measured on (32, 64->64, 32x32, k3) forward + backward: one
-# thread, 4 MiB chunks 142 ms, 32 MiB 154 ms, the whole batch (72 MiB of columns) 185 ms;
-# two threads on a loaded machine, 3.5x, 1.8x and 2.1x PyTorch's time. With one thread,
-# 2 MiB (the L2 cache of a core) against 32 MiB, fwd + bwd, CPU time under load: conv1d
+# reads it and that a batch makes several chunks to share among the threads. Measured with
+# one thread (CPU time, best of 20, a loaded machine) on the strided conv2d, conv1d,
+# conv_transpose2d and LeNet-5 cases of the speed suite: 1, 2, 4, 8 and 32 MiB the same
+# within the noise (strided conv 24-27 ms, conv_transpose 40-43 ms, LeNet-5 step 22-24 ms);
+# at 32 MiB each of those batches was a single chunk, one thread's work. In another series
+# (one thread, CPU time under load), 2 MiB (the L2 cache of a core) against 32 MiB: conv1d
 # (256, 32->32, L40, k5) 8.8 vs 11.0 ms, conv2d (32, 32->64, 32x32, k3, s2) 20.6 vs 26.8,
-# conv_transpose2d (32, 64->32, 16x16, k4, s2) 33.4 vs 41.7, LeNet's (64, 1->6, 28x28, k5)
-# 3.1 vs 3.9; 1 and 3 MiB no faster.
+# conv_transpose2d (32, 64->32, 16x16, k4, s2) 33.4 vs 41.7.
 _WORKING_SET = 2 * 2**20
-_THREADED_WORKING_SET = 32 * 2**20
 
 
 def set_conv_memory_budget(nbytes: int) -> int:
@@ -118,7 +124,7 @@ def set_conv_memory_budget(nbytes: int) -> int:
     A convolution whose unfolded input (``N * C * prod(K) * prod(OUT)`` elements)
     would exceed it processes the batch in chunks that do not: of samples, or of
     one sample's output rows (at least one row each). Chunks are smaller still when
-    that is faster (see ``_working_set``).
+    that is faster (see ``_WORKING_SET``).
     """
     global _memory_budget
     if nbytes <= 0:
@@ -267,23 +273,31 @@ def reference_conv_weight_grad(x: np.ndarray, gy: np.ndarray, kernel_size: Seque
 
 
 # -- the fast path: grouped products, chunks of the batch, reused buffers -----------------
-def _working_set() -> int:
-    """Bytes per piece of the fast path: ``_WORKING_SET`` with one thread
-    (``get_num_threads()``), ``_THREADED_WORKING_SET`` with more."""
-    return _WORKING_SET if get_num_threads() == 1 else _THREADED_WORKING_SET
-
-
 def _chunk_size(n: int, bytes_per_sample: int, working_set: int | None = None) -> int:
     """Samples per chunk of a batch of n: as many as fit in the working set (default
-    ``_working_set()``) and the memory budget, at least 1 and at most n (or 1 for an
+    ``_WORKING_SET``) and the memory budget, at least 1 and at most n (or 1 for an
     empty batch)."""
-    limit = min(_memory_budget, working_set or _working_set())
+    limit = min(_memory_budget, working_set or _WORKING_SET)
     return max(1, min(n, limit // max(1, bytes_per_sample)))
 
 
 def _chunks(n: int, step: int) -> Iterator[slice]:
     """Consecutive slices of ``step`` samples (the last may be shorter) covering range(n)."""
     return (slice(i, min(i + step, n)) for i in range(0, n, step))
+
+
+def _map_chunks(run: Callable[[Sequence[slice]], list[T]], n: int, step: int,
+                runs_at_once: int) -> list[T]:
+    """``run`` over range(n) in even chunks of at most ``step`` samples, on the intra-op
+    threads (``parallel.map_runs``; the runs make BLAS calls), at most ``runs_at_once``
+    runs at a time; the runs' results joined in chunk order.
+
+    Each chunk writes only its own samples of the result; a sum over chunks (the weight
+    gradient) is returned per piece and added up by the caller in order. The chunks do
+    not depend on the thread count, so neither do the results.
+    """
+    return parallel.map_runs(run, parallel.even_slices(n, step), blas=True,
+                             max_parts=runs_at_once)
 
 
 class _Piece(NamedTuple):
@@ -299,7 +313,7 @@ class _Piece(NamedTuple):
 
 
 class _Plan:
-    """How a convolution's work is cut into pieces of at most ``_working_set()`` bytes and
+    """How a convolution's work is cut into pieces of at most ``_WORKING_SET`` bytes and
     the memory budget (``set_conv_memory_budget``).
 
     Pieces are chunks of whole samples while one sample fits; when a single sample
@@ -321,12 +335,13 @@ class _Plan:
         self.K, self.out, self.stride, self.dilation = K, out, stride, dilation
         self.before = tuple(b for b, _ in padding)
         per_row = bytes_per_output * math.prod(out[1:])
-        limit = min(_memory_budget, _working_set())
+        limit = min(_memory_budget, _WORKING_SET)
         if per_row * out[0] <= limit:
             self.samples, self.rows = _chunk_size(self.N, per_row * out[0]), out[0]
         else:
             self.samples, self.rows = 1, max(1, min(out[0], limit // max(1, per_row)))
         self.largest = self._piece(slice(0, self.samples), slice(0, self.rows))
+        self.runs_at_once = _memory_budget // max(1, self.samples * self.rows * per_row)
 
     def _piece(self, samples: slice, rows: slice) -> _Piece:
         out = (rows.stop - rows.start, *self.out[1:])
@@ -341,11 +356,17 @@ class _Plan:
             region.append(hi - lo)
         return _Piece(samples, rows, out, tuple(region), tuple(inside), tuple(at))
 
-    def pieces(self) -> Iterator[_Piece]:
-        """The pieces, in order: chunks of samples, within them chunks of rows."""
-        for samples in _chunks(self.N, self.samples):
+    def pieces(self, chunks: Sequence[slice]) -> Iterator[_Piece]:
+        """The pieces of these chunks of samples, in order: within them chunks of rows."""
+        for samples in chunks:
             for rows in _chunks(self.out[0], self.rows):
                 yield self._piece(samples, rows)
+
+    def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
+        """``run`` over the chunks of samples (``run(chunks)`` does their pieces, with
+        buffers of its own) on the intra-op threads, as many at once as the memory budget
+        holds: its results in piece order (see ``_map_chunks``)."""
+        return _map_chunks(run, self.N, self.samples, self.runs_at_once)
 
     def padded_region(self, x: np.ndarray, piece: _Piece, buffer: np.ndarray) -> np.ndarray:
         """The zero-padded region of x (N, C, *L) that ``piece`` reads, written into buffer:
@@ -420,17 +441,22 @@ def conv_forward(
     W_mat = W.reshape(G, O // G, CKg)           # (O, C/G, *K) -> (G, O/G, CKg)
     y = np.empty((N, O, *out), dtype=np.result_type(x, W))
     plan = _Plan(x.shape, K, out, stride, padding, dilation, (C * math.prod(K) + O) * y.itemsize)
-    region_buffer = plan.buffer(C, x.dtype, positions=False)
-    cols_buffer, y_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, y.dtype)
-    for piece in plan.pieces():
-        cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
-                      cols_buffer)             # (C, *K, n, *piece.out)
-        nP = cols[0].size // math.prod(K)
-        y_T = y_buffer[: O * nP].reshape(G, O // G, nP)
-        # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
-        _matmul(W_mat, cols.reshape(G, CKg, nP), y_T)
-        # (O, n, *out) -> (n, O, *out)
-        y[piece.samples, :, piece.rows] = y_T.reshape(O, -1, *piece.out).swapaxes(0, 1)
+
+    def run(chunks: Sequence[slice]) -> list[None]:
+        region_buffer = plan.buffer(C, x.dtype, positions=False)
+        cols_buffer, y_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, y.dtype)
+        for piece in plan.pieces(chunks):
+            cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
+                          cols_buffer)             # (C, *K, n, *piece.out)
+            nP = cols[0].size // math.prod(K)
+            y_T = y_buffer[: O * nP].reshape(G, O // G, nP)
+            # (G, O/G, CKg) @ (G, CKg, n * P) -> (G, O/G, n * P)
+            _matmul(W_mat, cols.reshape(G, CKg, nP), y_T)
+            # (O, n, *out) -> (n, O, *out)
+            y[piece.samples, :, piece.rows] = y_T.reshape(O, -1, *piece.out).swapaxes(0, 1)
+        return []
+
+    plan.map(run)
     return y
 
 
@@ -676,22 +702,29 @@ def conv_input_grad(
                  (C * math.prod(K) + O + C) * dtype.itemsize)
     largest = _PhaseFold(plan.largest, K, stride, dilation)
     finite = bool(np.isfinite(W).all())  # else the extra positions' 0 * inf would make NaNs
-    gy_buffer = np.empty(plan.samples * O * largest.positions, dtype=gy.dtype)
-    gcols_buffer = np.empty(plan.samples * C * math.prod(K) * largest.positions, dtype=dtype)
-    phases_buffer = np.empty(plan.samples * C * largest.phase_size + largest.slack, dtype=dtype)
-    for piece in plan.pieces():
-        fold = _PhaseFold(piece, K, stride, dilation)
-        gy_T = fold.wide(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out, wide)
-        nP = gy_T[0].size
-        gcols = gcols_buffer[: C * math.prod(K) * nP].reshape(G, CKg, nP)
-        # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *wide out)
-        _matmul(W_mat_T, gy_T.reshape(G, O // G, nP), gcols)
-        if not finite:
-            fold.zero_extra(gcols)
-        folded = fold.fold(gcols.reshape(C, *K, -1), phases_buffer)   # (*s, C, n, *T)
-        # a sample chunk's first piece has nothing there to add to; later ones overlap the
-        # region of the rows before them
-        fold.unphase(folded, gx, add=piece.rows.start > 0)
+
+    def run(chunks: Sequence[slice]) -> list[None]:
+        gy_buffer = np.empty(plan.samples * O * largest.positions, dtype=gy.dtype)
+        gcols_buffer = np.empty(plan.samples * C * math.prod(K) * largest.positions,
+                                dtype=dtype)
+        phases_buffer = np.empty(plan.samples * C * largest.phase_size + largest.slack,
+                                 dtype=dtype)
+        for piece in plan.pieces(chunks):
+            fold = _PhaseFold(piece, K, stride, dilation)
+            gy_T = fold.wide(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out, wide)
+            nP = gy_T[0].size
+            gcols = gcols_buffer[: C * math.prod(K) * nP].reshape(G, CKg, nP)
+            # (G, CKg, O/G) @ (G, O/G, n * P) -> (G, CKg, n * P) = gcols (C, *K, n, *wide out)
+            _matmul(W_mat_T, gy_T.reshape(G, O // G, nP), gcols)
+            if not finite:
+                fold.zero_extra(gcols)
+            folded = fold.fold(gcols.reshape(C, *K, -1), phases_buffer)   # (*s, C, n, *T)
+            # a sample chunk's first piece has nothing there to add to; later ones overlap
+            # the region of the rows before them
+            fold.unphase(folded, gx, add=piece.rows.start > 0)
+        return []
+
+    plan.map(run)
     return gx
 
 
@@ -716,19 +749,28 @@ def conv_weight_grad(
         return winograd.weight_grad(x, gy, padding, _memory_budget)
     CKg = C // G * math.prod(K)
     dtype = np.result_type(x, gy)
-    gW_T = np.zeros((G, CKg, O // G), dtype=dtype)
     plan = _Plan(x.shape, K, out, stride, padding, dilation,
                  (C * math.prod(K) + O) * dtype.itemsize)
-    region_buffer = plan.buffer(C, x.dtype, positions=False)
-    cols_buffer, gy_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, gy.dtype)
-    for piece in plan.pieces():
-        cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
-                      cols_buffer)             # (C, *K, n, *piece.out)
-        gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
-        nP = gy_T[0].size
-        # (G, CKg, n * P) @ (G, n * P, O/G) -> (G, CKg, O/G), summed over the pieces: gW
-        # transposed, because BLAS computes it 1.3-2x faster than gy_T @ cols^T
-        gW_T += np.matmul(cols.reshape(G, CKg, nP), gy_T.reshape(G, O // G, nP).transpose(0, 2, 1))
+
+    def run(chunks: Sequence[slice]) -> list[np.ndarray]:
+        """Each piece's term of gW transposed, (G, CKg, O/G)."""
+        region_buffer = plan.buffer(C, x.dtype, positions=False)
+        cols_buffer, gy_buffer = plan.buffer(C * math.prod(K), x.dtype), plan.buffer(O, gy.dtype)
+        terms = []
+        for piece in plan.pieces(chunks):
+            cols = im2col(plan.padded_region(x, piece, region_buffer), K, stride, 0, dilation,
+                          cols_buffer)             # (C, *K, n, *piece.out)
+            gy_T = _channels_first(gy[piece.samples, :, piece.rows], gy_buffer)  # (O, n, *out)
+            nP = gy_T[0].size
+            # (G, CKg, n * P) @ (G, n * P, O/G) -> (G, CKg, O/G): gW transposed, because
+            # BLAS computes it 1.3-2x faster than gy_T @ cols^T
+            terms.append(np.matmul(cols.reshape(G, CKg, nP),
+                                   gy_T.reshape(G, O // G, nP).transpose(0, 2, 1)))
+        return terms
+
+    gW_T = np.zeros((G, CKg, O // G), dtype=dtype)
+    for term in plan.map(run):                 # summed over the pieces, in order
+        gW_T += term
     return gW_T.transpose(0, 2, 1).reshape(O, C // G, *K)
 
 
@@ -775,7 +817,14 @@ class _Rows:
         self.slack = stride[-1] + dilation[-1] * (K[-1] - 1)
         per_output = shape[1] * math.prod(K) + channels_out        # columns and output
         per_sample = math.prod(self.padded) + per_output * math.prod(self.wide)
-        self.step = _chunk_size(shape[0], per_sample * itemsize, _DIRECT_WORKING_SET)
+        self.N, self.step = shape[0], _chunk_size(shape[0], per_sample * itemsize,
+                                                  _DIRECT_WORKING_SET)
+        self.runs_at_once = _memory_budget // (self.step * per_sample * itemsize)
+
+    def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
+        """``run`` over the chunks of the batch (``run(chunks)`` with buffers of its own) on
+        the intra-op threads: its results in chunk order (see ``_map_chunks``)."""
+        return _map_chunks(run, self.N, self.step, self.runs_at_once)
 
     def place(self, x: np.ndarray, chunk: slice, x_pad: np.ndarray) -> None:
         """Write x[chunk] (n, C, *L) into its places in the chunk's padded array; the rest
@@ -840,17 +889,22 @@ def depthwise_forward(
     y = np.empty((N, C * M, *out), dtype=np.result_type(x, W))
     rows = _Rows(x.shape, K, out, stride, padding, dilation, C * M, y.itemsize, spread)
     taps = W.reshape(C, M, -1)                                 # (C, M, prod(K))
-    x_pad_buffer = rows.padded_buffer(x.dtype)
-    cols_buffer = rows.buffer(C * math.prod(K), x.dtype)
-    y_buffer = rows.buffer(C * M, y.dtype)
-    for chunk in _chunks(N, rows.step):
-        n = chunk.stop - chunk.start
-        x_pad, windows = rows.windows(x_pad_buffer, n)
-        rows.place(x, chunk, x_pad)
-        cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
-        y_T = y_buffer[: C * M * cols.shape[-1]].reshape(C, M, -1)
-        np.matmul(taps, cols, out=y_T)                         # (C, M, n * wide)
-        y[chunk] = y_T.reshape(C * M, n, *rows.wide)[..., : out[-1]].swapaxes(0, 1)
+
+    def run(chunks: Sequence[slice]) -> list[None]:
+        x_pad_buffer = rows.padded_buffer(x.dtype)
+        cols_buffer = rows.buffer(C * math.prod(K), x.dtype)
+        y_buffer = rows.buffer(C * M, y.dtype)
+        for chunk in chunks:
+            n = chunk.stop - chunk.start
+            x_pad, windows = rows.windows(x_pad_buffer, n)
+            rows.place(x, chunk, x_pad)
+            cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
+            y_T = y_buffer[: C * M * cols.shape[-1]].reshape(C, M, -1)
+            np.matmul(taps, cols, out=y_T)                         # (C, M, n * wide)
+            y[chunk] = y_T.reshape(C * M, n, *rows.wide)[..., : out[-1]].swapaxes(0, 1)
+        return []
+
+    rows.map(run)
     return y
 
 
@@ -896,20 +950,28 @@ def depthwise_weight_grad(
     out, K, M = tuple(out_), tuple(kernel_size), O // C
     dtype = np.result_type(x, gy)
     rows = _Rows(x.shape, K, out, stride, padding, dilation, O, dtype.itemsize)
+
+    def run(chunks: Sequence[slice]) -> list[np.ndarray]:
+        """Each chunk's term of gW, (C, M, prod(K))."""
+        x_pad_buffer = rows.padded_buffer(x.dtype)
+        gy_buffer, cols_buffer = rows.buffer(O, gy.dtype), rows.buffer(C * math.prod(K), x.dtype)
+        terms = []
+        for chunk in chunks:
+            n = chunk.stop - chunk.start
+            x_pad, windows = rows.windows(x_pad_buffer, n)
+            rows.place(x, chunk, x_pad)
+            cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
+            gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
+            with np.errstate(invalid="ignore"):                   # a NaN is mended below
+                term = np.matmul(gy_T, cols.transpose(0, 2, 1))    # (C, M, prod(K))
+            if np.isnan(term).any():
+                rows.zero_extra(cols)
+                term = np.matmul(gy_T, cols.transpose(0, 2, 1))
+            terms.append(term)
+        return terms
+
     gW = np.zeros((C, M, math.prod(K)), dtype=dtype)
-    x_pad_buffer = rows.padded_buffer(x.dtype)
-    gy_buffer, cols_buffer = rows.buffer(O, gy.dtype), rows.buffer(C * math.prod(K), x.dtype)
-    for chunk in _chunks(N, rows.step):
-        n = chunk.stop - chunk.start
-        x_pad, windows = rows.windows(x_pad_buffer, n)
-        rows.place(x, chunk, x_pad)
-        cols = rows.columns(windows, cols_buffer)              # (C, prod(K), n * wide)
-        gy_T = rows.outputs(gy[chunk], gy_buffer, O).reshape(C, M, -1)  # (C, M, n * wide)
-        with np.errstate(invalid="ignore"):                   # a NaN is mended below
-            term = np.matmul(gy_T, cols.transpose(0, 2, 1))    # (C, M, prod(K))
-        if np.isnan(term).any():
-            rows.zero_extra(cols)
-            term = np.matmul(gy_T, cols.transpose(0, 2, 1))
+    for term in rows.map(run):                                 # summed in chunk order
         gW += term
     return gW.reshape(C * M, 1, *K)
 

@@ -44,22 +44,30 @@ not used. ``applies`` says when a convolution goes here: 3x3, stride 1,
 dilation 1, one group, padding at most 2 on each side (the input gradient's
 padding 2 - p is then a padding too), 2-D, float32/float64, and large enough
 to pay (``_MIN_CHANNELS``, ``_MIN_BATCH_TILES``). The work goes in chunks of
-the batch of about ``_WORKING_SET`` bytes with one thread (they stay in cache
-between the transforms and the products; ``_THREADED_WORKING_SET`` with more,
-for fewer BLAS calls), never more than the memory budget; a sample too large
-for the budget stays with ``conv``'s row pieces.
+the batch of about ``_WORKING_SET`` bytes (they stay in cache between the
+transforms and the products), never more than the memory budget; a sample too
+large for the budget stays with ``conv``'s row pieces. With more than one
+thread the chunks go on the intra-op threads (``_Chunks``,
+``parallel.map_runs``), each with one BLAS thread, so the tile copies and
+transforms use every core as well as the products; the chunks are the same at
+any thread count, and so are the results, bit for bit.
+
+The transforms stay Kronecker products: applied separably straight from the
+padded input (4 row combinations, then 16 column ones, as ufunc passes over
+strided views, no tile copy), measured at one thread 1.1-1.5x slower than the
+tile copy and one product (ResNet-20's three shapes and (32, 64, 32x32)).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from mytorch.kernels.parallel import get_num_threads
+from mytorch.kernels.parallel import even_slices, map_runs
 
 __all__ = ["applies", "forward", "input_grad", "weight_grad"]
 
@@ -72,11 +80,9 @@ TILE_OUT = np.kron(_AT, _AT)   # (4 ij, 16 ab):  m (4x4) -> AT m A (2x2)
 
 # Bytes of one chunk's tiles, transformed tiles and products. Measured fwd + bwd with one
 # thread on (32, 64->64, 32x32) and (128, 16->16, 32x32): one or two samples' worth, 2 MiB,
-# is fastest, the products then run from cache (32 MiB: 1.3-1.6x slower). With more threads
-# every BLAS call waits for its threads, which on a loaded machine swamps many small calls
-# (ResNet-20's step 2-3x slower at 2 MiB): 32 MiB there, as ``conv``'s pieces.
+# is fastest, the products then run from cache (32 MiB: 1.3-1.6x slower). With more
+# threads each chunk runs on its own thread with one BLAS thread (``parallel.map_runs``).
 _WORKING_SET = 2 * 2**20
-_THREADED_WORKING_SET = 32 * 2**20
 # When Winograd is used (``applies``), measured fwd + bwd against im2col + GEMM: fewer
 # channels than this, in or out, and the transforms cost more than the products save
 # (128x3->16 32x32 2x slower, 32x4->16 1.35x; 32x8->8 0.65x as long); fewer tiles in the
@@ -87,6 +93,8 @@ _MIN_BATCH_TILES = 64
 # Tiles per chunk at least: the 16 products (O, C) @ (C, T) each read all of U (16, O, C),
 # and too few tiles (small images) leave them too thin to pay for that.
 _MIN_TILES = 128
+
+T = TypeVar("T")
 
 
 def applies(x_shape: Sequence[int], W_shape: Sequence[int], out: Sequence[int],
@@ -124,18 +132,27 @@ def _sample_bytes(C: int, O: int, th: int, tw: int, itemsize: int) -> int:
     return ((2 * th + 2) * (2 * tw + 2) * C + (32 * C + 20 * O) * th * tw) * itemsize
 
 
-def _samples_per_chunk(N: int, per_sample: int, tiles: int, memory_budget: int) -> int:
-    """Samples per chunk: as many as fit the working set (for ``get_num_threads()``), but
+class _Chunks:
+    """The batch of N in chunks of at most ``step`` consecutive samples, and the map of a
+    run over them on the intra-op threads (``parallel.map_runs``).
+
+    ``step``: as many samples as fit ``_WORKING_SET`` (``per_sample`` bytes each), but
     enough for ``_MIN_TILES`` tiles (``tiles`` per sample), within the memory budget; at
-    least 1, at most N."""
-    working_set = _WORKING_SET if get_num_threads() == 1 else _THREADED_WORKING_SET
-    wanted = max(working_set // max(1, per_sample), -(-_MIN_TILES // tiles))
-    return max(1, min(N, wanted, memory_budget // max(1, per_sample)))
+    least 1, at most N; the chunks as even as that allows. Neither depends on the thread
+    count, so the results do not either: each chunk writes its own samples, and the weight
+    gradient's terms are added in chunk order. Each run makes its own buffers, so as many
+    runs go at once as the budget holds of those.
+    """
 
+    def __init__(self, N: int, per_sample: int, tiles: int, memory_budget: int) -> None:
+        wanted = max(_WORKING_SET // max(1, per_sample), -(-_MIN_TILES // tiles))
+        self.step = max(1, min(N, wanted, memory_budget // max(1, per_sample)))
+        self.slices = even_slices(N, self.step)
+        self.runs_at_once = memory_budget // (self.step * max(1, per_sample))
 
-def _chunks(N: int, step: int) -> Iterator[slice]:
-    """Consecutive slices of ``step`` samples (the last may be shorter) covering range(N)."""
-    return (slice(i, min(i + step, N)) for i in range(0, N, step))
+    def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
+        """``run`` over the chunks: its results (one per chunk, or none) in chunk order."""
+        return map_runs(run, self.slices, blas=True, max_parts=self.runs_at_once)
 
 
 def _take(buffer: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -189,20 +206,24 @@ def forward(x: np.ndarray, W: np.ndarray, padding: Sequence[tuple[int, int]],
     dtype = np.result_type(x, W)
     OH, OW = H + sum(padding[0]) - 2, Wd + sum(padding[1]) - 2
     th, tw = _tiles((H, Wd), padding)
-    step = _samples_per_chunk(N, _sample_bytes(C, O, th, tw, dtype.itemsize), th * tw,
-                              memory_budget)
-    tiles = _Tiles(x.shape, padding, step, dtype)
+    chunks = _Chunks(N, _sample_bytes(C, O, th, tw, dtype.itemsize), th * tw, memory_budget)
     U = (KERNEL.astype(dtype) @ W.reshape(O * C, 9).T).reshape(16, O, C)
     transform_out = TILE_OUT.astype(dtype)
     y = np.empty((N, O, 2 * th, 2 * tw), dtype=dtype)     # OH, OW rounded up to even
-    for chunk in _chunks(N, step):
-        n = chunk.stop - chunk.start
-        M = np.matmul(U, tiles(x[chunk]))                     # (16, O, T)
-        Y = (transform_out @ M.reshape(16, -1)).reshape(2, 2, O, n, th, tw)
-        y_tiles = y[chunk].reshape(n, O, th, 2, tw, 2)
-        for i in range(2):
-            for j in range(2):
-                y_tiles[:, :, :, i, :, j] = Y[i, j].swapaxes(0, 1)
+
+    def run(part: Sequence[slice]) -> list[None]:
+        tiles = _Tiles(x.shape, padding, chunks.step, dtype)
+        for chunk in part:
+            n = chunk.stop - chunk.start
+            M = np.matmul(U, tiles(x[chunk]))                     # (16, O, T)
+            Y = (transform_out @ M.reshape(16, -1)).reshape(2, 2, O, n, th, tw)
+            y_tiles = y[chunk].reshape(n, O, th, 2, tw, 2)
+            for i in range(2):
+                for j in range(2):
+                    y_tiles[:, :, :, i, :, j] = Y[i, j].swapaxes(0, 1)
+        return []
+
+    chunks.map(run)
     return y if (OH, OW) == y.shape[2:] else np.ascontiguousarray(y[:, :, :OH, :OW])
 
 
@@ -233,22 +254,30 @@ def weight_grad(x: np.ndarray, gy: np.ndarray, padding: Sequence[tuple[int, int]
     O, OH, OW = gy.shape[1:]
     dtype = np.result_type(x, gy)
     th, tw = _tiles((H, Wd), padding)
-    step = _samples_per_chunk(N, _sample_bytes(C, O, th, tw, dtype.itemsize), th * tw,
-                              memory_budget)
-    tiles = _Tiles(x.shape, padding, step, dtype)
+    chunks = _Chunks(N, _sample_bytes(C, O, th, tw, dtype.itemsize), th * tw, memory_budget)
     transform_gy = TILE_OUT.T.astype(dtype)                    # (16 ab, 4 ij)
-    gy_buffer = np.empty(step * 4 * O * th * tw, dtype=gy.dtype)
+
+    def run(part: Sequence[slice]) -> list[np.ndarray]:
+        """Each chunk's term of gU, (16, O, C)."""
+        tiles = _Tiles(x.shape, padding, chunks.step, dtype)
+        gy_buffer = np.empty(chunks.step * 4 * O * th * tw, dtype=gy.dtype)
+        terms = []
+        for chunk in part:
+            n = chunk.stop - chunk.start
+            V = tiles(x[chunk])                                    # (16, C, T)
+            gy_tiles = _take(gy_buffer, (2, 2, O, n, th, tw))
+            if (2 * th, 2 * tw) != (OH, OW):
+                gy_tiles.fill(0)
+            for i in range(2):
+                for j in range(2):
+                    part_ij = gy[chunk, :, i::2, j::2]
+                    gy_tiles[i, j, :, :, : part_ij.shape[2], : part_ij.shape[3]] = \
+                        part_ij.swapaxes(0, 1)
+            gY = (transform_gy @ gy_tiles.reshape(4, -1)).reshape(16, O, -1)
+            terms.append(np.matmul(gY, V.transpose(0, 2, 1)))      # (16, O, C)
+        return terms
+
     gU = np.zeros((16, O, C), dtype=dtype)
-    for chunk in _chunks(N, step):
-        n = chunk.stop - chunk.start
-        V = tiles(x[chunk])                                    # (16, C, T)
-        gy_tiles = _take(gy_buffer, (2, 2, O, n, th, tw))
-        if (2 * th, 2 * tw) != (OH, OW):
-            gy_tiles.fill(0)
-        for i in range(2):
-            for j in range(2):
-                part = gy[chunk, :, i::2, j::2]
-                gy_tiles[i, j, :, :, : part.shape[2], : part.shape[3]] = part.swapaxes(0, 1)
-        gY = (transform_gy @ gy_tiles.reshape(4, -1)).reshape(16, O, -1)
-        gU += np.matmul(gY, V.transpose(0, 2, 1))              # (16, O, C)
+    for term in chunks.map(run):                               # in chunk order, on any threads
+        gU += term
     return (gU.reshape(16, O * C).T @ KERNEL.astype(dtype)).reshape(O, C, 3, 3)
