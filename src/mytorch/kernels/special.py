@@ -53,6 +53,7 @@ _BLOCK32 = 32768  # elements per block of float32 GELU: 128 KiB per buffer row. 
 # 13 rows (1.7 MiB) exceed the 1 MiB L2, yet blocks that fit it are slower: each block costs
 # 22 NumPy calls of about 0.7 us fixed cost. CPU time of the (256, 1024) kernel, one thread,
 # under load: 8192 elements 1.32 ms, 16384 1.03, 24576 1.00, 32768 1.00, 65536 0.92, 262144 1.30
+# (65536 within the noise, and it would leave smaller arrays a single block for the pool)
 _ONE_OVER_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 # Cody's coefficients, highest power first: (numerator, denominator) of each R
