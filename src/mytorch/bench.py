@@ -351,7 +351,13 @@ def select(only: str | None) -> list[Case]:
 # for the workers to go idle, then runs once untimed: the pause leaves the caches cold
 # (mytorch's pooling steps 15-25% slower right after a 20 ms sleep), and the timed run
 # then sees what a loop of steps sees, each library undisturbed by the other.
-_SETTLE_SECONDS = 0.02
+# NumPy's OpenBLAS workers spin longer still after each multithreaded product (about
+# 2^28 cycles, ~0.1 s, by default): torch's conv1d step (256, 32->32, L40), median of 15
+# wall, took 2.8-3.2 ms after a pause alone, 6.4-7.1 ms when a NumPy product (512x512) had
+# run 20 ms before, 4.7 ms 0.1 s before and 4.3 ms 0.15 s before (the same as no product
+# at all in that run). A 20 ms pause left every default-thread torch figure after a
+# mytorch step that used BLAS up to 2x too slow, so the pause is 0.15 s.
+_SETTLE_SECONDS = 0.15
 
 
 def _timed(step: Step) -> float:
