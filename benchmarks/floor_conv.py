@@ -32,9 +32,6 @@ threads (the faster of the two counts).
 """
 from __future__ import annotations
 
-import cProfile
-import io
-import pstats
 from collections.abc import Callable
 
 import numpy as np
@@ -43,6 +40,7 @@ import torch
 import mytorch
 from mytorch import bench
 from mytorch.bench import best_seconds as best
+from mytorch.bench import profile_top
 from mytorch.kernels import conv as K
 
 rng = np.random.default_rng(0)
@@ -100,19 +98,6 @@ def case(N: int, C: int, O: int, L: int, k: int, s: int, p: int, nd: int
     return floor, 3 * unfold if s == 1 else 2 * unfold + fold, chosen
 
 
-def profile(step: Callable[[], object], lines: int = 8) -> str:
-    """The top of a cProfile of 10 runs of ``step``, by own time."""
-    profiler = cProfile.Profile()
-    step()
-    profiler.enable()
-    for _ in range(10):
-        step()
-    profiler.disable()
-    text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(lines)
-    return "\n".join(line for line in text.getvalue().splitlines()[6:] if line.strip())
-
-
 def main() -> None:
     print(f"threads: torch {torch.get_num_threads()}, mytorch {mytorch.get_num_threads()}; "
           "ms, best of 7, ratio to torch's step")
@@ -131,7 +116,7 @@ def main() -> None:
               f" + copies {copies_s * 1e3:6.2f} = floor {floor * 1e3:6.2f} ({floor / theirs:4.2f})"
               f" | torch {theirs * 1e3:6.2f} | mytorch {mine * 1e3:6.2f} ({mine / theirs:4.2f})"
               f"\n  {'; '.join(chosen)}")
-        print(profile(build(mytorch, args)))
+        print(profile_top(build(mytorch, args)))
 
 
 if __name__ == "__main__":

@@ -23,8 +23,6 @@ mytorch step (where its time goes).
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 from collections.abc import Callable
 
 import numpy as np
@@ -32,7 +30,7 @@ import torch
 
 import mytorch
 from mytorch import bench
-from mytorch.bench import best_seconds
+from mytorch.bench import best_seconds, profile_top
 from mytorch.kernels import parallel, special
 
 
@@ -201,17 +199,6 @@ FLOORS = {"BatchNorm2d": batch_norm, "LayerNorm": layer_norm, "GELU": gelu,
           "cross_entropy": cross_entropy, "ctc_loss": ctc}
 
 
-def profile(step: Callable[[], None], lines: int = 8) -> None:
-    """The top of a cProfile of 20 steps, by own time."""
-    step()
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(20):
-        step()
-    profiler.disable()
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="cProfile each mytorch step")
@@ -233,7 +220,7 @@ def main() -> None:
               f"floor / torch {floor / theirs:5.2f}   mytorch step {mine * 1e3:7.3f} ms "
               f"({mine / theirs:5.2f} x torch, {mine / floor:4.2f} x floor)")
         if args.profile:
-            profile(case.build(mytorch))
+            print(profile_top(case.build(mytorch), runs=20))
 
 
 if __name__ == "__main__":

@@ -37,9 +37,6 @@ elements) against the one-axis passes the box sums use now, on an input that sta
 """
 from __future__ import annotations
 
-import cProfile
-import io
-import pstats
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -48,6 +45,7 @@ import torch
 import mytorch
 from mytorch import bench
 from mytorch.bench import best_seconds as best
+from mytorch.bench import profile_top
 from mytorch.kernels import conv as conv_kernels
 from mytorch.kernels import parallel
 from mytorch.kernels import pool as pool_kernels
@@ -133,20 +131,6 @@ def depthwise_runs() -> tuple[Run, Run, Run]:
     return bound, products, kernels
 
 
-def profile(step: Callable[[], object], lines: int = 6) -> str:
-    """The top of a cProfile of 10 runs of ``step``, by own time."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(10):
-        step()
-    profiler.disable()
-    text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(lines)
-    body = text.getvalue().splitlines()
-    start = next(i for i, line in enumerate(body) if line.strip().startswith("ncalls"))
-    return "\n".join("    " + line for line in body[start:start + lines + 1])
-
-
 def starting_at(a: np.ndarray, offset: int) -> np.ndarray:
     """A copy of ``a`` whose data starts ``offset`` bytes past a 64-byte boundary."""
     raw = np.empty(a.nbytes + 64, np.uint8)
@@ -216,7 +200,7 @@ def main() -> None:
         print(f"{name}\n    {line}   torch step {t_torch * 1e3:6.2f}   mytorch step "
               f"{t_mine * 1e3:6.2f}\n    floor / torch {floor / t_torch:5.2f}   "
               f"mytorch / torch {t_mine / t_torch:5.2f}")
-        print(profile(mine))
+        print(profile_top(mine, lines=6))
     alignment()
 
 

@@ -25,7 +25,6 @@ runs each: CPU time with one thread, wall time with more; ratio = / PyTorch).
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +33,7 @@ import torch
 
 import mytorch
 from mytorch import bench
+from mytorch.bench import best_cpu_seconds
 from mytorch.bench import best_seconds as best
 from mytorch.kernels import parallel
 from mytorch.kernels.windows import window_view
@@ -44,16 +44,8 @@ CHUNK_BYTES = 2 * 2**20
 
 def clock(step: Callable[[], object], repeat: int = 7) -> float:
     """Seconds of the fastest of ``repeat`` runs: CPU time with one thread (steadier on a
-    busy machine), else wall time (``bench.best_seconds``)."""
-    if mytorch.get_num_threads() > 1:
-        return best(step, repeat)
-    step()
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        step()
-        times.append(time.process_time() - start)
-    return min(times)
+    busy machine), else wall time."""
+    return (best if mytorch.get_num_threads() > 1 else best_cpu_seconds)(step, repeat)
 
 
 def _chunked(per_sample: int, N: int, job: Callable[[slice], None]) -> Callable[[], None]:

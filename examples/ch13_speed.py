@@ -11,7 +11,6 @@ Timings are printed, and asserted only with a wide margin: they vary with the ma
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from collections.abc import Callable
 
@@ -19,21 +18,12 @@ import numpy as np
 
 import mytorch
 from mytorch import nn
+from mytorch.bench import best_cpu_seconds
 from mytorch.kernels.conv import im2col, reference_conv_forward
 from mytorch.kernels.normalization import sum_product
 from mytorch.kernels.windows import window_view
 
 rng = np.random.default_rng(0)
-
-
-def best_cpu_time(step: Callable[[], object], repeat: int = 5) -> float:
-    """The least CPU time of ``repeat`` runs of ``step``, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        step()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 # 1. views, not copies
@@ -58,8 +48,8 @@ def softmax_rows(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-looped = best_cpu_time(lambda: np.stack([softmax_rows(row) for row in logits]))
-vectorized = best_cpu_time(lambda: softmax_rows(logits))
+looped = best_cpu_seconds(lambda: np.stack([softmax_rows(row) for row in logits]))
+vectorized = best_cpu_seconds(lambda: softmax_rows(logits))
 np.testing.assert_allclose(np.stack([softmax_rows(row) for row in logits]), softmax_rows(logits),
                            rtol=1e-6)
 print(f"softmax of 1024 rows of 10: a loop over rows {looped * 1e3:.2f} ms CPU, "

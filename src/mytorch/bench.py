@@ -29,11 +29,14 @@ written in PyTorch) is ``python benchmarks/bench_end_to_end.py``.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import functools
 import importlib
 import importlib.util
+import io
 import json
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -375,6 +378,35 @@ def best_seconds(step: Callable[[], object], repeat: int = 7) -> float:
     scripts in ``benchmarks/``: what the least work takes, not what a step usually takes)."""
     step()
     return min(_timed(step) for _ in range(repeat))
+
+
+def best_cpu_seconds(step: Callable[[], object], repeat: int = 7) -> float:
+    """CPU seconds of the fastest of ``repeat`` runs of ``step`` after one warm-up: steadier
+    than wall time on a busy machine, and meant for one thread (other threads' CPU time
+    would count too)."""
+    step()
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        step()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def profile_top(step: Callable[[], object], runs: int = 10, lines: int = 8) -> str:
+    """The ``lines`` functions with the most own time in a cProfile of ``runs`` runs of
+    ``step`` after one warm-up: the table from its header row on."""
+    step()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        step()
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(lines)
+    body = text.getvalue().splitlines()
+    header = next(i for i, line in enumerate(body) if line.strip().startswith("ncalls"))
+    return "\n".join(line for line in body[header:] if line.strip())
 
 
 def measure(case: Case, torch: Any, repeat: int,
