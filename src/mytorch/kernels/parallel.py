@@ -10,7 +10,8 @@ calls, handing the GIL from thread to thread costs more than the second core gai
 (measured on 2 cores: 256 KiB blocks no faster than one thread). Float32 GELU on the
 pool measured no clear gain (within noise) and stays sequential; re-measured with its
 cheaper formula of session 17 (best of 40, wall, default threads, on the busy 2-core
-machine), the pool was slower: 1.59 against 1.17 ms per forward + backward, and
+machine), the pool was slower: 1.59 against 1.17 ms per forward + backward (and on the
+quiet machine, best of 30 in one process: 1.36-1.54 on the pool against 1.10-1.13 ms), and
 cross-entropy (1024, 1000) in blocks of samples on the pool 2.25 against 2.01 ms (and
 slower on one thread than its whole-array passes), so both stay as they are.
 

@@ -39,11 +39,8 @@ array([2.08848758e-045, 5.66319241e-296])
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
-
-from mytorch.kernels import parallel
 
 _SMALL, _LARGE = 0.5, 4.0  # the three ranges of z = |x|
 _ERFC_ZERO = 30.0  # erfc(30) underflows to 0; the tail is clipped here, keeping inf out
@@ -53,7 +50,7 @@ _BLOCK32 = 32768  # elements per block of float32 GELU: 128 KiB per buffer row. 
 # 13 rows (1.7 MiB) exceed the 1 MiB L2, yet blocks that fit it are slower: each block costs
 # 22 NumPy calls of about 0.7 us fixed cost. CPU time of the (256, 1024) kernel, one thread,
 # under load: 8192 elements 1.32 ms, 16384 1.03, 24576 1.00, 32768 1.00, 65536 0.92, 262144 1.30
-# (65536 within the noise, and it would leave smaller arrays a single block for the pool)
+# (65536 within the noise)
 _ONE_OVER_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 # Cody's coefficients, highest power first: (numerator, denominator) of each R
@@ -223,23 +220,17 @@ def gelu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     flat = x.reshape(-1)  # 1-d: 0-d math gives scalars
     y, slope = np.empty(flat.shape, np.float32), np.empty(flat.shape, np.float32)
     size = min(flat.size, _BLOCK32)
-
-    def run(part: Sequence[slice]) -> list[None]:
-        """The blocks of ``part`` in order, with this thread's own work buffers."""
-        powers = _rows(6, size)  # 1, z, z^2, ..., z^5
-        powers[0] = 1
-        ratio = _rows(2, size)  # P(z), Q(z)
-        limits = _rows(2, size)  # the clip, and 0 for max(x, 0): arrays, not scalars (NumPy's
-        limits[0], limits[1] = _Z_CLIP, 0  # loops with a scalar operand are slower)
-        with np.errstate(over="ignore", invalid="ignore"):  # per thread; +-inf as above
-            for block in part:
-                n = len(range(*block.indices(flat.size)))
-                _gelu32_block(flat[block], y[block], slope[block], powers[:, :n],
-                              ratio[:, :n], limits[:, :n])
-        return []
-
-    parallel.map_runs(run, [slice(start, start + _BLOCK32)
-                            for start in range(0, flat.size, _BLOCK32)])
+    powers = _rows(6, size)  # 1, z, z^2, ..., z^5
+    powers[0] = 1
+    ratio = _rows(2, size)  # P(z), Q(z)
+    limits = _rows(2, size)  # the clip, and 0 for max(x, 0): arrays, not scalars (NumPy's
+    limits[0], limits[1] = _Z_CLIP, 0  # loops with a scalar operand are slower)
+    with np.errstate(over="ignore", invalid="ignore"):  # +-inf as above
+        for start in range(0, flat.size, _BLOCK32):
+            block = slice(start, start + _BLOCK32)
+            n = len(range(*block.indices(flat.size)))
+            _gelu32_block(flat[block], y[block], slope[block], powers[:, :n], ratio[:, :n],
+                          limits[:, :n])
     return y.reshape(x.shape), slope.reshape(x.shape)
 
 
