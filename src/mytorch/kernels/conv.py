@@ -29,8 +29,8 @@ Which way round a product goes matters as much as its size: BLAS runs the same
 multiply-adds at different rates depending on which operand is long and which
 is contiguous. On the whole batch the products with the positions as rows,
 ``(N*P, CK) @ (CK, O)`` (channels-last columns), measured 1.2-1.5x faster than
-the ones above; on the 32 MiB pieces the fast path uses with threads (below) the forward's
-gain is within the noise (-15% to +20%), the input gradient's stays (1.2-2x),
+the ones above; on 32 MiB pieces (the fast path's size when this was measured) the
+forward's gain is within the noise (-15% to +20%), the input gradient's stays (1.2-2x),
 and rows cost copies the columns do not: a channels-last input (x transposed
 to (N, *L, C): 10-20x slower per byte than a plain copy), y back from
 (N*P, O) to (N, O, *OUT), and a col2im adding runs of C values instead of rows
@@ -56,7 +56,7 @@ input gradient where their regions overlap).
 
 The chunks of samples are independent, and NumPy releases the GIL in its
 copies and products, so with more than one thread (``mytorch.set_num_threads``)
-they go on the intra-op threads (``_map_chunks``), each with one BLAS thread:
+they go on the intra-op threads (``parallel.map_chunks``), each with one BLAS thread:
 the unfolding, the products and col2im all use every core, where a sequential
 loop with multithreaded BLAS spreads only the products (and on a busy CPU each
 multithreaded call waits for its threads). The chunks are the same at any
@@ -273,31 +273,15 @@ def reference_conv_weight_grad(x: np.ndarray, gy: np.ndarray, kernel_size: Seque
 
 
 # -- the fast path: grouped products, chunks of the batch, reused buffers -----------------
-def _chunk_size(n: int, bytes_per_sample: int, working_set: int | None = None) -> int:
-    """Samples per chunk of a batch of n: as many as fit in the working set (default
-    ``_WORKING_SET``) and the memory budget, at least 1 and at most n (or 1 for an
-    empty batch)."""
-    limit = min(_memory_budget, working_set or _WORKING_SET)
-    return max(1, min(n, limit // max(1, bytes_per_sample)))
+def _chunk_size(n: int, bytes_per_sample: int, working_set: int = _WORKING_SET) -> int:
+    """Samples per chunk of a batch of n: as many as fit in the working set and the
+    memory budget, at least 1 and at most n (or 1 for an empty batch)."""
+    return max(1, min(n, min(_memory_budget, working_set) // max(1, bytes_per_sample)))
 
 
 def _chunks(n: int, step: int) -> Iterator[slice]:
     """Consecutive slices of ``step`` samples (the last may be shorter) covering range(n)."""
     return (slice(i, min(i + step, n)) for i in range(0, n, step))
-
-
-def _map_chunks(run: Callable[[Sequence[slice]], list[T]], n: int, step: int,
-                runs_at_once: int) -> list[T]:
-    """``run`` over range(n) in even chunks of at most ``step`` samples, on the intra-op
-    threads (``parallel.map_runs``; the runs make BLAS calls), at most ``runs_at_once``
-    runs at a time; the runs' results joined in chunk order.
-
-    Each chunk writes only its own samples of the result; a sum over chunks (the weight
-    gradient) is returned per piece and added up by the caller in order. The chunks do
-    not depend on the thread count, so neither do the results.
-    """
-    return parallel.map_runs(run, parallel.even_slices(n, step), blas=True,
-                             max_parts=runs_at_once)
 
 
 class _Piece(NamedTuple):
@@ -365,8 +349,8 @@ class _Plan:
     def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
         """``run`` over the chunks of samples (``run(chunks)`` does their pieces, with
         buffers of its own) on the intra-op threads, as many at once as the memory budget
-        holds: its results in piece order (see ``_map_chunks``)."""
-        return _map_chunks(run, self.N, self.samples, self.runs_at_once)
+        holds: its results in piece order (see ``parallel.map_chunks``)."""
+        return parallel.map_chunks(run, self.N, self.samples, self.runs_at_once)
 
     def padded_region(self, x: np.ndarray, piece: _Piece, buffer: np.ndarray) -> np.ndarray:
         """The zero-padded region of x (N, C, *L) that ``piece`` reads, written into buffer:
@@ -823,8 +807,8 @@ class _Rows:
 
     def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
         """``run`` over the chunks of the batch (``run(chunks)`` with buffers of its own) on
-        the intra-op threads: its results in chunk order (see ``_map_chunks``)."""
-        return _map_chunks(run, self.N, self.step, self.runs_at_once)
+        the intra-op threads: its results in chunk order (see ``parallel.map_chunks``)."""
+        return parallel.map_chunks(run, self.N, self.step, self.runs_at_once)
 
     def place(self, x: np.ndarray, chunk: slice, x_pad: np.ndarray) -> None:
         """Write x[chunk] (n, C, *L) into its places in the chunk's padded array; the rest

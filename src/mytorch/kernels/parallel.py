@@ -169,6 +169,19 @@ def even_slices(n: int, most: int) -> list[slice]:
     return [slice(n * i // count, n * (i + 1) // count) for i in range(count)]
 
 
+def map_chunks(run: Callable[[Sequence[slice]], list[T]], n: int, step: int,
+               runs_at_once: int) -> list[T]:
+    """``run`` over a batch of n in even chunks of at most ``step`` samples
+    (``even_slices``), jobs that make BLAS calls (a convolution's chunks), at most
+    ``runs_at_once`` runs at a time: the runs' results joined in chunk order.
+
+    Each chunk writes only its own samples of the result; a sum over chunks (a weight
+    gradient) is returned per chunk and added up by the caller in order. The chunks do
+    not depend on the thread count, so neither do the results.
+    """
+    return map_runs(run, even_slices(n, step), blas=True, max_parts=runs_at_once)
+
+
 def map_runs(run: Callable[[Sequence[B]], list[T]], blocks: Sequence[B],
              blas: bool = False, max_parts: int | None = None) -> list[T]:
     """``run`` over ``blocks`` cut into contiguous runs, one per thread; the results of the

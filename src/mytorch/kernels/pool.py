@@ -82,7 +82,7 @@ def max_pool(x: np.ndarray, win: Windows,
     interior = (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
 
     def run(part: Sequence[slice]) -> list[None]:
-        largest = max((rows.stop - rows.start for rows in part), default=0)
+        largest = _most_planes(part)
         staged = None  # work buffers of this run
         running = np.empty((largest, *win.out), x.dtype)
         better = np.empty(running.shape, dtype=bool)
@@ -276,6 +276,11 @@ def _plane_blocks(planes: int, plane_bytes: int) -> list[slice]:
     return [slice(start, min(start + step, planes)) for start in range(0, planes, step)]
 
 
+def _most_planes(part: Sequence[slice]) -> int:
+    """The planes in the largest of a run's blocks: what its work buffers must hold."""
+    return max((rows.stop - rows.start for rows in part), default=0)
+
+
 def _box_sums(x: np.ndarray, win: Windows, divisor: np.ndarray | None) -> np.ndarray:
     """``window_sum`` without ``arg``: a sum along one axis at a time, first to last.
 
@@ -295,7 +300,7 @@ def _box_sums(x: np.ndarray, win: Windows, divisor: np.ndarray | None) -> np.nda
               for last in axes[:-1]]  # the planes after each pass but the last
 
     def run(part: Sequence[slice]) -> list[None]:
-        largest = max((rows.stop - rows.start for rows in part), default=0)
+        largest = _most_planes(part)
         work = [np.empty((largest, *shape), x.dtype) for shape in shapes]
         for rows in part:
             a = src[rows]
@@ -325,7 +330,7 @@ def _box_spread(g: np.ndarray, win: Windows, divisor: np.ndarray | None) -> np.n
               for first in axes[:-1]]  # the planes after each pass but the last
 
     def run(part: Sequence[slice]) -> list[None]:
-        largest = max((rows.stop - rows.start for rows in part), default=0)
+        largest = _most_planes(part)
         scaled = np.empty((largest, *win.out), g.dtype) if divisor is not None else None
         work = [np.empty((largest, *shape), g.dtype) for shape in shapes]
         for rows in part:
@@ -407,18 +412,15 @@ def _winner_table(win: Windows) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]
 
 
 def _winner_positions(table: tuple[np.ndarray, np.ndarray, tuple[int, ...]],
-                      arg: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-    """The flat position of each window's winner in the padded planes, and their shape.
-
-    arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)) and (planes, *plane): a lookup in
-    ``_winner_table``'s ``table`` by ``arg`` plus a start per window and per plane.
-    """
+                      arg: np.ndarray) -> np.ndarray:
+    """The flat position of each window's winner in ``_winner_table``'s planes, one after
+    another: arg (planes, prod(OUT)) -> int64 (planes, prod(OUT)), a lookup in the
+    ``table`` by ``arg`` plus a start per window and per plane."""
     step, start, plane = table
-    planes = len(arg)
     positions = np.take(step, arg)
     positions += start
-    positions += (np.arange(planes) * math.prod(plane))[:, None]
-    return positions, (planes, *plane)
+    positions += (np.arange(len(arg)) * math.prod(plane))[:, None]
+    return positions
 
 
 def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
@@ -441,13 +443,13 @@ def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndar
     interior = (slice(None),) + tuple(slice(b, b + L) for L, (b, _) in zip(win.size, win.pads))
 
     def run(part: Sequence[slice]) -> list[None]:
-        largest = max((rows.stop - rows.start for rows in part), default=0)
+        largest = _most_planes(part)
         work = np.empty((largest, *table[2]), g.dtype) if padded else None
         for rows in part:
             n = rows.stop - rows.start
             target = gx[rows] if work is None else work[:n]
             target.fill(0)
-            positions, _ = _winner_positions(table, arg_rows[rows])
+            positions = _winner_positions(table, arg_rows[rows])
             if win.disjoint:
                 target.reshape(-1)[positions.reshape(-1)] = g_rows[rows].reshape(-1)
             else:
@@ -463,7 +465,7 @@ def _scatter_to_winners(g: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndar
 def _gather_winners(x: np.ndarray, win: Windows, arg: np.ndarray) -> np.ndarray:
     """``window_sum`` with ``arg``: x_pad at each window's winner, (*lead, *OUT)."""
     table = _winner_table(win)
-    positions, _ = _winner_positions(table, arg.reshape(-1, math.prod(win.out)))
+    positions = _winner_positions(table, arg.reshape(-1, math.prod(win.out)))
     source = x if table[2] == win.size else _padded(x, win, 0.0)
     return np.take(source.reshape(-1), positions).reshape(arg.shape)
 

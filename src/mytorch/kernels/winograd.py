@@ -67,7 +67,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from mytorch.kernels.parallel import even_slices, map_runs
+from mytorch.kernels.parallel import map_chunks
 
 __all__ = ["applies", "forward", "input_grad", "weight_grad"]
 
@@ -134,7 +134,7 @@ def _sample_bytes(C: int, O: int, th: int, tw: int, itemsize: int) -> int:
 
 class _Chunks:
     """The batch of N in chunks of at most ``step`` consecutive samples, and the map of a
-    run over them on the intra-op threads (``parallel.map_runs``).
+    run over them on the intra-op threads (``parallel.map_chunks``).
 
     ``step``: as many samples as fit ``_WORKING_SET`` (``per_sample`` bytes each), but
     enough for ``_MIN_TILES`` tiles (``tiles`` per sample), within the memory budget; at
@@ -146,13 +146,12 @@ class _Chunks:
 
     def __init__(self, N: int, per_sample: int, tiles: int, memory_budget: int) -> None:
         wanted = max(_WORKING_SET // max(1, per_sample), -(-_MIN_TILES // tiles))
-        self.step = max(1, min(N, wanted, memory_budget // max(1, per_sample)))
-        self.slices = even_slices(N, self.step)
+        self.N, self.step = N, max(1, min(N, wanted, memory_budget // max(1, per_sample)))
         self.runs_at_once = memory_budget // (self.step * max(1, per_sample))
 
     def map(self, run: Callable[[Sequence[slice]], list[T]]) -> list[T]:
         """``run`` over the chunks: its results (one per chunk, or none) in chunk order."""
-        return map_runs(run, self.slices, blas=True, max_parts=self.runs_at_once)
+        return map_chunks(run, self.N, self.step, self.runs_at_once)
 
 
 def _take(buffer: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -564,10 +564,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def _close(op: str, input: Tensor, other: Tensor, rtol: float, atol: float,
            equal_nan: bool) -> np.ndarray:
     x, y = _same_dtype(op, input, other)
-    try:
-        return np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    except ValueError:
-        raise _broadcast_error(op, x, y) from None
+    return _binary(op, lambda a, b: np.isclose(a, b, rtol, atol, equal_nan), x, y)
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
