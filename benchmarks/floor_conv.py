@@ -32,10 +32,9 @@ threads (the faster of the two counts).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
+from gemm_floor import products  # (this folder: each product in both orientations)
 
 import mytorch
 from mytorch import bench
@@ -46,23 +45,14 @@ from mytorch.kernels import conv as K
 rng = np.random.default_rng(0)
 
 
-def products(O: int, CK: int, nP: int) -> dict[str, dict[str, Callable[[], object]]]:
-    """Each product of a convolution on operands of nP positions, in both orientations."""
-    W, X, G = (rng.standard_normal(s).astype(np.float32) for s in ((O, CK), (CK, nP), (O, nP)))
-    Wt, Xt, Gt = (np.ascontiguousarray(a.T) for a in (W, X, G))
-    return {"forward": {"W @ X": lambda: W @ X, "Xt @ Wt": lambda: Xt @ Wt},
-            "input grad": {"W.T @ G": lambda: W.T @ G, "Gt @ W": lambda: Gt @ W},
-            "weight grad": {"X @ Gt": lambda: X @ Gt, "G @ Xt": lambda: G @ Xt}}
-
-
 def case(N: int, C: int, O: int, L: int, k: int, s: int, p: int, nd: int
          ) -> tuple[float, float, list[str]]:
     """(products' seconds, copies' seconds, which products) of the convolution of x
     (N, C, *L) with W (O, C, *K), the one a transposed convolution reverses included."""
     out = (L + 2 * p - k) // s + 1
     CK, P = C * k ** nd, out ** nd
-    n = K._chunk_size(N, (CK + O) * P * 4, K._WORKING_SET)   # samples per 1-thread chunk
-    whole, chunk = products(O, CK, N * P), products(O, CK, n * P)
+    n = K._chunk_size(N, (CK + O) * P * 4)   # samples per chunk in the fast path
+    whole, chunk = products(O, CK, N * P, C, s), products(O, CK, n * P, C, s)
     floor, chosen = 0.0, []
     for product in whole:
         options = {f"{name} (chunks of {n})": best(fn) * N / n

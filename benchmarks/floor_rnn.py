@@ -20,14 +20,11 @@ mytorch is what mytorch's own structure costs. A cProfile of mytorch's step foll
 """
 from __future__ import annotations
 
-import cProfile
-import pstats
-
 import numpy as np
 import torch
 
 import mytorch
-from mytorch.bench import CASES
+from mytorch.bench import CASES, profile_top
 from mytorch.bench import best_seconds as best
 
 T, N, I, H = 40, 64, 8, 64
@@ -117,13 +114,8 @@ def main() -> None:
         print(f"products alone {p * 1e3:6.2f} ms   bare NumPy LSTM {bare * 1e3:6.2f} ms   "
               f"torch {t * 1e3:6.2f} ms   mytorch {m * 1e3:6.2f} ms   "
               f"bare / torch {bare / t:4.2f}   mytorch / torch {m / t:4.2f}")
-    profile = cProfile.Profile()
-    profile.enable()
-    for _ in range(10):
-        mine()
-    profile.disable()
     print("\nmytorch's step, 10 runs (cProfile; NumPy's products count in their caller):")
-    pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+    print(profile_top(mine, runs=10, lines=12))
 
 
 if __name__ == "__main__":

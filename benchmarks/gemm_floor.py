@@ -26,17 +26,20 @@ from mytorch.kernels.conv import _chunk_size
 rng = np.random.default_rng(0)
 
 
-def products(O: int, CK: int, P: int, C: int) -> dict[str, dict[str, Callable[[], object]]]:
-    """Each product of a convolution, in both orientations, on operands of P positions; the
-    input gradient also as the forward of gy with the flipped kernel (stride 1, same size,
-    ``kernels.conv.conv_input_grad``), ``(C, O*prod(K)) @ (O*prod(K), nP)``."""
+def products(O: int, CK: int, P: int, C: int, s: int
+             ) -> dict[str, dict[str, Callable[[], object]]]:
+    """Each product of a convolution, in both orientations, on operands of P positions; at
+    stride ``s`` 1 the input gradient also as the forward of gy with the flipped kernel (same
+    size, ``kernels.conv.conv_input_grad``), ``(C, O*prod(K)) @ (O*prod(K), nP)``."""
     W, X, G = (rng.standard_normal(s).astype(np.float32) for s in ((O, CK), (CK, P), (O, P)))
     Wt, Xt, Gt = (np.ascontiguousarray(a.T) for a in (W, X, G))
     Wf = rng.standard_normal((C, O * CK // C)).astype(np.float32)
     Gcols = rng.standard_normal((O * CK // C, P)).astype(np.float32)
+    input_grad = {"W.T @ G": lambda: W.T @ G, "Gt @ W": lambda: Gt @ W}
+    if s == 1:
+        input_grad["Wf @ Gcols"] = lambda: Wf @ Gcols
     return {"forward": {"W @ X": lambda: W @ X, "Xt @ Wt": lambda: Xt @ Wt},
-            "input grad": {"W.T @ G": lambda: W.T @ G, "Gt @ W": lambda: Gt @ W,
-                           "Wf @ Gcols": lambda: Wf @ Gcols},
+            "input grad": input_grad,
             "weight grad": {"G @ Xt": lambda: G @ Xt, "X @ Gt": lambda: X @ Gt}}
 
 
@@ -46,13 +49,12 @@ def case(N: int, C: int, O: int, H: int, k: int, s: int, p: int,
     out = (H + 2 * p - k) // s + 1
     CK, P = C * k ** d, out ** d
     n = _chunk_size(N, (CK + O) * P * 4)      # samples per chunk in the fast path
-    whole, chunk = products(O, CK, N * P, C), products(O, CK, n * P, C)
+    whole, chunk = products(O, CK, N * P, C, s), products(O, CK, n * P, C, s)
     floor, chosen = 0.0, []
     for product in whole:
-        options = {f"{name} (whole)": best(fn) for name, fn in whole[product].items()
-                   if s == 1 or name != "Wf @ Gcols"}
+        options = {f"{name} (whole)": best(fn) for name, fn in whole[product].items()}
         options |= {f"{name} (chunks of {n})": best(fn) * N / n
-                    for name, fn in chunk[product].items() if s == 1 or name != "Wf @ Gcols"}
+                    for name, fn in chunk[product].items()}
         fastest = min(options, key=options.__getitem__)
         floor += options[fastest]
         chosen.append(f"{product}: {fastest}")
