@@ -180,3 +180,32 @@ def test_max_parts_bounds_the_runs_at_once(restore_threads):
     mytorch.set_num_threads(4)
     sizes = parallel.map_runs(lambda run: [len(run)] * len(run), list(range(6)), max_parts=2)
     assert sizes == [3] * 6  # two runs of three blocks each
+
+
+@pytest.mark.skipif(parallel._openblas() is None, reason="NumPy's BLAS is not OpenBLAS")
+@pytest.mark.parametrize("kernel", ["forward", "input_grad", "weight_grad"])
+def test_a_convolution_holds_blas_to_one_thread_for_its_whole_call(kernel, monkeypatch,
+                                                                    restore_threads):
+    # its products outside the chunks (Winograd's weight transform) must not wake OpenBLAS's
+    # worker, which then spins on the core the next chunks need
+    from mytorch.kernels import conv, winograd
+
+    get, set_ = parallel._openblas()
+    before = get()
+    seen = []
+    monkeypatch.setattr(winograd, kernel, lambda *args: seen.append(get()))
+    x, W = np.zeros((1, 8, 16, 16), np.float32), np.zeros((8, 8, 3, 3), np.float32)
+    gy = np.zeros((1, 8, 16, 16), np.float32)
+    window = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)    # stride, padding, dilation, groups
+    call = {"forward": lambda: conv.conv_forward(x, W, *window),
+            "input_grad": lambda: conv.conv_input_grad(gy, W, (16, 16), *window),
+            "weight_grad": lambda: conv.conv_weight_grad(x, gy, (3, 3), *window)}[kernel]
+    set_(2)
+    try:
+        mytorch.set_num_threads(2)
+        call()
+        mytorch.set_num_threads(1)  # no pool: the kernel leaves BLAS its own threads
+        call()
+        assert seen == [1, 2] and get() == 2
+    finally:
+        set_(before)

@@ -393,6 +393,7 @@ def _is_depthwise(channels_per_group: int, groups: int, sample_columns: int) -> 
     return channels_per_group == 1 and groups > 1 and sample_columns <= _memory_budget
 
 
+@parallel.holds_blas
 def conv_forward(
     x: np.ndarray, W: np.ndarray, stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
     dilation: tuple[int, ...], groups: int, out_size: Sequence[int] | None = None,
@@ -621,6 +622,7 @@ class _PhaseFold:
                 gx[index] = source
 
 
+@parallel.holds_blas
 def conv_input_grad(
     gy: np.ndarray, W: np.ndarray, input_size: Sequence[int], stride: tuple[int, ...],
     padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int,
@@ -712,6 +714,7 @@ def conv_input_grad(
     return gx
 
 
+@parallel.holds_blas
 def conv_weight_grad(
     x: np.ndarray, gy: np.ndarray, kernel_size: Sequence[int], stride: tuple[int, ...],
     padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int,

@@ -29,6 +29,16 @@ jobs of one BLAS thread each; LeNet-5's first convolution's kernels (128, 1->6, 
 k5) forward 3.2 -> 2.4-2.7 ms and weight gradient 7.0 -> 3.0-3.9 ms against sequential
 chunks with two BLAS threads (wall, best of 15, a loaded machine).
 
+Holding BLAS only while the jobs run is not enough: after a product on two threads,
+OpenBLAS's worker keeps spinning for about 2^28 cycles (~0.1 s) before it sleeps, on the
+core a job needs (measured on 2 cores: two pool jobs of ``np.exp`` over 4 MiB each, 6.0 ms
+alone and 10.6 ms, the time of running them in order, right after a 512x512 product). So
+a kernel whose chunks go on the pool holds BLAS to one thread for its whole call
+(:func:`holds_blas`), its own small products included (Winograd's weight transform, a
+(16, 9) @ (9, O*C) product, is large enough for OpenBLAS to use both threads): the
+conv2d (32, 64->64, 32x32, k3) step went 105-125 -> 55-59 ms at default threads on the
+quiet machine (torch 51-54 ms).
+
 Results do not depend on the thread count: every job writes only its own slices and
 keeps its own scratch buffers, and a sum over blocks is returned per block by the jobs
 and combined by the caller in block order, the order the sequential loop adds them.
@@ -40,6 +50,7 @@ and the jobs run in order in the calling thread, the plain sequential loop.
 from __future__ import annotations
 
 import ctypes
+import functools
 import glob
 import os
 import threading
@@ -159,6 +170,21 @@ def _one_blas_thread(calls: tuple[Any, Any]) -> Iterator[None]:
             _blas_holders -= 1
             if _blas_holders == 0:
                 set_(_blas_threads_before)
+
+
+def holds_blas(kernel: Callable[..., T]) -> Callable[..., T]:
+    """``kernel`` (one that runs BLAS jobs on the pool) with NumPy's OpenBLAS held to one
+    thread for the whole call, not only while its jobs run: a product it makes before or
+    after them on two BLAS threads leaves OpenBLAS's worker spinning for ~0.1 s on the core
+    the jobs need."""
+    @functools.wraps(kernel)
+    def held(*args: Any, **kwargs: Any) -> T:
+        calls = _openblas() if _num_threads > 1 else None
+        if calls is None:
+            return kernel(*args, **kwargs)
+        with _one_blas_thread(calls):
+            return kernel(*args, **kwargs)
+    return held
 
 
 def even_slices(n: int, most: int) -> list[slice]:
