@@ -11,11 +11,15 @@ kernels), summed, and set against PyTorch's whole forward + backward of the same
 suite's own ``build``). A
 floor above the case's target is why mytorch cannot reach the target with NumPy alone: PyTorch
 fuses each formula into one or two sweeps over memory, while each NumPy call is one more sweep.
-With more than one thread (``mytorch.get_num_threads()``, default: the cores) the blocks of
-each pass are shared out over mytorch's intra-op pool (``mytorch.kernels.parallel.map_runs``),
-each thread on arrays of its own, as the blocked kernels do: the floor against PyTorch's
-threads uses both cores too. Best of 15 runs each; ``--profile`` adds a cProfile of each
-mytorch step (where its time goes).
+The floor is the faster of two sweeps that make every pass block by block (a block's
+passes one after the other, while it is in cache): on one thread, and, with more than one
+thread (``mytorch.get_num_threads()``, default: the cores), with the blocks shared out over
+mytorch's intra-op pool (``mytorch.kernels.parallel.map_runs``, one call for the whole
+sweep), each thread on arrays of its own, as the blocked kernels do: the floor against
+PyTorch's threads may use both cores too. (Sharing out each pass separately, one pool call
+per pass, is no floor: on these 1-16 MiB arrays the pool's fixed cost per call, ~0.1 ms,
+outweighs the second core.) The lines per pass are one thread's. Best of 15 runs each;
+``--profile`` adds a cProfile of each mytorch step (where its time goes).
 
     python benchmarks/floor_norms.py                                    # default threads
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/floor_norms.py --profile
@@ -23,7 +27,8 @@ mytorch step (where its time goes).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -45,19 +50,31 @@ def arrays(*shapes: tuple[int, ...]) -> list[np.ndarray]:
     return [rng.standard_normal(s).astype(np.float32) for s in shapes]
 
 
-def blocks(make: Callable[[], Passes], count: int) -> Passes:
-    """Each pass of ``make()`` (the passes over one block) run ``count`` times, one per block;
-    with threads, the blocks shared out over the pool, each thread on its own ``make()``."""
+class Floor(NamedTuple):
+    passes: Passes                           # each pass over all blocks, one thread
+    sweeps: dict[str, Callable[[], object]]  # every pass block by block: one thread, the pool
+
+
+def blocks(make: Callable[[], Passes], count: int) -> Floor:
+    """The passes of ``make()`` (over one block), for ``count`` blocks: each pass alone on one
+    thread, and the sweeps (every pass of a block, block after block) on one thread and, with
+    threads, the blocks shared out over the pool, each thread on its own ``make()``."""
     sets = [make() for _ in range(max(1, min(parallel.get_num_threads(), count)))]
     owner = [i * len(sets) // count for i in range(count)]  # map_runs' contiguous runs
 
-    def run(name: str) -> Callable[[], object]:
-        return lambda: parallel.map_runs(lambda part: [sets[i][name]() for i in part], owner)
+    def each_block(call: Callable[[], object]) -> Callable[[], object]:
+        return lambda: [call() for _ in range(count)]
 
-    return {name: run(name) for name in sets[0]}
+    def sweep(blocks: Sequence[int]) -> list[object]:
+        return [[call() for call in sets[i].values()] for i in blocks]
+
+    sweeps = {"one thread": lambda: sweep([0] * count)}
+    if len(sets) > 1:
+        sweeps[f"{len(sets)} threads"] = lambda: parallel.map_runs(sweep, owner)
+    return Floor({name: each_block(call) for name, call in sets[0].items()}, sweeps)
 
 
-def layer_norm() -> Passes:
+def layer_norm() -> Floor:
     """LayerNorm(512) on (64, 128, 512): 16 blocks of (512, 512) rows (1 MiB, within the L2
     cache); gy the ones of ``.sum()``."""
     return blocks(_layer_norm_block, 16)
@@ -88,7 +105,7 @@ def _layer_norm_block() -> Passes:
     }
 
 
-def batch_norm() -> Passes:
+def batch_norm() -> Floor:
     """BatchNorm2d(64) on (32, 64, 32, 32): per-channel statistics over (N, H, W), in 8
     blocks of 4 samples (1 MiB)."""
     return blocks(_batch_norm_block, 8)
@@ -116,7 +133,7 @@ def _batch_norm_block() -> Passes:
     }
 
 
-def gelu() -> Passes:
+def gelu() -> Floor:
     """Exact GELU on (256, 1024) float32 in 8 blocks of 32768 elements, the passes of
     mytorch.kernels.special.gelu, the cheapest float32-accurate formula found: z = |x| clipped,
     the powers z^2..z^5, one (2, 6) product for P(z) and Q(z) of the Mills ratio's rational,
@@ -155,7 +172,7 @@ def _gelu_block() -> Passes:
     }
 
 
-def cross_entropy() -> Passes:
+def cross_entropy() -> Floor:
     """cross_entropy on (1024, 1000) logits and class-index targets, mean reduction, in 4
     blocks of 256 samples (1 MiB)."""
     return blocks(_cross_entropy_block, 4)
@@ -176,7 +193,7 @@ def _cross_entropy_block() -> Passes:
     }
 
 
-def ctc() -> Passes:
+def ctc() -> Floor:
     """ctc_loss T=100, N=16, C=30, S=20: two frame loops (alpha, beta) of T frames each; a
     frame is a log-sum-exp over 3 (alpha) or 4 (beta) shifted rows of (16, 41): at least a
     maximum, exp of the shifted terms, a sum, a log and the emission's add, each one NumPy
@@ -192,7 +209,8 @@ def ctc() -> Passes:
             np.add.reduce(terms, axis=0, out=total)
             np.log(total, out=total)
             np.add(total, top, out=total)
-    return {"2 x 100 frames x 6 calls": frames, "exp(log_probs) - posterior": lambda: np.exp(lp)}
+    passes = {"2 x 100 frames x 6 calls": frames, "exp(log_probs) - posterior": lambda: np.exp(lp)}
+    return Floor(passes, {"one thread": lambda: [call() for call in passes.values()]})
 
 
 FLOORS = {"BatchNorm2d": batch_norm, "LayerNorm": layer_norm, "GELU": gelu,
@@ -208,13 +226,14 @@ def main() -> None:
         key = next((k for k in FLOORS if case.name.startswith(k) or k in case.name), None)
         if key is None or case.group not in ("norm", "activation", "loss"):
             continue
-        passes = FLOORS[key]()
+        floor_of = FLOORS[key]()
         print(f"\n{case.name} (target <= {case.target})")
-        floor = 0.0
-        for name, call in passes.items():
-            seconds = best(call)
-            floor += seconds
-            print(f"  {name:45} {seconds * 1e3:7.3f} ms")
+        for name, call in floor_of.passes.items():
+            print(f"  {name:45} {best(call) * 1e3:7.3f} ms")
+        sweeps = {name: best(call) for name, call in floor_of.sweeps.items()}
+        print("  all passes, block by block: " + ",  ".join(
+            f"{name} {seconds * 1e3:.3f} ms" for name, seconds in sweeps.items()))
+        floor = min(sweeps.values())
         mine, theirs = best(case.build(mytorch)), best(case.build(torch))
         print(f"  NumPy floor {floor * 1e3:7.3f} ms   torch whole step {theirs * 1e3:7.3f} ms   "
               f"floor / torch {floor / theirs:5.2f}   mytorch step {mine * 1e3:7.3f} ms "
