@@ -24,13 +24,18 @@ forward + backward (bias included) and mytorch's whole step (best of 7 runs each
 
 A floor above PyTorch's step means the im2col + GEMM method cannot reach 1.0x with NumPy;
 below it, the rest (mytorch step - floor) is what there is to win, shown by the cProfile of
-mytorch's step. With more than one thread the products also run whole-batch on BLAS's own
-threads (the faster of the two counts).
+mytorch's step. With more than one thread (T) the floor may use every core: the products
+also run whole-batch on BLAS's own threads, or in chunks on one BLAS thread each, counted
+as if T threads shared them out perfectly (a chunk's time x chunks / T), whichever is
+least, and the copies count 1/T of their one-thread time: a floor no two-core
+implementation can go under.
 
     python benchmarks/floor_conv.py                                    # default threads
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/floor_conv.py
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -41,8 +46,15 @@ from mytorch import bench
 from mytorch.bench import best_seconds as best
 from mytorch.bench import profile_top
 from mytorch.kernels import conv as K
+from mytorch.kernels import parallel
 
 rng = np.random.default_rng(0)
+
+
+@parallel.holds_blas
+def _on_one_blas_thread(calls: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """The best seconds of each call, NumPy's BLAS held to one thread."""
+    return {name: best(call) for name, call in calls.items()}
 
 
 def case(N: int, C: int, O: int, L: int, k: int, s: int, p: int, nd: int
@@ -53,12 +65,15 @@ def case(N: int, C: int, O: int, L: int, k: int, s: int, p: int, nd: int
     CK, P = C * k ** nd, out ** nd
     n = K._chunk_size(N, (CK + O) * P * 4)   # samples per chunk in the fast path
     whole, chunk = products(O, CK, N * P, C, s), products(O, CK, n * P, C, s)
-    floor, chosen = 0.0, []
+    floor, chosen, threads = 0.0, [], mytorch.get_num_threads()
     for product in whole:
         options = {f"{name} (chunks of {n})": best(fn) * N / n
                    for name, fn in chunk[product].items()}
-        if mytorch.get_num_threads() > 1:
+        if threads > 1:
             options |= {f"{name} (whole)": best(fn) for name, fn in whole[product].items()}
+            # or the chunks on the intra-op threads, one BLAS thread each, shared out perfectly
+            options |= {f"{name} (chunks of {n}, 1 BLAS thread, on {threads})": t * N / n / threads
+                        for name, t in _on_one_blas_thread(chunk[product]).items()}
         fastest = min(options, key=options.__getitem__)
         floor += options[fastest]
         chosen.append(f"{product}: {fastest}")
@@ -85,7 +100,8 @@ def case(N: int, C: int, O: int, L: int, k: int, s: int, p: int, nd: int
         fold = min(fold, (best(lambda: K.im2col(gy, k // s, 1, phases.padding, buffer=gy_cols))
                           + best(lambda: K._interleave(Z, 1, (s,) * nd, phases.first,
                                                        (L,) * nd))) * N / n)
-    return floor, 3 * unfold if s == 1 else 2 * unfold + fold, chosen
+    # the copies too go in chunks, which the threads could share out perfectly
+    return floor, (3 * unfold if s == 1 else 2 * unfold + fold) / threads, chosen
 
 
 def main() -> None:

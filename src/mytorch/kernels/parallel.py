@@ -37,7 +37,12 @@ a kernel whose chunks go on the pool holds BLAS to one thread for its whole call
 (:func:`holds_blas`), its own small products included (Winograd's weight transform, a
 (16, 9) @ (9, O*C) product, is large enough for OpenBLAS to use both threads): the
 conv2d (32, 64->64, 32x32, k3) step went 105-125 -> 55-59 ms at default threads on the
-quiet machine (torch 51-54 ms).
+quiet machine (torch 51-54 ms). For the same reason every convolution's chunks go on the
+pool, thick products included: running the chunks of thick ones (conv1d, the strided and
+the transposed conv of the suite) in order with BLAS's two threads was faster for those
+layers alone (fwd + bwd, default threads, medians of 9 in one process: 21.4 -> 16.8, 8.2
+-> 7.2 and 29.7 -> 22.0 ms) but slowed the networks that mix them with pooled kernels
+(ResNet-20 step 723 -> 960 ms), the spinning worker taking the pool's second core.
 
 Results do not depend on the thread count: every job writes only its own slices and
 keeps its own scratch buffers, and a sum over blocks is returned per block by the jobs
