@@ -209,3 +209,28 @@ def test_a_convolution_holds_blas_to_one_thread_for_its_whole_call(kernel, monke
         assert seen == [1, 2] and get() == 2
     finally:
         set_(before)
+
+
+@pytest.mark.skipif(parallel._openblas() is None, reason="NumPy's BLAS is not OpenBLAS")
+def test_small_products_run_on_one_blas_thread_with_the_pool(monkeypatch, restore_threads):
+    # a small product on two BLAS threads leaves OpenBLAS's worker spinning on the core the
+    # pool's next jobs need; a large one keeps BLAS's threads, as does one thread of mytorch
+    get, set_ = parallel._openblas()
+    before, seen = get(), []
+    monkeypatch.setattr(parallel.np, "matmul", lambda a, b: seen.append(get()) or a @ b)
+    small, large = np.ones((128, 400), np.float32), np.ones((256, 1024), np.float32)
+    set_(2)
+    try:
+        mytorch.set_num_threads(2)
+        parallel.matmul(small, small.T)                # 128 * 400 * 128 multiply-adds
+        parallel.matmul(large.T, large)                # 1024 * 256 * 1024: 2^28
+        mytorch.set_num_threads(1)
+        parallel.matmul(small, small.T)
+        assert seen == [1, 2, 2] and get() == 2
+    finally:
+        set_(before)
+    x, W = mytorch.ones(2, 3, requires_grad=True), mytorch.ones(4, 3, requires_grad=True)
+    seen.clear()
+    mytorch.nn.functional.linear(x, W).sum().backward()   # the layer's three products
+    (x @ W.T).sum().backward()                              # and matmul's
+    assert len(seen) == 6
