@@ -19,7 +19,8 @@ the floor leaves out streaming the real arrays through memory, which no implemen
 avoids (the input read, the outputs written: measured, one thread, a multiply by the
 expanded weight over the 16 blocks of the LayerNorm input, 0.63 ms on one block's arrays
 against 1.4-1.6 ms reading and writing the 16 MiB arrays; the LayerNorm step streams five
-such arrays, x, xhat and y forward, xhat and gx backward, PyTorch's four, x and y, x and gx). Best of 15 runs each; ``--profile`` adds a cProfile of each
+such arrays, x, xhat and y forward, xhat and gx backward, PyTorch's four, x and y, x and gx).
+Best of 15 runs each; ``--profile`` adds a cProfile of each
 mytorch step (where its time goes).
 
     python benchmarks/floor_norms.py                                    # default threads
