@@ -29,7 +29,7 @@ def test_formula_matches_the_textbook_one(shape, axes, param_shape, block_bytes)
     rng = np.random.default_rng(0)
     x, gy = rng.standard_normal(shape), rng.standard_normal(shape)
     w = rng.standard_normal(param_shape)
-    xhat, _, _, invstd = K.normalize(x, axes, 1e-5)
+    _, xhat, _, _, invstd = K.normalize(x, axes, 1e-5)
     saved = gy.copy(), xhat.copy()
     for weight in (w, None):
         got = K.normalize_backward(gy, xhat, invstd, weight, axes, param_shape, (True,) * 3)
@@ -49,7 +49,7 @@ def test_formula_matches_the_textbook_one(shape, axes, param_shape, block_bytes)
 
 def test_formula_computes_only_what_is_needed():
     x = np.random.default_rng(0).standard_normal((3, 2, 4))
-    xhat, _, _, invstd = K.normalize(x, (0, 2), 1e-5)
+    _, xhat, _, _, invstd = K.normalize(x, (0, 2), 1e-5)
     got = K.normalize_backward(x, xhat, invstd, None, (0, 2), (1, 2, 1), (False, False, True))
     assert got[0] is None and got[1] is None and got[2].shape == (1, 2, 1)
 
@@ -57,7 +57,7 @@ def test_formula_computes_only_what_is_needed():
 @pytest.mark.parametrize("axes", [(0, 2), (1, 2), (0, 1, 2)])
 def test_normalize_statistics(axes, block_bytes):
     x = np.random.default_rng(0).standard_normal((3, 4, 5)) * 3 + 1
-    xhat, mean, var, invstd = K.normalize(x, axes, 1e-5)
+    _, xhat, mean, var, invstd = K.normalize(x, axes, 1e-5)
     np.testing.assert_allclose(mean, x.mean(axes, keepdims=True), rtol=1e-12)
     np.testing.assert_allclose(var, x.var(axes, keepdims=True), rtol=1e-12)  # biased
     np.testing.assert_allclose(invstd, 1 / np.sqrt(var + 1e-5), rtol=1e-12)
@@ -66,14 +66,17 @@ def test_normalize_statistics(axes, block_bytes):
     assert K.count(x.shape, axes) == math.prod(x.shape[a] for a in axes)
 
 
-def test_affine_returns_a_fresh_array(block_bytes):
-    xhat = np.ones((2, 3))
-    y = K.affine(xhat, None, None)
-    assert y is not xhat and not np.shares_memory(y, xhat)
-    np.testing.assert_array_equal(K.affine(xhat, np.full(3, 2.0), np.ones(3)), 3.0)
-    # parameters that vary along axis 0 (a layer norm over every axis) go row by row
-    w, b = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
-    np.testing.assert_array_equal(K.affine(xhat * 2, w, b), 2 * w + 1)
+@pytest.mark.parametrize("axes", [(1,), (0,), (0, 1)])
+def test_normalize_output_is_a_fresh_affine_of_xhat(axes, block_bytes):
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    y, xhat, *_ = K.normalize(x, axes, 1e-5)
+    assert not np.shares_memory(y, xhat)
+    np.testing.assert_array_equal(y, xhat)
+    # parameters per column, and ones that vary along axis 0 (a layer norm over every
+    # axis), which go row by row
+    for w, b in [(np.full(3, 2.0), np.ones(3)), (np.arange(12.0).reshape(4, 3), -np.ones((4, 3)))]:
+        y, xhat, *_ = K.normalize(x, axes, 1e-5, w, b)
+        np.testing.assert_array_equal(y, xhat * w + b)
 
 
 def test_sum_product_matches_numpy():
@@ -96,8 +99,8 @@ def test_expanded_parameters_with_a_shorter_last_block(rows, monkeypatch):
     rng = np.random.default_rng(0)
     x, gy = rng.standard_normal((rows, 3)), rng.standard_normal((rows, 3))
     w, b = rng.standard_normal(3), rng.standard_normal(3)
-    xhat, _, _, invstd = K.normalize(x, (1,), 1e-5)
-    np.testing.assert_allclose(K.affine(xhat, w, b), xhat * w + b, rtol=1e-15)
+    y, xhat, _, _, invstd = K.normalize(x, (1,), 1e-5, w, b)
+    np.testing.assert_allclose(y, xhat * w + b, rtol=1e-15)
     gx, gw, gb = K.normalize_backward(gy, xhat, invstd, w, (1,), (1, 3), (True,) * 3)
     g = gy * w
     want = invstd * (g - g.mean(1, keepdims=True) - xhat * (g * xhat).mean(1, keepdims=True))

@@ -66,8 +66,7 @@ CASES = [  # (x shape, normalized axes, parameter broadcast shape): batch, layer
 
 
 def _normalization_results(x, gy, w, axes, param_shape):
-    xhat, mean, var, invstd = normalization.normalize(x, axes, 1e-5)
-    y = normalization.affine(xhat, w, w)
+    y, xhat, mean, var, invstd = normalization.normalize(x, axes, 1e-5, w, w)
     grads = normalization.normalize_backward(gy, xhat, invstd, w, axes, param_shape, (True,) * 3)
     return (xhat, mean, var, invstd, y, *grads)
 

@@ -35,9 +35,11 @@ streams them through memory again, and memory, not arithmetic, is the cost
 (measured, one thread, on that input: the input gradient's five passes 15 ms over
 whole arrays, 6 ms in blocks). So the work goes in blocks of rows along axis 0
 sized to stay in cache (:func:`_row_blocks`), each big array read or written
-once per sweep: the forward is a sum and one or two blocked sweeps, the backward
-one blocked sweep of reductions that also writes the input gradient where a block
-holds whole slices (layer and group norm), and a second sweep for it otherwise. A
+once per sweep. Where a block holds whole slices (layer and group norm) the forward
+(statistics, ``xhat`` and the affine output) is one sweep, and so is the backward (its
+sums, then the input gradient); otherwise (batch norm) the forward is a sum and two
+sweeps, the backward two sweeps. Each sweep is one call to the pool (a fixed cost of
+about 0.1 ms). A
 NumPy call's loop over a broadcast operand costs about twice one over a contiguous
 operand (a call per row), so the weight and bias are expanded once to a block's
 shape (:func:`_by_block`); the per-slice statistics, which vary along every block,
@@ -161,39 +163,60 @@ def _add_rows(total: np.ndarray, rows: slice, part: np.ndarray) -> None:
         total[rows] = part
 
 
-def normalize(x: np.ndarray, axes: Axes, eps: float
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Statistics over ``axes`` and the normalized input (two-pass: the mean first, then the
-    variance of the centred values, which stays accurate where mean^2 >> var).
+def normalize(x: np.ndarray, axes: Axes, eps: float, weight: np.ndarray | None = None,
+              bias: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The normalized input, scaled and shifted, and its statistics over ``axes`` (two-pass:
+    the mean first, then the variance of the centred values, which stays accurate where
+    mean^2 >> var).
 
-    One sum over ``x`` for the mean, then blocks of rows: each block is centred into
-    ``xhat`` and its sum of squares taken while it is in cache. Where axis 0 is not
-    normalized (layer and group norm) a block's statistics are complete at once and it is
-    scaled in the same sweep; otherwise (batch norm) a second sweep scales.
+    Blocks of rows, each centred into ``xhat`` and its sum of squares taken while it is in
+    cache. Where axis 0 is not normalized (layer and group norm) a block holds whole
+    slices: its mean, statistics, ``xhat`` and ``y`` are all made in that one sweep (one
+    pool call; a mean over the whole array first, on one thread, kept the second core idle
+    for a pass). Otherwise (batch norm) one sum over ``x`` gives the mean, the sweep the
+    blocks' sums of squares, and a second sweep scales ``xhat`` and writes ``y``.
 
     Args:
         x: the input, any shape.
         axes: the normalized axes ``R`` (sorted, non-negative).
         eps: added to the variance before the square root.
+        weight, bias: broadcasting against ``x``, or None.
 
     Returns:
-        ``(xhat, mean, var, invstd)``: ``xhat`` has ``x``'s shape; the statistics
-        have ``x``'s shape with the ``axes`` set to 1, and ``var`` is biased
+        ``(y, xhat, mean, var, invstd)``: ``y = xhat * weight + bias`` (always a fresh
+        array: ``xhat`` is saved for the backward) and ``xhat`` have ``x``'s shape; the
+        statistics have ``x``'s shape with the ``axes`` set to 1, and ``var`` is biased
         (divided by ``M``, not ``M - 1``).
     """
     m = count(x.shape, axes)
-    mean = sum_over(x, axes) / m
-    xhat = np.empty(x.shape, mean.dtype)
-    var = np.zeros_like(mean)
-    invstd = np.empty_like(mean)
     blockwise = 0 not in axes  # each block holds whole slices
+    stat_shape = tuple(_kept(x, axes))
+    mean = np.empty(stat_shape, x.dtype) if blockwise else sum_over(x, axes) / m
+    xhat, y = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
+    var, invstd = np.zeros_like(mean), np.empty_like(mean)
     blocks = _row_blocks(x.shape, xhat.itemsize)
+    weight_of, bias_of = _by_block(weight, x.shape, blocks), _by_block(bias, x.shape, blocks)
+
+    def scale_rows(rows: slice) -> None:
+        """``xhat`` of these rows scaled by ``invstd``, then ``y = xhat * w + b``."""
+        xb, yb, w, b = xhat[rows], y[rows], weight_of(rows), bias_of(rows)
+        xb *= _rows(invstd, rows, x.ndim)
+        if w is None:
+            np.copyto(yb, xb)
+        else:
+            np.multiply(xb, w, out=yb)
+        if b is not None:
+            yb += b
 
     def centre_run(run: Sequence[slice]) -> list[np.ndarray]:
-        """Centre these blocks into ``xhat``; whole slices are scaled at once, otherwise
+        """Centre these blocks into ``xhat``; whole slices are finished at once, otherwise
         the blocks' sums of squares are returned, to be added up in block order."""
         sums = []
         for rows in run:
+            if blockwise:
+                mean[rows] = sum_over(x[rows], axes)
+                mean[rows] /= m
             centred = np.subtract(x[rows], _rows(mean, rows, x.ndim), out=xhat[rows])
             sum_squares = sum_product(centred, centred, axes)
             if not blockwise:
@@ -202,7 +225,7 @@ def normalize(x: np.ndarray, axes: Axes, eps: float
             var[rows] = sum_squares
             var[rows] /= m
             np.power(var[rows] + eps, -0.5, out=invstd[rows])
-            centred *= invstd[rows]
+            scale_rows(rows)
         return sums
 
     for sum_squares in parallel.map_runs(centre_run, blocks):
@@ -213,34 +236,11 @@ def normalize(x: np.ndarray, axes: Axes, eps: float
 
         def scale_run(run: Sequence[slice]) -> list[None]:
             for rows in run:
-                xhat[rows] *= invstd
+                scale_rows(rows)
             return []
 
         parallel.map_runs(scale_run, blocks)
-    return xhat, mean, var, invstd
-
-
-def affine(xhat: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
-           ) -> np.ndarray:
-    """``xhat * weight + bias``, either optional; always a fresh result (in blocks of rows)."""
-    # a fresh array even without weight: y must not share memory with xhat, saved for backward
-    y = np.empty_like(xhat)
-    blocks = _row_blocks(xhat.shape, xhat.itemsize)
-    weight_of, bias_of = _by_block(weight, xhat.shape, blocks), _by_block(bias, xhat.shape, blocks)
-
-    def affine_run(run: Sequence[slice]) -> list[None]:
-        for rows in run:
-            w, b, yb = weight_of(rows), bias_of(rows), y[rows]
-            if w is None:
-                np.copyto(yb, xhat[rows])
-            else:
-                np.multiply(xhat[rows], w, out=yb)
-            if b is not None:
-                yb += b
-        return []
-
-    parallel.map_runs(affine_run, blocks)
-    return y
+    return y, xhat, mean, var, invstd
 
 
 def normalize_backward(

@@ -51,11 +51,11 @@ class Normalize(Function):
         w = None if weight is None else weight._data
         b = None if bias is None else bias._data
         with np.errstate(divide="ignore", invalid="ignore"):  # an empty input: nan statistics
-            xhat, mean, var, invstd = kernels.normalize(x._data, axes, eps)
+            y, xhat, mean, var, invstd = kernels.normalize(x._data, axes, eps, w, b)
         ctx.save_for_backward(x, weight, xhat, invstd)
         stats = TensorBase._make(mean), TensorBase._make(var)
         ctx.mark_non_differentiable(*stats)
-        return TensorBase._make(kernels.affine(xhat, w, b)), *stats
+        return TensorBase._make(y), *stats
 
     @staticmethod
     def backward(ctx: Node, gy: Tensor, *_: Tensor) -> tuple[Any, ...]:
