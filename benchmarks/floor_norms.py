@@ -71,8 +71,8 @@ def blocks(make: Callable[[], Passes], count: int) -> Floor:
     def each_block(call: Callable[[], object]) -> Callable[[], object]:
         return lambda: [call() for _ in range(count)]
 
-    def sweep(blocks: Sequence[int]) -> list[object]:
-        return [[call() for call in sets[i].values()] for i in blocks]
+    def sweep(owners: Sequence[int]) -> list[object]:
+        return [[call() for call in sets[i].values()] for i in owners]
 
     sweeps = {"one thread": lambda: sweep([0] * count)}
     if len(sets) > 1:

@@ -223,9 +223,10 @@ def test_small_products_run_on_one_blas_thread_with_the_pool(monkeypatch, restor
         mytorch.set_num_threads(2)
         parallel.matmul(small, small.T)                # 128 * 400 * 128 multiply-adds
         parallel.matmul(large.T, large)                # 1024 * 256 * 1024: 2^28
+        parallel.matmul(small[:8], small[:8].T)        # 8 * 400 * 8: on one thread anyway
         mytorch.set_num_threads(1)
         parallel.matmul(small, small.T)
-        assert seen == [1, 2, 2] and get() == 2
+        assert seen == [1, 2, 2, 2] and get() == 2
     finally:
         set_(before)
     x, W = mytorch.ones(2, 3, requires_grad=True), mytorch.ones(4, 3, requires_grad=True)

@@ -61,7 +61,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import numpy as np
@@ -116,7 +116,7 @@ def _executor() -> ThreadPoolExecutor:
 _NOT_LOOKED = object()
 _blas: Any = _NOT_LOOKED          # (get_num_threads, set_num_threads) of NumPy's OpenBLAS, or None
 _blas_lock = threading.Lock()
-_blas_holders = 0                 # map_runs calls now holding BLAS to one thread
+_blas_holders = 0                 # calls now holding BLAS to one thread
 _blas_threads_before = 0          # its thread count before the first of them
 
 
@@ -177,6 +177,13 @@ def _one_blas_thread(calls: tuple[Any, Any]) -> Iterator[None]:
                 set_(_blas_threads_before)
 
 
+def _blas_held(hold: bool) -> AbstractContextManager[None]:
+    """NumPy's OpenBLAS held to one thread inside the block where ``hold`` and it is found;
+    else nothing."""
+    calls = _openblas() if hold else None
+    return nullcontext() if calls is None else _one_blas_thread(calls)
+
+
 def holds_blas(kernel: Callable[..., T]) -> Callable[..., T]:
     """``kernel`` (one that runs BLAS jobs on the pool) with NumPy's OpenBLAS held to one
     thread for the whole call, not only while its jobs run: a product it makes before or
@@ -184,10 +191,7 @@ def holds_blas(kernel: Callable[..., T]) -> Callable[..., T]:
     the jobs need."""
     @functools.wraps(kernel)
     def held(*args: Any, **kwargs: Any) -> T:
-        calls = _openblas() if _num_threads > 1 else None
-        if calls is None:
-            return kernel(*args, **kwargs)
-        with _one_blas_thread(calls):
+        with _blas_held(_num_threads > 1):
             return kernel(*args, **kwargs)
     return held
 
@@ -196,20 +200,24 @@ def holds_blas(kernel: Callable[..., T]) -> Callable[..., T]:
 # more than one thread: a second BLAS thread saves it ~0.1 ms at most, and then spins on
 # the core the pool's next jobs need (the module's docstring).
 _SMALL_PRODUCT = 1 << 24
+# One of at most this many OpenBLAS runs on the calling thread anyway (its default
+# GEMM_MULTITHREAD_THRESHOLD, 4 x 65536), so it needs no hold, which costs ~3 us a call.
+# Measured here, CPU time of OpenBLAS's worker over 2,000-3,000 products: none for 64x64x64
+# (2^18), 512x1x512 or 64x64x128; some for (16, 9) @ (9, 4096) (Winograd's weight
+# transform, 590k) and every product from 2^20 up.
+_ONE_THREAD_ANYWAY = 1 << 18
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``np.matmul(a, b)``, on one BLAS thread where it is small (fewer than 2^24
-    multiply-adds) and mytorch has more than one thread, so that it leaves no BLAS worker
-    spinning. Measured, LeNet-5's train step at default threads (its linear layers' products
-    are 0.1-6 million multiply-adds; medians of 21 in one process, alternating, on a busy
-    2-core machine): 22.1-24.4 ms with BLAS's threads, 19.6-19.9 ms with one."""
+    multiply-adds, more than the 2^18 OpenBLAS keeps on one thread itself) and mytorch has
+    more than one thread, so that it leaves no BLAS worker spinning. Measured, LeNet-5's
+    train step at default threads (its linear layers' products are 0.1-6 million
+    multiply-adds; medians of 21 in one process, alternating, on a busy 2-core machine):
+    22.1-24.4 ms with BLAS's threads, 19.6-19.9 ms with one."""
     n = b.shape[-1] if b.ndim > 1 else 1
     work = max(a.size * n, b.size * (a.shape[-2] if a.ndim > 1 else 1))  # batch * m * k * n
-    calls = _openblas() if _num_threads > 1 and work < _SMALL_PRODUCT else None
-    if calls is None:
-        return np.matmul(a, b)
-    with _one_blas_thread(calls):
+    with _blas_held(_num_threads > 1 and _ONE_THREAD_ANYWAY < work < _SMALL_PRODUCT):
         return np.matmul(a, b)
 
 
@@ -254,7 +262,5 @@ def map_runs(run: Callable[[Sequence[B]], list[T]], blocks: Sequence[B],
         return run(blocks)
     bounds = [len(blocks) * i // parts for i in range(parts + 1)]
     runs = [blocks[bounds[i]:bounds[i + 1]] for i in range(parts)]
-    if calls is None:
-        return [result for results in _executor().map(run, runs) for result in results]
-    with _one_blas_thread(calls):
+    with nullcontext() if calls is None else _one_blas_thread(calls):
         return [result for results in _executor().map(run, runs) for result in results]
