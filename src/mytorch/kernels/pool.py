@@ -11,7 +11,8 @@ Max pooling reads the input through the window view of ``kernels.windows``
 (the one convolution's im2col copies): for each kernel offset ``k`` the view
 gives the strided slice ``x_pad[..., k*d :: s]`` of the padded input, of the
 output's shape, so a pool is a loop over the ``prod(K)`` kernel offsets, never
-over pixels; its gradient is one ``np.add.at`` at the winners' flat positions.
+over pixels; its gradient goes to the winners' flat positions, one ``np.add.at``
+where windows overlap, an assignment where they are disjoint.
 Sums over windows (average pooling) and their adjoint go one axis at a time
 instead (``_box_sums``, ``_box_spread``): a pass per kernel offset along an
 axis. Both work in blocks of planes that stay in cache, on the threads of
